@@ -1,0 +1,214 @@
+"""The composition root: the one place that turns settings into adapters and services.
+
+Nothing is built at import time; each process (gateway, action server, scripts) calls
+`bootstrap()` once and passes the container down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.model.residents import Channel, Language
+from bot.ports import (
+    BillerDirectory,
+    ChannelSender,
+    ChannelUnitOfWorkFactory,
+    Clock,
+    PaymentGateway,
+    ReceiptRenderer,
+    SmsSender,
+    SsoRegistry,
+    UnitOfWorkFactory,
+)
+from bot.services.billing import BillingService
+from bot.services.conversations import ConversationService
+from bot.services.linking import LinkingService
+from bot.services.payments import PaymentService
+from bot.services.receipts import ReceiptLinks
+from bot.services.turns import TurnService
+from bot.settings import Settings, load_settings
+from integrations.billers.catalog import load_billers
+from integrations.db.engine import make_engine
+from integrations.db.unit_of_work import SqlUnitOfWorkFactory
+from integrations.rasa.client import RasaDialogueEngine
+from integrations.receipts.pdf import PdfReceiptRenderer
+from integrations.sandbox import Sandbox
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    sso: SsoRegistry
+    billers: BillerDirectory
+    payment_gateway: PaymentGateway
+    sms: SmsSender
+    receipt_renderer: ReceiptRenderer
+    receipt_links: ReceiptLinks
+    conversations: ConversationService
+    linking: LinkingService
+    billing: BillingService
+    payments: PaymentService
+    turns: TurnService
+    dialogue: RasaDialogueEngine
+    sandbox: Sandbox
+    channel_uow: ChannelUnitOfWorkFactory
+    # WhatsApp, SMS and Telegram senders; a channel without credentials has none (it is off).
+    channel_senders: dict[Channel, ChannelSender]
+
+    async def close(self) -> None:
+        adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
+        for adapter in (*adapters, *self.channel_senders.values()):
+            closer = getattr(adapter, "aclose", None) or getattr(adapter, "close", None)
+            if closer is not None:
+                await closer()
+        await self.engine.dispose()
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Container:
+    settings = settings or load_settings()
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url)
+    uow = SqlUnitOfWorkFactory(engine)
+    billers = load_billers()
+    secret = settings.app_secret_key.get_secret_value().encode()
+    sandbox = Sandbox(
+        engine=engine,
+        billers=billers,
+        public_base_url=settings.public_base_url,
+        webhook_url=f"{settings.gateway_url}/webhooks/payments",
+        webhook_secret=settings.razorpay_webhook_secret.get_secret_value(),
+        clock=clock,
+    )
+    timeout = settings.integration_timeout_s
+
+    sso: SsoRegistry = sandbox.sso
+    if settings.sso_backend == "http":
+        from integrations.sso.http import HttpSsoRegistry
+
+        sso = HttpSsoRegistry(
+            settings.sso_api_base_url, settings.sso_api_key.get_secret_value(), timeout
+        )
+    biller_directory: BillerDirectory = sandbox.billers
+    if settings.biller_backend == "bbps":
+        from integrations.billers.bbps import BbpsBillerDirectory
+
+        biller_directory = BbpsBillerDirectory(
+            settings.bbps_api_base_url, settings.bbps_api_key.get_secret_value(), billers, timeout
+        )
+    channel_senders = build_channel_senders(settings)
+    sms: SmsSender = sandbox.sms
+    sms_channel = channel_senders.get(Channel.SMS)
+    if settings.sms_backend == "twilio" and sms_channel is not None:
+        # One sender per channel: OTPs go out like every other SMS.
+        sms = sms_channel  # type: ignore[assignment]
+    elif settings.sms_backend == "twilio":
+        from integrations.sms.twilio_sms import TwilioSmsSender
+
+        sms = TwilioSmsSender(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.twilio_sms_from,
+            settings.twilio_api_base_url,
+        )
+    gateway: PaymentGateway = sandbox.payments
+    if settings.payment_gateway == "razorpay":
+        from integrations.payments.razorpay import RazorpayGateway
+
+        gateway = RazorpayGateway(
+            settings.razorpay_key_id,
+            settings.razorpay_key_secret.get_secret_value(),
+            settings.razorpay_webhook_secret.get_secret_value(),
+            settings.razorpay_api_base_url,
+            timeout,
+        )
+
+    receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
+    conversations = ConversationService(uow, clock)
+    dialogue = RasaDialogueEngine(
+        settings.rasa_url, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
+    )
+    return Container(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        uow=uow,
+        sso=sso,
+        billers=biller_directory,
+        payment_gateway=gateway,
+        sms=sms,
+        receipt_renderer=PdfReceiptRenderer(),
+        receipt_links=receipt_links,
+        conversations=conversations,
+        linking=LinkingService(uow, sso, sms, clock, otp_key=secret),
+        billing=BillingService(uow, biller_directory),
+        payments=PaymentService(
+            uow,
+            biller_directory,
+            gateway,
+            clock,
+            receipt_links,
+            callback_url=f"{settings.public_base_url}/payments/return",
+        ),
+        turns=TurnService(conversations, dialogue),
+        dialogue=dialogue,
+        sandbox=sandbox,
+        channel_uow=uow,
+        channel_senders=channel_senders,
+    )
+
+
+def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:
+    """A sender for each channel whose credentials are set."""
+    from channels.sms import SmsSender as SmsChannelSender
+    from channels.telegram import TelegramSender
+    from channels.twilio_api import TwilioMessages
+    from channels.whatsapp import WhatsAppSender
+
+    senders: dict[Channel, ChannelSender] = {}
+    timeout = settings.channel_send_timeout_s
+    base = settings.channel_retry_base_s
+    delays = (base, base * 2, base * 4)
+
+    def twilio() -> TwilioMessages:
+        return TwilioMessages(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.twilio_api_base_url,
+            timeout,
+            delays,
+        )
+
+    if settings.whatsapp_on:
+        templates = {
+            (kind, language): getattr(settings, f"twilio_template_{kind}_{language.value}")
+            for kind in ("receipt", "notice")
+            for language in Language
+        }
+        senders[Channel.WHATSAPP] = WhatsAppSender(
+            twilio(), settings.twilio_whatsapp_from, templates
+        )
+    if settings.sms_on:
+        dlt = {
+            (kind, language): getattr(settings, f"sms_dlt_template_{kind}_{language.value}")
+            for kind in ("otp", "reply", "receipt", "push")
+            for language in Language
+        }
+        senders[Channel.SMS] = SmsChannelSender(twilio(), settings.twilio_sms_from, dlt)
+    if settings.telegram_on:
+        senders[Channel.TELEGRAM] = TelegramSender(
+            settings.telegram_bot_token.get_secret_value(),
+            settings.telegram_api_base_url,
+            timeout,
+        )
+    return senders

@@ -1,0 +1,124 @@
+"""The core's exceptions. Adapters translate vendor errors into these (`raise ... from exc`);
+actions map them to localised responses and routes to status codes, so a resident never
+sees a stack trace or a vendor's error text."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.model.billing import Biller
+
+
+class BotError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+# --- linking an SSO ID -------------------------------------------------------------------
+class InvalidSsoId(BotError):
+    """The text cannot be an SSO ID (letters, digits, dots, 4-30 characters)."""
+
+
+class UnknownSsoId(BotError):
+    """No SSO ID by that name in the registry."""
+
+
+class SsoUnavailable(BotError):
+    """The SSO registry did not answer in time or failed."""
+
+
+class NoPendingLink(BotError):
+    """An OTP arrived but no code was sent to this conversation (or it was already used)."""
+
+
+class InvalidOtpFormat(BotError):
+    """The reply holds no 6-digit code; no attempt is used up."""
+
+
+class OtpIncorrect(BotError):
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"incorrect code, {attempts_left} attempts left")
+        self.attempts_left = attempts_left
+
+
+class OtpExpired(BotError):
+    """The code is older than its validity (5 minutes)."""
+
+
+class OtpAttemptsExceeded(BotError):
+    """Too many wrong codes: the challenge is void and a new code is needed."""
+
+
+class TooManyOtpRequests(BotError):
+    """Resend limit reached for this SSO ID in the current window."""
+
+
+class NotLinked(BotError):
+    """The use case needs a linked SSO ID and this conversation has none."""
+
+
+class SmsUnavailable(BotError):
+    """The SMS provider refused or failed to send."""
+
+
+# --- bills ---------------------------------------------------------------------------------
+class UnknownBiller(BotError):
+    """No biller with that id (or name) for that utility."""
+
+
+class InvalidConsumerNumber(BotError):
+    """The number breaks the biller's rule (length, characters)."""
+
+    def __init__(self, biller: Biller, typed: str) -> None:
+        super().__init__(f"invalid consumer number for {biller.biller_id}")
+        self.biller = biller
+        self.typed = typed
+
+
+class ConsumerNotFound(BotError):
+    """The biller has no account with that consumer number."""
+
+
+class BillerUnavailable(BotError):
+    """The biller (or BBPS) timed out or failed: try again in a few minutes."""
+
+
+class NothingDue(BotError):
+    """The account has no outstanding amount, so there is nothing to pay."""
+
+
+# --- payments ------------------------------------------------------------------------------
+class PaymentGatewayUnavailable(BotError):
+    """The payment gateway failed to create a link."""
+
+
+class SignatureInvalid(BotError):
+    """A webhook's signature does not match its body: forged or corrupted."""
+
+
+class UnknownPaymentLink(BotError):
+    """A payment event names a link we never created."""
+
+
+class ReceiptNotFound(BotError):
+    """No receipt with that number for this resident."""
+
+
+# --- conversation ----------------------------------------------------------------------------
+class DialogueUnavailable(BotError):
+    """The dialogue engine (Rasa) or its action server did not answer."""
+
+
+# --- channels ----------------------------------------------------------------------------------
+class DeliveryFailed(BotError):
+    """The provider surely did not take the message (refused, 429/5xx after retries): it is
+    safe to try again later. `permanent` when trying again cannot help (blocked the bot,
+    invalid number, no template for this message)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class DeliveryUncertain(BotError):
+    """The provider did not answer in time: the message may or may not have gone out."""

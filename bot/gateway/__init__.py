@@ -1,0 +1,1 @@
+"""The gateway: the one process facing the outside (web chat, webhooks, receipts, health)."""

@@ -1,0 +1,25 @@
+"""`python -m bot.gateway`: serve the gateway on GATEWAY_HOST:GATEWAY_PORT."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from bot.gateway.app import create_app
+from bot.gateway.log_config import configure_logging
+from bot.settings import load_settings
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings=settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_config=None,  # keep ours: it masks identifiers and secrets in access logs
+        server_header=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

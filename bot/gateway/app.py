@@ -1,0 +1,77 @@
+"""The gateway's FastAPI application factory.
+
+Nothing is built at import time: `create_app(container)` wires routes around a container
+the caller built (tests), and `create_app()` builds one from the environment when the
+server starts and closes it when it stops.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from bot.bootstrap import Container, bootstrap
+from bot.gateway import channels, health, payments, receipts, webchat
+from bot.gateway.delivery import ChannelRuntime
+from bot.gateway.turn_locks import ConversationLocks
+from bot.settings import Environment, Settings
+
+
+def create_app(container: Container | None = None, *, settings: Settings | None = None) -> FastAPI:
+    """The gateway app. With no `container`, the lifespan bootstraps one from `settings`
+    (or the environment) at startup and closes it at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned: Container | None = None
+        if app.state.container is None:
+            owned = app.state.container = bootstrap(settings)
+            _include_sandbox(app, owned)
+        # WhatsApp, SMS and Telegram: answering the inbox and delivering the outbox run
+        # in this process, after the webhooks have answered.
+        runtime = app.state.channel_runtime = ChannelRuntime(
+            app.state.container, app.state.turn_locks
+        )
+        runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            app.state.channel_runtime = None
+            if owned is not None:
+                app.state.container = None
+                await owned.close()
+
+    app = FastAPI(
+        title="Rajasthan Bill Assistant gateway",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.container = container
+    app.state.turn_locks = ConversationLocks()
+    app.state.channel_runtime = None
+    for module in (health, webchat, payments, receipts, channels):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=webchat.STATIC_DIR), name="static")
+    if container is not None:
+        _include_sandbox(app, container)
+    return app
+
+
+def _include_sandbox(app: FastAPI, container: Container) -> None:
+    """The sandbox's SMS inbox and payment pages, never in production (where settings
+    refuse every sandbox backend anyway)."""
+    if container.settings.environment is Environment.PRODUCTION:
+        return
+    # Checked by name so that a genuine import error inside the module is not swallowed.
+    if importlib.util.find_spec("bot.gateway.sandbox") is None:
+        return
+    from bot.gateway.sandbox import sandbox_router
+
+    app.include_router(sandbox_router(container.sandbox))

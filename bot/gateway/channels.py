@@ -1,0 +1,94 @@
+"""Webhooks of the messaging channels: verify, parse, record, answer 2xx at once.
+
+The turn runs later, in the gateway's inbox loop (`bot.gateway.delivery`): providers want
+a quick answer (Twilio 15 s, Telegram 60 s) and redeliver when they do not get one. A
+request that fails verification gets 403, changes nothing, and leaves one log line
+without its body (which holds a phone number and a message).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from bot.gateway.delivery import ChannelRuntime
+from bot.model.residents import Channel
+from channels.telegram import MAX_UPDATE_BYTES, SECRET_HEADER, callback_answer, parse_update
+from channels.telegram import verify_secret as verify_telegram_secret
+from channels.twilio_api import MAX_FORM_BYTES, parse_form
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+# An empty TwiML document: "received, nothing to say now" (replies go through the API).
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+PATHS = {Channel.WHATSAPP: "/channels/whatsapp", Channel.SMS: "/channels/sms"}
+
+
+def get_runtime(request: Request) -> ChannelRuntime | None:
+    runtime: ChannelRuntime | None = getattr(request.app.state, "channel_runtime", None)
+    return runtime
+
+
+RuntimeDep = Annotated["ChannelRuntime | None", Depends(get_runtime)]
+
+
+@router.post("/channels/whatsapp")
+async def whatsapp_webhook(request: Request, runtime: RuntimeDep) -> Response:
+    return await _twilio_webhook(request, runtime, Channel.WHATSAPP)
+
+
+@router.post("/channels/sms")
+async def sms_webhook(request: Request, runtime: RuntimeDep) -> Response:
+    return await _twilio_webhook(request, runtime, Channel.SMS)
+
+
+async def _twilio_webhook(
+    request: Request, runtime: ChannelRuntime | None, channel: Channel
+) -> Response:
+    if runtime is None or runtime.twilio_webhook is None or not runtime.is_on(channel):
+        return JSONResponse({"detail": f"{channel.value} channel is off"}, status_code=404)
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        return JSONResponse({"detail": "payload too large"}, status_code=413)
+    form = await request.form()
+    signature = request.headers.get("X-Twilio-Signature")
+    # Signed over the public URL Twilio called (PUBLIC_BASE_URL + path), not the one we see.
+    if not runtime.twilio_webhook.verify(PATHS[channel], request.url.query, form, signature):
+        _rejected(request, channel, "bad or missing X-Twilio-Signature")
+        return JSONResponse({"detail": "invalid signature"}, status_code=403)
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    message = parse_form(channel, fields, runtime.clock.now())
+    if message is not None:
+        await runtime.accept(message)
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+@router.post("/channels/telegram")
+async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Any:
+    if runtime is None or not runtime.telegram_secret:
+        return JSONResponse({"detail": "telegram channel is off"}, status_code=404)
+    if not verify_telegram_secret(runtime.telegram_secret, request.headers.get(SECRET_HEADER)):
+        _rejected(request, Channel.TELEGRAM, f"bad or missing {SECRET_HEADER}")
+        return JSONResponse({"detail": "invalid secret token"}, status_code=403)
+    if int(request.headers.get("content-length") or 0) > MAX_UPDATE_BYTES:
+        return JSONResponse({"detail": "payload too large"}, status_code=413)
+    try:
+        data = json.loads(await request.body())
+        message, callback_query_id = parse_update(data, runtime.clock.now())
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # Genuine (the secret matched) but unreadable: a non-2xx would only be redelivered.
+        log.warning("telegram update ignored: not an update we can read")
+        return {}
+    if message is not None:
+        await runtime.accept(message)
+    return callback_answer(callback_query_id) if callback_query_id else {}
+
+
+def _rejected(request: Request, channel: Channel, reason: str) -> None:
+    client = request.client.host if request.client else "-"
+    length = request.headers.get("content-length") or "?"
+    log.warning("%s webhook rejected: %s (%s bytes from %s)", channel.value, reason, length, client)

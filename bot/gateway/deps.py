@@ -1,0 +1,26 @@
+"""FastAPI dependencies: what routes receive from the app they run in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from bot.bootstrap import Container
+from bot.gateway.turn_locks import ConversationLocks
+
+
+def get_container(request: Request) -> Container:
+    container: Container | None = request.app.state.container
+    if container is None:  # only between create_app() and the lifespan's startup
+        raise RuntimeError("the gateway is not started yet")
+    return container
+
+
+def get_turn_locks(request: Request) -> ConversationLocks:
+    locks: ConversationLocks = request.app.state.turn_locks
+    return locks
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+TurnLocksDep = Annotated[ConversationLocks, Depends(get_turn_locks)]

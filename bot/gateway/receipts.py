@@ -1,0 +1,56 @@
+"""Receipt downloads through signed, expiring links (no session: WhatsApp and Telegram
+fetch the PDF by URL)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from bot.bootstrap import Container
+from bot.errors import ReceiptNotFound
+from bot.gateway.deps import ContainerDep
+from bot.model.residents import Language
+
+router = APIRouter()
+
+
+@router.get("/receipts/{receipt_number}.pdf")
+async def receipt_pdf(
+    receipt_number: str,
+    container: ContainerDep,
+    lang: str = "",
+    expires: str = "",
+    sig: str = "",
+) -> Response:
+    language = _link_language(container, receipt_number, lang, expires, sig)
+    if language is None:
+        return JSONResponse({"detail": "invalid or expired link"}, status_code=403)
+    try:
+        receipt = await container.payments.receipt_by_number(receipt_number)
+    except ReceiptNotFound:
+        return JSONResponse({"detail": "receipt not found"}, status_code=404)
+    # Drawing a PDF takes ~0.1 s of CPU: off the event loop, or every chat waits for it.
+    pdf = await run_in_threadpool(container.receipt_renderer.render, receipt, language)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="receipt-{receipt.receipt_number}.pdf"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _link_language(
+    container: Container, receipt_number: str, lang: str, expires: str, sig: str
+) -> Language | None:
+    """The language of a genuine, unexpired link; None for anything else."""
+    # Non-ASCII stops here: int() refuses "²" although isdigit() accepts it, and
+    # hmac.compare_digest raises on non-ASCII text.
+    languages = {language.value for language in Language}
+    if lang not in languages or not (expires + sig).isascii() or not expires.isdigit() or not sig:
+        return None
+    genuine = container.receipt_links.verify(receipt_number, lang, int(expires), sig)
+    return Language(lang) if genuine else None

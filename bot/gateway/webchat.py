@@ -1,0 +1,88 @@
+"""The built-in web chat: the page, one turn per POST, and polling for pushed messages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, StrictStr, validator
+
+from bot.errors import DialogueUnavailable
+from bot.gateway.deps import ContainerDep, TurnLocksDep
+from bot.model.identifiers import mask
+from bot.model.residents import Channel
+from channels import webchat
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+STATIC_DIR = Path(__file__).with_name("static")
+# Everything the page needs comes from this origin; nothing may frame it.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    # Receipt links are bearer capabilities: never leak one to another site in a Referer.
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class IncomingMessage(BaseModel):
+    sender: StrictStr
+    text: StrictStr
+
+    @validator("sender")
+    def _sender(cls, value: str) -> str:  # noqa: N805
+        if not webchat.valid_sender(value):
+            raise ValueError(webchat.SENDER_RULE)
+        return value
+
+    @validator("text")
+    def _text(cls, value: str) -> str:  # noqa: N805
+        if not value.strip():
+            raise ValueError("text must not be empty")
+        if len(value) > webchat.MAX_TEXT_CHARS:
+            raise ValueError(f"text must be at most {webchat.MAX_TEXT_CHARS} characters")
+        return value
+
+
+@router.get("/", include_in_schema=False)
+async def chat_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", headers=PAGE_HEADERS)
+
+
+@router.post("/webchat/messages")
+async def post_message(
+    message: IncomingMessage, container: ContainerDep, locks: TurnLocksDep
+) -> Any:
+    try:
+        async with locks.hold((Channel.WEBCHAT, message.sender)):
+            _, replies = await container.turns.handle(Channel.WEBCHAT, message.sender, message.text)
+    except DialogueUnavailable as exc:
+        log.warning("web chat turn failed for sender %s: %s", mask(message.sender), exc)
+        return JSONResponse(
+            webchat.unavailable_reply(), status_code=503, headers={"Retry-After": "30"}
+        )
+    return webchat.turn_reply(replies)
+
+
+@router.get("/webchat/messages")
+async def pushed_messages(sender: str, container: ContainerDep, after: str = "") -> Any:
+    if not webchat.valid_sender(sender):
+        return _invalid("sender", webchat.SENDER_RULE)
+    if after and not webchat.CURSOR_PATTERN.fullmatch(after):
+        return _invalid("after", "after must be a cursor returned by this endpoint")
+    cursor = int(after or 0)
+    pushed = await container.conversations.pushed(Channel.WEBCHAT, sender, cursor)
+    return webchat.pushed_reply(pushed, cursor)
+
+
+def _invalid(field: str, message: str) -> JSONResponse:
+    """A 422 shaped like FastAPI's own validation errors."""
+    detail = [{"loc": ["query", field], "msg": message, "type": "value_error"}]
+    return JSONResponse({"detail": detail}, status_code=422)

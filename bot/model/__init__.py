@@ -1,0 +1,1 @@
+"""Plain dataclasses and value objects: residents, accounts, bills, payments, receipts."""

@@ -1,0 +1,318 @@
+"""Ports: what the core needs from the outside world, as small Protocols.
+
+Each has a real adapter and a sandbox/fake one under `integrations/` and `tests/fakes.py`.
+Async throughout: actions and routes run on event loops, and a blocking call there stalls
+every conversation at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from bot.model.billing import Bill, Biller, SavedAccount, Utility
+from bot.model.channels import (
+    ChannelState,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    InboundMessage,
+    InboxEntry,
+)
+from bot.model.outbound import OutboundMessage, PushedMessage
+from bot.model.payments import Payment, PaymentEvent, PaymentLink, PaymentStatus, Receipt
+from bot.model.residents import Channel, Conversation, Language, LinkChallenge, Resident
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+# --- outside systems -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class SsoHolder:
+    sso_id: str
+    name: str
+    mobile: str  # E.164
+    language: Language
+
+
+class SsoRegistry(Protocol):
+    async def lookup(self, sso_id: str) -> SsoHolder | None:
+        """The holder of `sso_id` (canonical lower case), None if it does not exist.
+
+        Raises SsoUnavailable when the registry cannot answer.
+        """
+        ...
+
+
+class BillerDirectory(Protocol):
+    def billers(self, utility: Utility | None = None) -> Sequence[Biller]:
+        """Billers we can fetch from, optionally of one utility, in display order."""
+        ...
+
+    def get(self, biller_id: str) -> Biller:
+        """The biller with that BBPS id; raises UnknownBiller."""
+        ...
+
+    async def fetch_bill(self, biller: Biller, consumer_number: str, mobile: str) -> Bill:
+        """BBPS bill fetch. Raises ConsumerNotFound or BillerUnavailable."""
+        ...
+
+    async def post_payment(
+        self,
+        biller: Biller,
+        consumer_number: str,
+        bill_number: str,
+        amount_paise: int,
+        reference_id: str,
+    ) -> str:
+        """Tell the biller a bill was paid (BBPS payment request). Returns the biller's
+        transaction reference. Idempotent on `reference_id`. Raises BillerUnavailable."""
+        ...
+
+
+@dataclass(frozen=True)
+class PaymentLinkRequest:
+    reference_id: str
+    amount_paise: int
+    description: str
+    customer_name: str
+    customer_mobile: str
+    expire_by: datetime
+    callback_url: str
+
+
+class PaymentGateway(Protocol):
+    async def create_link(self, request: PaymentLinkRequest) -> PaymentLink:
+        """Create a hosted payment link. Raises PaymentGatewayUnavailable."""
+        ...
+
+    def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent | None:
+        """Verify and parse a webhook. Raises SignatureInvalid for a bad or missing
+        signature; returns None for a genuine event we do not act on."""
+        ...
+
+
+class SmsSender(Protocol):
+    async def send_sms(self, to: str, text: str) -> None:
+        """Send one SMS to an E.164 number. Raises SmsUnavailable."""
+        ...
+
+
+class ReceiptRenderer(Protocol):
+    def render(self, receipt: Receipt, language: Language) -> bytes:
+        """The receipt as a PDF document."""
+        ...
+
+
+# --- our own storage -----------------------------------------------------------------------
+class ResidentRepository(Protocol):
+    async def get(self, resident_id: str) -> Resident | None: ...
+    async def by_sso_id(self, sso_id: str) -> Resident | None: ...
+    async def add(self, resident: Resident) -> None: ...
+    async def update(self, resident: Resident) -> None: ...
+
+
+class ConversationRepository(Protocol):
+    async def get(self, conversation_id: str) -> Conversation | None: ...
+    async def find(self, channel: Channel, address: str) -> Conversation | None: ...
+    async def add(self, conversation: Conversation) -> None: ...
+    async def update(self, conversation: Conversation) -> None: ...
+
+
+class ChallengeRepository(Protocol):
+    async def get(self, conversation_id: str) -> LinkChallenge | None: ...
+    async def save(self, challenge: LinkChallenge) -> None:
+        """Insert or replace the one challenge of its conversation."""
+        ...
+
+    async def delete(self, conversation_id: str) -> None: ...
+    async def record_send(self, sso_id: str, sent_at: datetime) -> None:
+        """Log one OTP sent for `sso_id`. The log outlives challenges, so voiding, replacing
+        or completing a challenge never resets the resend limit."""
+        ...
+
+    async def sends_since(self, sso_id: str, since: datetime) -> int:
+        """OTPs sent for `sso_id` at or after `since`, from every conversation."""
+        ...
+
+
+class AccountRepository(Protocol):
+    async def list_for(
+        self, resident_id: str, utility: Utility | None = None
+    ) -> list[SavedAccount]: ...
+    async def find(
+        self, resident_id: str, biller_id: str, consumer_number: str
+    ) -> SavedAccount | None: ...
+    async def add(self, account: SavedAccount) -> None: ...
+
+
+class PaymentRepository(Protocol):
+    async def get(self, payment_id: str) -> Payment | None: ...
+    async def by_link_id(self, link_id: str) -> Payment | None: ...
+    async def by_receipt_number(self, receipt_number: str) -> Payment | None: ...
+    async def open_for_bill(
+        self, resident_id: str, biller_id: str, bill_number: str
+    ) -> Payment | None:
+        """The newest CREATED or FAILED payment for that bill, if any: a failed attempt
+        leaves its link payable, so asking again must reuse it, not open a second one."""
+        ...
+
+    async def recent_for(self, resident_id: str, limit: int) -> list[Payment]:
+        """Newest first."""
+        ...
+
+    async def add(self, payment: Payment) -> None: ...
+    async def update(self, payment: Payment, expected_status: PaymentStatus) -> bool:
+        """Save `payment` only if the stored status is still `expected_status`.
+
+        Compare-and-set: of two concurrent webhooks for one payment, exactly one wins.
+        """
+        ...
+
+
+class WebhookEventRepository(Protocol):
+    async def record(self, source: str, event_id: str, received_at: datetime) -> bool:
+        """Remember an event id; False when it was already recorded (a replay)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    async def push(
+        self, conversation_id: str, message: OutboundMessage, created_at: datetime
+    ) -> int:
+        """Queue a message for a conversation outside a turn; returns its sequence."""
+        ...
+
+    async def after(
+        self, conversation_id: str, after_sequence: int, limit: int = 50
+    ) -> list[PushedMessage]:
+        """Pushed messages with a sequence greater than `after_sequence`, oldest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. Leaving the block without `commit()` rolls back."""
+
+    residents: ResidentRepository
+    conversations: ConversationRepository
+    challenges: ChallengeRepository
+    accounts: AccountRepository
+    payments: PaymentRepository
+    webhook_events: WebhookEventRepository
+    outbox: OutboxRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class DialogueEngine(Protocol):
+    async def converse(
+        self, conversation_id: str, text: str, language: Language
+    ) -> list[OutboundMessage]:
+        """One resident turn through the dialogue engine (Rasa): the replies to `text`,
+        rendered in `language`. Raises DialogueUnavailable when the engine is down."""
+        ...
+
+
+# --- messaging channels (WhatsApp, SMS, Telegram) --------------------------------------------
+
+
+class InboxRepository(Protocol):
+    """Inbound channel messages, recorded before the provider gets its 2xx."""
+
+    async def record(self, message: InboundMessage) -> int | None:
+        """Store `message`; its entry id, or None when (channel, external_id) was recorded
+        before (a redelivery). Of two concurrent deliveries exactly one gets an id."""
+        ...
+
+    async def pending(self, limit: int = 100) -> list[InboxEntry]:
+        """Entries not processed yet, oldest first."""
+        ...
+
+    async def pending_for(self, channel: Channel, address: str) -> list[InboxEntry]:
+        """One conversation's unprocessed entries, oldest first."""
+        ...
+
+    async def mark_processed(self, entry_id: int, processed_at: datetime) -> None: ...
+    async def count_attempt(self, entry_id: int) -> int:
+        """One more failed attempt at this entry; returns the attempts so far."""
+        ...
+
+
+class ChannelStateRepository(Protocol):
+    async def get(self, conversation_id: str) -> ChannelState | None: ...
+    async def save(self, state: ChannelState) -> None:
+        """Insert or replace the state of its conversation."""
+        ...
+
+
+class DeliveryRepository(Protocol):
+    """Which outbox messages went to which channel, so each is sent at most once."""
+
+    async def due(
+        self, now: datetime, limit: int = 100, *, retries_by: datetime | None = None
+    ) -> list[Delivery]:
+        """Outbox messages of WhatsApp, SMS and Telegram conversations that are not yet
+        claimed (or are pending a retry due by `retries_by`, default `now`), oldest first,
+        with the conversation's language and channel state applied (`in_session_window`)."""
+        ...
+
+    async def queue(self, sequence: int, kind: DeliveryKind, now: datetime) -> None:
+        """Mark an outbox message as a reply (the default for unmarked ones is a push)."""
+        ...
+
+    async def claim(self, delivery: Delivery, now: datetime) -> bool:
+        """Move `delivery` to SENDING if nobody else did; False when someone did."""
+        ...
+
+    async def settle(
+        self,
+        sequence: int,
+        state: DeliveryState,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        """Record how a claimed delivery ended (PENDING with `next_attempt_at` to retry)."""
+        ...
+
+
+class ChannelUnitOfWork(UnitOfWork, Protocol):
+    """A unit of work that also reaches the channel tables."""
+
+    inbox: InboxRepository
+    channel_states: ChannelStateRepository
+    deliveries: DeliveryRepository
+
+    async def __aenter__(self) -> ChannelUnitOfWork: ...
+
+
+class ChannelUnitOfWorkFactory(Protocol):
+    def __call__(self) -> ChannelUnitOfWork: ...
+
+
+class ChannelSender(Protocol):
+    """Sends outbound messages on one channel (WhatsApp, SMS or Telegram)."""
+
+    channel: Channel
+
+    async def send(self, delivery: Delivery) -> None:
+        """Render and send one message. Raises DeliveryFailed when the provider surely did
+        not take it, DeliveryUncertain when it may have (a timeout)."""
+        ...

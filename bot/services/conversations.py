@@ -1,0 +1,111 @@
+"""Conversations and the resident behind them: opening one per channel address, language choice."""
+
+from __future__ import annotations
+
+import secrets
+
+from bot.errors import NotLinked
+from bot.model.language import detect_language
+from bot.model.outbound import PushedMessage
+from bot.model.residents import Channel, Conversation, Language, Resident
+from bot.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+
+class ConversationService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def open(self, channel: Channel, address: str) -> Conversation:
+        """The conversation for this channel address, created on first contact."""
+        async with self._uow() as tx:
+            conversation = await tx.conversations.find(channel, address)
+            if conversation is None:
+                conversation = Conversation(
+                    conversation_id=secrets.token_hex(12),
+                    channel=channel,
+                    address=address,
+                    resident_id=None,
+                    language=None,
+                    created_at=self._clock.now(),
+                )
+                await tx.conversations.add(conversation)
+                await tx.commit()
+            return conversation
+
+    async def language_for_message(self, conversation_id: str, text: str) -> Language:
+        """The language to answer `text` in: the linked resident's, else this chat's, else
+        the one detected from this message (remembered from then on), else English.
+
+        Detection happens once: after that only an explicit switch changes the language, so
+        a resident who asked for English is not flipped back by one Hinglish word."""
+        async with self._uow() as tx:
+            conversation = await get_conversation(tx, conversation_id)
+            resident = await _resident_of(tx, conversation)
+            if resident is not None:
+                return resident.language
+            if conversation.language is None:
+                detected = detect_language(text)
+                if detected is not None:
+                    conversation.language = detected
+                    await tx.conversations.update(conversation)
+                    await tx.commit()
+            return conversation.language or Language.EN
+
+    async def set_language(self, conversation_id: str, language: Language) -> None:
+        """The resident asked for `language`: remembered for this chat and, once linked,
+        for the resident on every channel."""
+        async with self._uow() as tx:
+            conversation = await get_conversation(tx, conversation_id)
+            conversation.language = language
+            await tx.conversations.update(conversation)
+            resident = await _resident_of(tx, conversation)
+            if resident is not None:
+                resident.language = language
+                await tx.residents.update(resident)
+            await tx.commit()
+
+    async def pushed(
+        self, channel: Channel, address: str, after_sequence: int, limit: int = 50
+    ) -> list[PushedMessage]:
+        """Messages pushed to this address outside a turn (receipts, payment news), newer
+        than `after_sequence`; none for an address that never wrote to us."""
+        async with self._uow() as tx:
+            conversation = await tx.conversations.find(channel, address)
+            if conversation is None:
+                return []
+            return await tx.outbox.after(conversation.conversation_id, after_sequence, limit)
+
+    async def resident(self, conversation_id: str) -> Resident | None:
+        async with self._uow() as tx:
+            conversation = await tx.conversations.get(conversation_id)
+            return await _resident_of(tx, conversation) if conversation else None
+
+
+async def get_conversation(tx: UnitOfWork, conversation_id: str) -> Conversation:
+    conversation = await tx.conversations.get(conversation_id)
+    if conversation is None:
+        raise NotLinked(f"unknown conversation {conversation_id}")
+    return conversation
+
+
+async def _resident_of(tx: UnitOfWork, conversation: Conversation) -> Resident | None:
+    if conversation.resident_id is None:
+        return None
+    return await tx.residents.get(conversation.resident_id)
+
+
+async def linked_resident(tx: UnitOfWork, conversation_id: str) -> tuple[Conversation, Resident]:
+    """The conversation and its linked resident, or NotLinked."""
+    conversation = await get_conversation(tx, conversation_id)
+    resident = await _resident_of(tx, conversation)
+    if resident is None:
+        raise NotLinked(conversation_id)
+    return conversation, resident
+
+
+def language_of(conversation: Conversation, resident: Resident | None) -> Language:
+    """The language to write to this conversation in, outside a turn."""
+    if resident is not None:
+        return resident.language
+    return conversation.language or Language.EN

@@ -1,0 +1,177 @@
+"""Messages from WhatsApp, SMS and Telegram: accepted into a durable inbox, then answered.
+
+Providers deliver at least once and want a fast 2xx, so a message is first recorded (the
+provider's own id makes a redelivery a no-op) and answered afterwards, by a worker that
+calls `process`. The replies are queued in the outbox in the same transaction that marks
+the entry processed: a crash before that commit means the turn runs again on restart and
+nothing was sent yet; after it, the delivery loop owns the replies. So each accepted
+message is answered, and answered once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from bot import messages as texts
+from bot.errors import DialogueUnavailable
+from bot.model.channels import (
+    ChannelState,
+    DeliveryKind,
+    InboundKind,
+    InboundMessage,
+    InboxEntry,
+    opt_keyword,
+    resolve_option,
+)
+from bot.model.outbound import OutboundMessage
+from bot.model.residents import Channel, Conversation, Language
+from bot.ports import ChannelUnitOfWork, ChannelUnitOfWorkFactory, Clock
+from bot.services.conversations import ConversationService
+from bot.services.turns import TurnService
+
+log = logging.getLogger(__name__)
+
+# A dialogue engine that is down for this many tries gets an apology instead of a turn.
+MAX_TURN_ATTEMPTS = 3
+# WhatsApp and SMS reach the same phone number: one resident behind both (see `link_twin`).
+TWILIO_TWINS = {Channel.WHATSAPP: Channel.SMS, Channel.SMS: Channel.WHATSAPP}
+# Opting out concerns proactive messages, which only Twilio's channels are bound to honour
+# by keyword (Telegram residents block the bot instead).
+OPT_OUT_CHANNELS = frozenset(TWILIO_TWINS)
+
+
+class Outcome(str, Enum):
+    ANSWERED = "answered"
+    RETRY = "retry"  # the dialogue engine is down: the entry stays pending
+
+
+@dataclass(frozen=True)
+class Processed:
+    outcome: Outcome
+    conversation_id: str
+    replies: int
+
+
+class ChannelInboxService:
+    def __init__(
+        self,
+        uow: ChannelUnitOfWorkFactory,
+        conversations: ConversationService,
+        turns: TurnService,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._conversations = conversations
+        self._turns = turns
+        self._clock = clock
+
+    async def accept(self, message: InboundMessage) -> int | None:
+        """Record `message` durably; its entry id, or None for a redelivery of one already
+        recorded (which must not be answered again)."""
+        async with self._uow() as tx:
+            entry_id = await tx.inbox.record(message)
+            await tx.commit()
+        return entry_id
+
+    async def pending(self, limit: int = 100) -> list[InboxEntry]:
+        """Entries still to answer, oldest first (after a restart: those accepted before it)."""
+        async with self._uow() as tx:
+            return await tx.inbox.pending(limit)
+
+    async def pending_for(self, channel: Channel, address: str) -> list[InboxEntry]:
+        async with self._uow() as tx:
+            return await tx.inbox.pending_for(channel, address)
+
+    async def process(self, entry: InboxEntry) -> Processed:
+        """Answer one inbox entry. Callers serialise entries of one conversation and hand
+        them over in order. Raises nothing for a dialogue outage: the entry is retried, and
+        after MAX_TURN_ATTEMPTS answered with an apology."""
+        message = entry.message
+        conversation = await self._conversations.open(message.channel, message.address)
+        conversation = await self._link_twin(conversation)
+        cid = conversation.conversation_id
+        state = await self._state(cid)
+        opted: bool | None = None
+        replies: list[OutboundMessage]
+        if message.kind is InboundKind.MEDIA or not message.text.strip():
+            language = await self._known_language(conversation)
+            replies = [OutboundMessage(text=_say("please_type", language))]
+        elif (
+            message.channel in OPT_OUT_CHANNELS and (opted := opt_keyword(message.text)) is not None
+        ):
+            language = await self._known_language(conversation)
+            replies = [OutboundMessage(text=_say("opted_out" if opted else "opted_in", language))]
+        else:
+            text = resolve_option(message.text, state.options)
+            try:
+                _, replies = await self._turns.handle(message.channel, message.address, text)
+            except Exception as exc:
+                # DialogueUnavailable, or a bug: either way the resident gets an apology
+                # after a few tries rather than a conversation stuck behind one message.
+                if not isinstance(exc, DialogueUnavailable):
+                    log.exception("turn failed for inbox entry %d", entry.entry_id)
+                async with self._uow() as tx:
+                    attempts = await tx.inbox.count_attempt(entry.entry_id)
+                    await tx.commit()
+                if attempts < MAX_TURN_ATTEMPTS:
+                    log.warning("turn postponed for inbox entry %d: %s", entry.entry_id, exc)
+                    return Processed(Outcome.RETRY, cid, 0)
+                language = await self._known_language(conversation)
+                replies = [OutboundMessage(text=_say("unavailable", language))]
+        now = self._clock.now()
+        async with self._uow() as tx:
+            current = await tx.channel_states.get(cid) or ChannelState(cid)
+            if current.last_inbound_at is None or current.last_inbound_at < message.received_at:
+                current.last_inbound_at = message.received_at
+            if opted is not None:
+                current.opted_out = opted
+            await tx.channel_states.save(current)
+            for reply in replies:
+                sequence = await tx.outbox.push(cid, reply, now)
+                await tx.deliveries.queue(sequence, DeliveryKind.REPLY, now)
+            await tx.inbox.mark_processed(entry.entry_id, now)
+            await tx.commit()
+        return Processed(Outcome.ANSWERED, cid, len(replies))
+
+    async def _state(self, conversation_id: str) -> ChannelState:
+        async with self._uow() as tx:
+            return await tx.channel_states.get(conversation_id) or ChannelState(conversation_id)
+
+    async def _link_twin(self, conversation: Conversation) -> Conversation:
+        async with self._uow() as tx:
+            linked = await link_twin(tx, conversation)
+            await tx.commit()
+        return linked
+
+    async def _known_language(self, conversation: Conversation) -> Language | None:
+        resident = await self._conversations.resident(conversation.conversation_id)
+        if resident is not None:
+            return resident.language
+        current = await self._conversations.open(conversation.channel, conversation.address)
+        return current.language
+
+
+async def link_twin(tx: ChannelUnitOfWork, conversation: Conversation) -> Conversation:
+    """One phone number, one resident: a WhatsApp or SMS conversation with no resident takes
+    the one linked on the same number's other Twilio channel.
+
+    The number is the same proof on both (Twilio hands us the sender's verified number),
+    so linking by OTP on one channel covers the other. The caller commits."""
+    twin_channel = TWILIO_TWINS.get(conversation.channel)
+    if conversation.resident_id is not None or twin_channel is None:
+        return conversation
+    twin = await tx.conversations.find(twin_channel, conversation.address)
+    if twin is None or twin.resident_id is None:
+        return conversation
+    conversation.resident_id = twin.resident_id
+    await tx.conversations.update(conversation)
+    return conversation
+
+
+def _say(message: str, language: Language | None) -> str:
+    """A channel text in `language`, or in both when we do not know theirs yet."""
+    if language is not None:
+        return texts.render(message, language)
+    return "\n".join(texts.render(message, lang) for lang in (Language.EN, Language.HI))

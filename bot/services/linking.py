@@ -1,0 +1,179 @@
+"""Linking a chat to an SSO ID by an OTP sent to the mobile registered with that SSO ID.
+
+The code goes to the SSO holder's phone, never to whoever is chatting, so knowing
+someone's SSO ID is not enough to act as them. We never ask for the SSO password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot import messages
+from bot.errors import (
+    InvalidOtpFormat,
+    InvalidSsoId,
+    NoPendingLink,
+    OtpAttemptsExceeded,
+    OtpExpired,
+    OtpIncorrect,
+    SmsUnavailable,
+    TooManyOtpRequests,
+    UnknownSsoId,
+)
+from bot.model.identifiers import find_otp, find_sso_id, mask
+from bot.model.residents import LinkChallenge, Resident
+from bot.ports import Clock, SmsSender, SsoRegistry, UnitOfWorkFactory
+from bot.services.conversations import get_conversation
+
+OTP_LENGTH = 6
+OTP_VALIDITY = timedelta(minutes=5)
+OTP_ATTEMPTS = 3
+# At most this many codes per SSO ID in a window, across all chats: stops anyone from
+# flooding a resident's phone with codes by typing their SSO ID repeatedly.
+MAX_SENDS = 3
+SEND_WINDOW = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class LinkStarted:
+    sso_id: str
+    masked_mobile: str
+    valid_minutes: int
+
+
+class LinkingService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        sso: SsoRegistry,
+        sms: SmsSender,
+        clock: Clock,
+        otp_key: bytes,
+    ) -> None:
+        self._uow = uow
+        self._sso = sso
+        self._sms = sms
+        self._clock = clock
+        self._otp_key = otp_key
+
+    async def start(self, conversation_id: str, typed_sso_id: str) -> LinkStarted:
+        """Send a code for the SSO ID in `typed_sso_id` (a bare id or a sentence holding one).
+
+        Asking again for the same SSO ID is a resend and counts against the limit.
+        Raises InvalidSsoId, UnknownSsoId, SsoUnavailable, TooManyOtpRequests, SmsUnavailable.
+        """
+        sso_id = find_sso_id(typed_sso_id)
+        if sso_id is None:
+            raise InvalidSsoId(typed_sso_id)
+        holder = await self._sso.lookup(sso_id)
+        if holder is None:
+            raise UnknownSsoId(sso_id)
+        now = self._clock.now()
+        async with self._uow() as tx:
+            await get_conversation(tx, conversation_id)
+            if await tx.challenges.sends_since(sso_id, now - SEND_WINDOW) >= MAX_SENDS:
+                raise TooManyOtpRequests(sso_id)
+            otp = f"{secrets.randbelow(10**OTP_LENGTH):0{OTP_LENGTH}d}"
+            challenge = LinkChallenge(
+                conversation_id=conversation_id,
+                sso_id=sso_id,
+                otp_hash=self._hash(conversation_id, sso_id, otp),
+                sent_at=now,
+                expires_at=now + OTP_VALIDITY,
+                attempts_left=OTP_ATTEMPTS,
+            )
+            await tx.challenges.save(challenge)  # replaces any earlier code of this chat
+            await tx.commit()
+        # Sent after the commit: no transaction may stay open across a call to the outside
+        # (on SQLite it would hold the only write lock). A failed send leaves no challenge
+        # waiting for a code that never arrived, and does not count against the limit.
+        minutes = int(OTP_VALIDITY.total_seconds() // 60)
+        text = messages.render("otp_sms", holder.language, otp=otp, minutes=minutes)
+        try:
+            await self._sms.send_sms(holder.mobile, text)
+        except SmsUnavailable:
+            async with self._uow() as tx:
+                current = await tx.challenges.get(conversation_id)
+                if current is not None and current.otp_hash == challenge.otp_hash:
+                    await tx.challenges.delete(conversation_id)
+                    await tx.commit()
+            raise
+        async with self._uow() as tx:
+            await tx.challenges.record_send(sso_id, now)
+            await tx.commit()
+        return LinkStarted(sso_id=sso_id, masked_mobile=mask(holder.mobile), valid_minutes=minutes)
+
+    async def verify(self, conversation_id: str, typed_otp: str) -> Resident:
+        """Check the code typed in this conversation and link it to the SSO ID on success.
+
+        Raises NoPendingLink, InvalidOtpFormat (no attempt used), OtpIncorrect,
+        OtpExpired, OtpAttemptsExceeded, UnknownSsoId.
+        """
+        otp = find_otp(typed_otp, OTP_LENGTH)
+        async with self._uow() as tx:
+            challenge = await tx.challenges.get(conversation_id)
+            if challenge is None:
+                raise NoPendingLink(conversation_id)
+            if otp is None:
+                raise InvalidOtpFormat(typed_otp)
+            if self._clock.now() > challenge.expires_at:
+                await tx.challenges.delete(conversation_id)
+                await tx.commit()
+                raise OtpExpired(conversation_id)
+            expected = self._hash(conversation_id, challenge.sso_id, otp)
+            if not hmac.compare_digest(expected, challenge.otp_hash):
+                challenge.attempts_left -= 1
+                if challenge.attempts_left <= 0:
+                    await tx.challenges.delete(conversation_id)
+                    await tx.commit()
+                    raise OtpAttemptsExceeded(conversation_id)
+                await tx.challenges.save(challenge)
+                await tx.commit()
+                raise OtpIncorrect(challenge.attempts_left)
+            sso_id = challenge.sso_id
+
+        holder = await self._sso.lookup(sso_id)
+        if holder is None:
+            raise UnknownSsoId(sso_id)
+        async with self._uow() as tx:
+            # Re-read under this transaction: a concurrent verify may have consumed the code.
+            if await tx.challenges.get(conversation_id) is None:
+                raise NoPendingLink(conversation_id)
+            conversation = await get_conversation(tx, conversation_id)
+            resident = await tx.residents.by_sso_id(sso_id)
+            if resident is None:
+                resident = Resident(
+                    resident_id=secrets.token_hex(12),
+                    sso_id=sso_id,
+                    name=holder.name,
+                    mobile=holder.mobile,
+                    language=conversation.language or holder.language,
+                    linked_at=self._clock.now(),
+                )
+                await tx.residents.add(resident)
+            # An existing resident keeps their language: this chat's was perhaps only detected.
+            conversation.resident_id = resident.resident_id
+            await tx.conversations.update(conversation)
+            await tx.challenges.delete(conversation_id)
+            await tx.commit()
+        return resident
+
+    async def unlink(self, conversation_id: str) -> bool:
+        """Detach this chat from its SSO ID. False when it was not linked."""
+        async with self._uow() as tx:
+            conversation = await get_conversation(tx, conversation_id)
+            if conversation.resident_id is None:
+                return False
+            conversation.resident_id = None
+            await tx.conversations.update(conversation)
+            await tx.commit()
+            return True
+
+    def _hash(self, conversation_id: str, sso_id: str, otp: str) -> str:
+        # Bound to the conversation and SSO ID so a stored hash cannot be replayed elsewhere.
+        message = f"{conversation_id}|{sso_id}|{otp}".encode()
+        return hmac.new(self._otp_key, message, hashlib.sha256).hexdigest()

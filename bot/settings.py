@@ -1,0 +1,141 @@
+"""All settings, read once from the environment (and an optional `.env`) and passed down.
+
+Every variable is listed in README.md and `.env.example`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseSettings, SecretStr, root_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Development defaults: fine for `make run` on a laptop, refused in production.
+_PLACEHOLDER = "change-me-in-production"
+
+
+class Environment(str, Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    environment: Environment = Environment.DEVELOPMENT
+    log_level: str = "INFO"
+
+    # processes and addresses (CONTRACTS.md)
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    rasa_port: int = 5005
+    rasa_api_token: SecretStr = SecretStr(_PLACEHOLDER)
+    action_server_port: int = 5055
+    public_base_url: str = ""  # defaults to http://GATEWAY_HOST:GATEWAY_PORT
+
+    # storage
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'bot.db'}"
+    redis_url: str | None = None
+
+    # keys for our own HMACs (OTP hashes, receipt links)
+    app_secret_key: SecretStr = SecretStr(_PLACEHOLDER)
+
+    # integrations: "sandbox" (default) or the real HTTP services
+    sso_backend: str = "sandbox"  # sandbox | http
+    sso_api_base_url: str = ""
+    sso_api_key: SecretStr = SecretStr("")
+    biller_backend: str = "sandbox"  # sandbox | bbps
+    bbps_api_base_url: str = ""
+    bbps_api_key: SecretStr = SecretStr("")
+    sms_backend: str = "sandbox"  # sandbox | twilio
+    payment_gateway: str = "sandbox"  # sandbox | razorpay
+    razorpay_key_id: str = ""
+    razorpay_key_secret: SecretStr = SecretStr("")
+    razorpay_webhook_secret: SecretStr = SecretStr(_PLACEHOLDER)
+    razorpay_api_base_url: str = "https://api.razorpay.com"
+    integration_timeout_s: float = 8.0
+
+    # channels
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_whatsapp_from: str = ""
+    twilio_sms_from: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+    telegram_bot_token: SecretStr = SecretStr("")
+    telegram_webhook_secret: SecretStr = SecretStr("")
+    telegram_api_base_url: str = "https://api.telegram.org"
+    # WhatsApp templates approved by Meta (Twilio Content SIDs, HX…), used outside the
+    # 24-hour window: RECEIPT carries {{1}} text and {{2}} receipt link, NOTICE {{1}} text.
+    twilio_template_receipt_en: str = ""
+    twilio_template_receipt_hi: str = ""
+    twilio_template_notice_en: str = ""
+    twilio_template_notice_hi: str = ""
+    # TRAI DLT registration of the SMS sender (India): entity id, header, template ids.
+    sms_dlt_entity_id: str = ""
+    sms_dlt_header: str = ""
+    sms_dlt_template_otp_en: str = ""
+    sms_dlt_template_otp_hi: str = ""
+    sms_dlt_template_reply_en: str = ""
+    sms_dlt_template_reply_hi: str = ""
+    sms_dlt_template_receipt_en: str = ""
+    sms_dlt_template_receipt_hi: str = ""
+    sms_dlt_template_push_en: str = ""
+    sms_dlt_template_push_hi: str = ""
+    channel_send_timeout_s: float = 10.0
+    channel_retry_base_s: float = 0.5  # first backoff after a 429/5xx; doubles each time
+    channel_poll_interval_s: float = 1.0  # how often the inbox and delivery loops look
+
+    class Config:
+        env_file = ".env"
+        env_file_encoding = "utf-8"
+
+    @root_validator(skip_on_failure=True)
+    def _refuse_placeholders_in_production(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805
+        if values["environment"] is Environment.PRODUCTION:
+            for name in ("rasa_api_token", "app_secret_key", "razorpay_webhook_secret"):
+                if values[name].get_secret_value() in ("", _PLACEHOLDER):
+                    raise ValueError(f"{name.upper()} must be set in production")
+            for name in ("sso_backend", "biller_backend", "sms_backend", "payment_gateway"):
+                if values[name] == "sandbox":
+                    raise ValueError(f"{name.upper()}=sandbox is not allowed in production")
+        if not values["public_base_url"]:
+            values["public_base_url"] = f"http://{values['gateway_host']}:{values['gateway_port']}"
+        return values
+
+    @property
+    def gateway_url(self) -> str:
+        """Where our own processes reach the gateway (not necessarily the public address)."""
+        return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    @property
+    def whatsapp_on(self) -> bool:
+        return bool(self._twilio_credentials and self.twilio_whatsapp_from)
+
+    @property
+    def sms_on(self) -> bool:
+        return bool(self._twilio_credentials and self.twilio_sms_from)
+
+    @property
+    def telegram_on(self) -> bool:
+        # Without the webhook secret nothing could tell Telegram's requests from forgeries.
+        return bool(
+            self.telegram_bot_token.get_secret_value()
+            and self.telegram_webhook_secret.get_secret_value()
+        )
+
+    @property
+    def _twilio_credentials(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_server_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_server_port}"
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,147 @@
+"""`python -m bot.stack`: run the whole stack in the foreground, as `make run` does.
+
+Starts the rasa-sdk action server, the Rasa server and the gateway as child processes,
+prints the web chat address once /healthz says all three answer, and on Ctrl-C or
+SIGTERM stops every process it started. If one child dies, the others are stopped too:
+a half-running stack that looks alive is worse than a stopped one.
+
+`python -m bot.stack rasa` and `python -m bot.stack actions` run a single server; they
+exist so the API token is read from the environment instead of a command line that any
+local user could read with `ps`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bot.settings import ROOT, Settings, load_settings
+
+log = logging.getLogger("stack")
+MODEL = ROOT / "models" / "current.tar.gz"
+STARTUP_TIMEOUT_S = 240  # Rasa alone needs 45-60 s to load TensorFlow and the model
+
+
+def write_endpoints(settings: Settings) -> Path:
+    path = ROOT / "var" / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'action_endpoint:\n  url: "{settings.action_server_url}/webhook"\n')
+    return path
+
+
+def run_rasa() -> None:
+    """The Rasa server: HTTP API on (token auth), REST channel only, bound to loopback."""
+    import rasa.api  # heavy: TensorFlow
+
+    settings = load_settings()
+    rasa.api.run(
+        model=str(MODEL),
+        endpoints=str(write_endpoints(settings)),
+        credentials=str(ROOT / "credentials.yml"),
+        interface="127.0.0.1",
+        port=settings.rasa_port,
+        enable_api=True,
+        auth_token=settings.rasa_api_token.get_secret_value(),
+    )
+
+
+def run_actions() -> None:
+    """The rasa-sdk action server, bound to loopback (rasa-sdk reads SANIC_HOST)."""
+    settings = load_settings()
+    os.environ["SANIC_HOST"] = "127.0.0.1"
+    from rasa_sdk import endpoint
+
+    endpoint.run("actions", port=settings.action_server_port)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def supervise() -> int:
+    settings = load_settings()
+    if not MODEL.exists():
+        log.error("no trained model at %s: run `make model` first", MODEL)
+        return 1
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+    python = sys.executable
+    commands = {
+        "actions": [python, "-m", "bot.stack", "actions"],
+        "rasa": [python, "-m", "bot.stack", "rasa"],
+        "gateway": [python, "-m", "bot.gateway"],
+    }
+    children = {
+        name: subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        for name, command in commands.items()
+    }
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    health = f"{settings.gateway_url}/healthz"
+    started, announced = time.monotonic(), False
+    exit_code = 0
+    while not stopping:
+        dead = [name for name, child in children.items() if child.poll() is not None]
+        if dead:
+            log.error("%s stopped unexpectedly; stopping the others", ", ".join(dead))
+            exit_code = 1
+            break
+        if not announced:
+            if _healthy(health):
+                announced = True
+                print(
+                    f"\nWeb chat: {settings.public_base_url}/\n(Ctrl-C stops everything)\n",
+                    flush=True,
+                )
+            elif time.monotonic() - started > STARTUP_TIMEOUT_S:
+                log.error("the stack did not become healthy within %s s", STARTUP_TIMEOUT_S)
+                exit_code = 1
+                break
+        time.sleep(1)
+    _terminate(children)
+    return exit_code
+
+
+def _terminate(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for name, child in children.items():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in time; killing it", name)
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    role = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if role == "rasa":
+        run_rasa()
+    elif role == "actions":
+        run_actions()
+    else:
+        sys.exit(supervise())
+
+
+if __name__ == "__main__":
+    main()

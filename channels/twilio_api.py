@@ -1,0 +1,112 @@
+"""What WhatsApp and SMS share: Twilio's webhook signature, its form posts, and sending
+through twilio's own async client with backoff on 429 and 5xx."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from aiohttp import ClientConnectorError, ClientError
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+
+from bot.errors import DeliveryFailed, DeliveryUncertain
+from bot.model.channels import InboundKind, InboundMessage
+from bot.model.residents import Channel
+from integrations.sms.twilio_sms import twilio_client
+
+log = logging.getLogger(__name__)
+
+WHATSAPP_PREFIX = "whatsapp:"
+# Twilio's form posts are a few KB even with ten media URLs.
+MAX_FORM_BYTES = 64 * 1024
+RETRY_DELAYS_S = (0.5, 1.0, 2.0)
+
+
+class TwilioWebhook:
+    """Verifies `X-Twilio-Signature`: HMAC-SHA1 over the URL Twilio called plus the sorted
+    form, keyed with the auth token. Behind a proxy the URL we see is not the one Twilio
+    called, so the public one is rebuilt from PUBLIC_BASE_URL."""
+
+    def __init__(self, auth_token: str, public_base_url: str) -> None:
+        self._validator = RequestValidator(auth_token)
+        self._base = public_base_url.rstrip("/")
+
+    def verify(self, path: str, query: str, form: Any, signature: str | None) -> bool:
+        if not signature:
+            return False
+        url = f"{self._base}{path}" + (f"?{query}" if query else "")
+        return bool(self._validator.validate(url, form, signature))
+
+
+def parse_form(channel: Channel, form: Mapping[str, str], now: datetime) -> InboundMessage | None:
+    """A Twilio message form as an InboundMessage; None when it is not a message (no
+    MessageSid or sender)."""
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    sender = form.get("From") or ""
+    address = sender.removeprefix(WHATSAPP_PREFIX).strip()
+    if not sid or not address:
+        return None
+    # A quick-reply button of a WhatsApp template sends the payload we gave it.
+    text = (form.get("ButtonPayload") or form.get("Body") or "").strip()
+    kind = InboundKind.TEXT if text else InboundKind.MEDIA
+    return InboundMessage(channel, sid[:128], address[:255], kind, text, now)
+
+
+class TwilioMessages:
+    """`messages.create_async` with the behaviour a delivery loop needs: 429 and 5xx are
+    retried with backoff (Twilio does not slow down for us), a refusal is DeliveryFailed,
+    and no answer in time is DeliveryUncertain (the message may exist)."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        api_base_url: str,
+        timeout_s: float = 10.0,
+        retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
+    ) -> None:
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._api_base_url = api_base_url
+        self._timeout_s = timeout_s
+        self._retry_delays_s = tuple(retry_delays_s)
+        self._http: AsyncTwilioHttpClient | None = None
+
+    async def create(self, **params: Any) -> None:
+        if self._http is None:  # made inside the running loop, which its session belongs to
+            self._http = AsyncTwilioHttpClient()
+        client = twilio_client(self._account_sid, self._auth_token, self._api_base_url, self._http)
+        delays = [*self._retry_delays_s, None]
+        for delay in delays:
+            try:
+                # twilio 8.2's async client ignores its own timeout: bound it here.
+                await asyncio.wait_for(client.messages.create_async(**params), self._timeout_s)
+                return
+            except TwilioRestException as exc:
+                transient = exc.status == 429 or exc.status >= 500
+                # The exception's text can hold the phone number: log the codes only.
+                log.warning("Twilio answered %s (code %s)", exc.status, exc.code)
+                if not transient:
+                    raise DeliveryFailed(
+                        f"Twilio refused: code {exc.code}", permanent=True
+                    ) from exc
+                if delay is None:
+                    raise DeliveryFailed(f"Twilio still {exc.status} after retries") from exc
+            except ClientConnectorError as exc:  # the request never left: safe to repeat
+                if delay is None:
+                    raise DeliveryFailed("Twilio unreachable") from exc
+            except asyncio.TimeoutError as exc:
+                raise DeliveryUncertain("Twilio did not answer in time") from exc
+            except (ClientError, TwilioException) as exc:
+                raise DeliveryUncertain(f"Twilio call broke off: {type(exc).__name__}") from exc
+            await asyncio.sleep(delay)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None

@@ -1,0 +1,66 @@
+"""The web chat channel: the contract's `Msg` JSON and the limits on what a page may send.
+
+Msg = {"text": str, "buttons": [{"title", "payload"}], "attachment": null | {"url",
+"filename", "mime"}} (shared/CONTRACTS.md). Buttons travel back as their payload typed as
+text, so nothing else is needed to press one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from bot.model.outbound import OutboundMessage, PushedMessage
+from bot.services.turns import MAX_MESSAGE_CHARS
+
+# The page makes a random hex or UUID id; anything else (a phone number, a name, markup)
+# has no business being a conversation address.
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SENDER_RULE = "sender must be 1-64 characters: letters, digits, '-' or '_'"
+MAX_TEXT_CHARS = MAX_MESSAGE_CHARS
+CURSOR_PATTERN = re.compile(r"^[0-9]{1,18}$")
+
+# Said by the gateway itself when the dialogue engine is down, so both languages at once.
+UNAVAILABLE_TEXT = (
+    "Sorry, I cannot answer right now. Please try again in a minute.\n"
+    "क्षमा करें, अभी उत्तर नहीं दे पा रहे हैं। कृपया एक मिनट बाद फिर से प्रयास करें।"
+)
+
+
+def valid_sender(sender: str) -> bool:
+    return bool(SENDER_PATTERN.fullmatch(sender))
+
+
+def to_msg(message: OutboundMessage) -> dict[str, Any]:
+    """One OutboundMessage as a contract Msg."""
+    attachment = message.attachment
+    return {
+        "text": message.text,
+        "buttons": [{"title": b.title, "payload": b.payload} for b in message.buttons],
+        "attachment": (
+            None
+            if attachment is None
+            else {"url": attachment.url, "filename": attachment.filename, "mime": attachment.mime}
+        ),
+    }
+
+
+def turn_reply(messages: Iterable[OutboundMessage]) -> dict[str, Any]:
+    """The body of POST /webchat/messages."""
+    return {"messages": [to_msg(m) for m in messages]}
+
+
+def pushed_reply(pushed: list[PushedMessage], after: int) -> dict[str, Any]:
+    """The body of GET /webchat/messages: the cursor is the last sequence delivered, or
+    the caller's own cursor when nothing is new, so polling with it never skips or repeats."""
+    cursor = pushed[-1].sequence if pushed else after
+    return {"messages": [to_msg(p.message) for p in pushed], "cursor": str(cursor)}
+
+
+def unavailable_reply() -> dict[str, Any]:
+    """The 503 body when the dialogue engine is down: a Msg the page can show as is."""
+    return {
+        "detail": "dialogue engine unavailable",
+        "messages": [to_msg(OutboundMessage(text=UNAVAILABLE_TEXT))],
+    }

@@ -1,0 +1,1 @@
+"""Billers: the catalog of billers we serve and the BBPS bill fetch/payment client."""

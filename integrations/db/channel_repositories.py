@@ -1,0 +1,276 @@
+"""SQL repositories for the messaging channels: the inbox, channel state and outbox deliveries."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.model.channels import (
+    ChannelState,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    InboundKind,
+    InboundMessage,
+    InboxEntry,
+)
+from bot.model.outbound import Button
+from bot.model.residents import Channel, Language
+from integrations.db.outbox import decode_message
+from integrations.db.repositories import upsert_insert
+from integrations.db.tables import (
+    channel_states,
+    conversations,
+    inbox,
+    outbox,
+    outbox_deliveries,
+    residents,
+)
+
+# The delivery loop does not dig up pushes older than this: news two days late is noise, and
+# the window keeps its query on the recent end of the outbox.
+DELIVERY_HORIZON = timedelta(days=2)
+CHANNELS = (Channel.WHATSAPP, Channel.SMS, Channel.TELEGRAM)
+
+
+class SqlInboxRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def record(self, message: InboundMessage) -> int | None:
+        statement = (
+            upsert_insert(self._connection, inbox)
+            .values(
+                channel=message.channel,
+                external_id=message.external_id,
+                address=message.address,
+                kind=message.kind,
+                text=message.text,
+                received_at=message.received_at,
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
+        result = await self._connection.execute(statement)
+        if result.rowcount != 1:
+            return None
+        return int(result.inserted_primary_key[0])
+
+    async def pending(self, limit: int = 100) -> list[InboxEntry]:
+        result = await self._connection.execute(
+            select(inbox)
+            .where(inbox.c.processed_at.is_(None))
+            .order_by(inbox.c.entry_id)
+            .limit(limit)
+        )
+        return [_entry(row) for row in result.mappings()]
+
+    async def pending_for(self, channel: Channel, address: str) -> list[InboxEntry]:
+        result = await self._connection.execute(
+            select(inbox)
+            .where(
+                inbox.c.processed_at.is_(None),
+                inbox.c.channel == channel,
+                inbox.c.address == address,
+            )
+            .order_by(inbox.c.entry_id)
+        )
+        return [_entry(row) for row in result.mappings()]
+
+    async def mark_processed(self, entry_id: int, processed_at: datetime) -> None:
+        await self._connection.execute(
+            update(inbox).where(inbox.c.entry_id == entry_id).values(processed_at=processed_at)
+        )
+
+    async def count_attempt(self, entry_id: int) -> int:
+        await self._connection.execute(
+            update(inbox).where(inbox.c.entry_id == entry_id).values(attempts=inbox.c.attempts + 1)
+        )
+        result = await self._connection.execute(
+            select(inbox.c.attempts).where(inbox.c.entry_id == entry_id)
+        )
+        return int(result.scalar_one())
+
+
+def _entry(row: RowMapping) -> InboxEntry:
+    return InboxEntry(
+        entry_id=row["entry_id"],
+        message=InboundMessage(
+            channel=Channel(row["channel"]),
+            external_id=row["external_id"],
+            address=row["address"],
+            kind=InboundKind(row["kind"]),
+            text=row["text"],
+            received_at=row["received_at"],
+        ),
+        attempts=row["attempts"],
+        processed_at=row["processed_at"],
+    )
+
+
+class SqlChannelStateRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def get(self, conversation_id: str) -> ChannelState | None:
+        result = await self._connection.execute(
+            select(channel_states).where(channel_states.c.conversation_id == conversation_id)
+        )
+        row = result.mappings().first()
+        if row is None:
+            return None
+        return ChannelState(
+            conversation_id=row["conversation_id"],
+            opted_out=bool(row["opted_out"]),
+            last_inbound_at=row["last_inbound_at"],
+            options=_decode_options(row["options"]),
+        )
+
+    async def save(self, state: ChannelState) -> None:
+        values: dict[str, Any] = {
+            "conversation_id": state.conversation_id,
+            "opted_out": state.opted_out,
+            "last_inbound_at": state.last_inbound_at,
+            "options": json.dumps(
+                [{"title": b.title, "payload": b.payload} for b in state.options],
+                ensure_ascii=False,
+            ),
+        }
+        statement = upsert_insert(self._connection, channel_states).values(**values)
+        del values["conversation_id"]
+        await self._connection.execute(
+            statement.on_conflict_do_update(index_elements=["conversation_id"], set_=values)
+        )
+
+
+def _decode_options(stored: str) -> tuple[Button, ...]:
+    return tuple(Button(o["title"], o["payload"]) for o in json.loads(stored or "[]"))
+
+
+class SqlDeliveryRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def due(
+        self, now: datetime, limit: int = 100, *, retries_by: datetime | None = None
+    ) -> list[Delivery]:
+        d = outbox_deliveries
+        statement = (
+            select(
+                outbox.c.sequence,
+                outbox.c.conversation_id,
+                outbox.c.message,
+                conversations.c.channel,
+                conversations.c.address,
+                conversations.c.language.label("conversation_language"),
+                residents.c.language.label("resident_language"),
+                d.c.kind,
+                d.c.attempts,
+                channel_states.c.opted_out,
+                channel_states.c.last_inbound_at,
+            )
+            .select_from(
+                outbox.join(
+                    conversations, conversations.c.conversation_id == outbox.c.conversation_id
+                )
+                .outerjoin(residents, residents.c.resident_id == conversations.c.resident_id)
+                .outerjoin(d, d.c.sequence == outbox.c.sequence)
+                .outerjoin(
+                    channel_states,
+                    channel_states.c.conversation_id == outbox.c.conversation_id,
+                )
+            )
+            .where(
+                conversations.c.channel.in_(CHANNELS),
+                outbox.c.created_at >= now - DELIVERY_HORIZON,
+                or_(
+                    d.c.sequence.is_(None),
+                    and_(
+                        d.c.state == DeliveryState.PENDING,
+                        d.c.next_attempt_at <= (retries_by or now),
+                    ),
+                ),
+            )
+            .order_by(outbox.c.sequence)
+            .limit(limit)
+        )
+        result = await self._connection.execute(statement)
+        return [_delivery(row) for row in result.mappings()]
+
+    async def queue(self, sequence: int, kind: DeliveryKind, now: datetime) -> None:
+        await self._connection.execute(
+            insert(outbox_deliveries).values(
+                sequence=sequence,
+                kind=kind,
+                state=DeliveryState.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+
+    async def claim(self, delivery: Delivery, now: datetime) -> bool:
+        d = outbox_deliveries
+        if delivery.attempts == 0 and delivery.kind is DeliveryKind.PUSH:
+            # A push nobody has touched: the insert itself is the claim (one row per sequence).
+            statement = (
+                upsert_insert(self._connection, d)
+                .values(
+                    sequence=delivery.sequence,
+                    kind=delivery.kind,
+                    state=DeliveryState.SENDING,
+                    attempts=1,
+                    next_attempt_at=None,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["sequence"])
+            )
+            result = await self._connection.execute(statement)
+            if result.rowcount == 1:
+                return True
+        # A queued reply or a retry: compare-and-set on the state and the attempt count.
+        result = await self._connection.execute(
+            update(d)
+            .where(
+                d.c.sequence == delivery.sequence,
+                d.c.state == DeliveryState.PENDING,
+                d.c.attempts == delivery.attempts,
+            )
+            .values(state=DeliveryState.SENDING, attempts=d.c.attempts + 1, updated_at=now)
+        )
+        claimed: int = result.rowcount
+        return claimed == 1
+
+    async def settle(
+        self,
+        sequence: int,
+        state: DeliveryState,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        await self._connection.execute(
+            update(outbox_deliveries)
+            .where(outbox_deliveries.c.sequence == sequence)
+            .values(state=state, next_attempt_at=next_attempt_at, updated_at=now)
+        )
+
+
+def _delivery(row: RowMapping) -> Delivery:
+    language = row["resident_language"] or row["conversation_language"] or Language.EN
+    return Delivery(
+        sequence=row["sequence"],
+        conversation_id=row["conversation_id"],
+        channel=Channel(row["channel"]),
+        address=row["address"],
+        message=decode_message(row["message"]),
+        language=Language(language),
+        kind=DeliveryKind(row["kind"] or DeliveryKind.PUSH),
+        attempts=row["attempts"] or 0,
+        opted_out=bool(row["opted_out"]),
+        last_inbound_at=row["last_inbound_at"],
+    )

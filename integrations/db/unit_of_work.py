@@ -1,0 +1,87 @@
+"""The SQL unit of work: one connection, one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.ports import (
+    AccountRepository,
+    ChallengeRepository,
+    ChannelStateRepository,
+    ConversationRepository,
+    DeliveryRepository,
+    InboxRepository,
+    OutboxRepository,
+    PaymentRepository,
+    ResidentRepository,
+    WebhookEventRepository,
+)
+from integrations.db.channel_repositories import (
+    SqlChannelStateRepository,
+    SqlDeliveryRepository,
+    SqlInboxRepository,
+)
+from integrations.db.outbox import SqlOutboxRepository
+from integrations.db.payment_repositories import SqlPaymentRepository
+from integrations.db.repositories import (
+    SqlAccountRepository,
+    SqlChallengeRepository,
+    SqlConversationRepository,
+    SqlResidentRepository,
+    SqlWebhookEventRepository,
+)
+
+
+class SqlUnitOfWork:
+    """`async with uow:` opens a connection; the first statement begins a transaction.
+
+    `commit()` makes the work so far durable (a later statement begins a new transaction);
+    leaving the block rolls back whatever was not committed, exception or not.
+    Core statements on a connection, no ORM session: repositories map rows to the core's
+    dataclasses themselves, so an identity map would only add state to keep in sync.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        # Not connected yet: `engine.connect()` only builds the proxy; __aenter__ starts it.
+        self._connection: AsyncConnection = engine.connect()
+        self.residents: ResidentRepository = SqlResidentRepository(self._connection)
+        self.conversations: ConversationRepository = SqlConversationRepository(self._connection)
+        self.challenges: ChallengeRepository = SqlChallengeRepository(self._connection)
+        self.accounts: AccountRepository = SqlAccountRepository(self._connection)
+        self.payments: PaymentRepository = SqlPaymentRepository(self._connection)
+        self.webhook_events: WebhookEventRepository = SqlWebhookEventRepository(self._connection)
+        self.outbox: OutboxRepository = SqlOutboxRepository(self._connection)
+        self.inbox: InboxRepository = SqlInboxRepository(self._connection)
+        self.channel_states: ChannelStateRepository = SqlChannelStateRepository(self._connection)
+        self.deliveries: DeliveryRepository = SqlDeliveryRepository(self._connection)
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        await self._connection.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._connection.in_transaction():
+                await self._connection.rollback()
+        finally:
+            await self._connection.close()
+
+    async def commit(self) -> None:
+        await self._connection.commit()
+
+
+class SqlUnitOfWorkFactory:
+    """`UnitOfWorkFactory` for the services: each call is a fresh, unstarted unit of work."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine)

@@ -1,0 +1,1 @@
+"""Payment gateways: Razorpay Payment Links and the format of its webhooks."""

@@ -1,0 +1,156 @@
+"""The DialogueEngine port over Rasa's HTTP API and REST channel.
+
+The gateway owns every channel; Rasa only sees opaque conversation ids and texts. The
+resident's language lives in the gateway's database, and Rasa's responses pick their
+variation from the `language` slot, so the slot is set before a turn whenever it changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, unquote, urlparse
+
+import httpx
+
+from bot.errors import DialogueUnavailable
+from bot.model.identifiers import mask
+from bot.model.outbound import Attachment, Button, OutboundMessage
+from bot.model.residents import Language
+
+log = logging.getLogger(__name__)
+
+# Languages remembered per conversation. Forgetting one only costs an extra slot event.
+LANGUAGE_CACHE_SIZE = 10_000
+# /status is called by health checks, which must answer quickly even when Rasa hangs.
+STATUS_TIMEOUT_S = 2.0
+
+
+class RasaDialogueEngine:
+    def __init__(self, base_url: str, token: str, timeout_s: float) -> None:
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._client = httpx.AsyncClient(timeout=timeout_s)
+        self._languages: OrderedDict[str, Language] = OrderedDict()
+
+    async def converse(
+        self, conversation_id: str, text: str, language: Language
+    ) -> list[OutboundMessage]:
+        """Send one resident message to Rasa and return its replies.
+
+        Turns of one conversation must be serialised by the caller (the gateway does).
+        Raises DialogueUnavailable when Rasa cannot be reached, times out or fails.
+        """
+        await self._ensure_language(conversation_id, language)
+        body = await self._post(
+            f"{self._base}/webhooks/rest/webhook",
+            {"sender": conversation_id, "message": text},
+            what="turn",
+            conversation_id=conversation_id,
+        )
+        if not isinstance(body, list):
+            raise DialogueUnavailable("Rasa answered a turn with something other than a list")
+        return [message for item in body if (message := to_outbound(item)) is not None]
+
+    async def status(self) -> bool:
+        """True only when Rasa answers and has a model loaded (it serves 200 without one)."""
+        try:
+            response = await self._client.get(
+                f"{self._base}/status", params={"token": self._token}, timeout=STATUS_TIMEOUT_S
+            )
+            body = response.json() if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return False
+        return isinstance(body, dict) and bool(body.get("model_id") or body.get("model_file"))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def _ensure_language(self, conversation_id: str, language: Language) -> None:
+        if self._languages.get(conversation_id) is language:
+            self._languages.move_to_end(conversation_id)
+            return
+        await self._post(
+            f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker/events",
+            {"event": "slot", "name": "language", "value": language.value},
+            what="language slot",
+            conversation_id=conversation_id,
+            params={"token": self._token},
+        )
+        self._languages[conversation_id] = language
+        self._languages.move_to_end(conversation_id)
+        while len(self._languages) > LANGUAGE_CACHE_SIZE:
+            self._languages.popitem(last=False)
+
+    async def _post(
+        self,
+        url: str,
+        payload: Mapping[str, Any],
+        what: str,
+        conversation_id: str,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        # Error messages name the step and status only: httpx's own messages carry the URL,
+        # and with it the API token.
+        try:
+            response = await self._client.post(url, json=payload, params=params)
+        except httpx.TimeoutException as exc:
+            raise DialogueUnavailable(f"Rasa timed out ({what})") from exc
+        except httpx.HTTPError as exc:
+            raise DialogueUnavailable(f"Rasa unreachable ({what}): {type(exc).__name__}") from exc
+        if response.status_code >= 300:
+            # 4xx too: a wrong token or a rejected event is as fatal to the turn as a crash.
+            log.warning(
+                "Rasa answered %s with HTTP %d (conversation %s)",
+                what,
+                response.status_code,
+                mask(conversation_id),
+            )
+            raise DialogueUnavailable(f"Rasa answered {what} with HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise DialogueUnavailable(f"Rasa answered {what} with invalid JSON") from exc
+
+
+def to_outbound(item: Any) -> OutboundMessage | None:
+    """One message of Rasa's REST channel as an OutboundMessage; None when it holds nothing
+    a channel can show (e.g. a custom payload we do not understand)."""
+    if not isinstance(item, dict):
+        return None
+    text = item.get("text") or ""
+    buttons = tuple(
+        Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+        for b in item.get("buttons") or ()
+        if isinstance(b, dict) and b.get("payload")
+    )
+    custom: dict[str, Any] = item["custom"] if isinstance(item.get("custom"), dict) else {}
+    attachment = (
+        _attachment(item.get("attachment"))
+        or _attachment(custom.get("attachment"))
+        or _attachment(item.get("image"))
+    )
+    if not text and custom.get("text"):
+        text = custom["text"]
+    if not (text or buttons or attachment):
+        return None
+    return OutboundMessage(text=str(text), buttons=buttons, attachment=attachment)
+
+
+def _attachment(value: Any) -> Attachment | None:
+    """Rasa sends attachments as a bare URL (`dispatcher.utter_message(attachment=url)`,
+    `image=url`) or, from our actions, as {url, filename, mime}."""
+    if isinstance(value, str) and value:
+        url, filename, mime = value, "", ""
+    elif isinstance(value, dict) and isinstance(value.get("url"), str) and value["url"]:
+        url = value["url"]
+        filename = str(value.get("filename") or "")
+        mime = str(value.get("mime") or "")
+    else:
+        return None
+    filename = filename or unquote(urlparse(url).path.rsplit("/", 1)[-1]) or "file"
+    mime = mime or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return Attachment(url=url, filename=filename, mime=mime)

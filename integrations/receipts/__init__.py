@@ -1,0 +1,1 @@
+"""Receipt documents: the PDF a resident downloads after a verified payment."""

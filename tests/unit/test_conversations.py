@@ -1,0 +1,179 @@
+"""Conversations per channel address, and the language the bot answers in."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import NotLinked
+from bot.model.residents import Channel, Language
+from bot.ports import SsoHolder
+from bot.services.conversations import ConversationService
+from bot.services.linking import LinkingService
+from tests.fakes import FakeSmsSender, InMemoryDatabase
+
+pytestmark = pytest.mark.asyncio
+
+
+# --- opening -----------------------------------------------------------------------------------
+async def test_open_is_idempotent_per_channel_and_address(
+    conversations: ConversationService, db: InMemoryDatabase
+) -> None:
+    first = await conversations.open(Channel.WHATSAPP, "+919812345678")
+    again = await conversations.open(Channel.WHATSAPP, "+919812345678")
+
+    assert again == first
+    assert len(db.conversations) == 1
+    assert (first.resident_id, first.language) == (None, None)
+
+
+async def test_same_address_on_another_channel_is_another_conversation(
+    conversations: ConversationService,
+) -> None:
+    whatsapp = await conversations.open(Channel.WHATSAPP, "+919812345678")
+    sms = await conversations.open(Channel.SMS, "+919812345678")
+
+    assert whatsapp.conversation_id != sms.conversation_id
+
+
+async def test_conversation_id_does_not_reveal_the_address(
+    conversations: ConversationService,
+) -> None:
+    conversation = await conversations.open(Channel.WHATSAPP, "+919812345678")
+
+    assert "9812345678" not in conversation.conversation_id
+
+
+async def test_resident_of_an_unlinked_or_unknown_chat_is_none(
+    open_chat, conversations: ConversationService
+) -> None:
+    assert await conversations.resident(await open_chat()) is None
+    assert await conversations.resident("no-such-conversation") is None
+
+
+# --- language detection ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("मेरा बिजली का बिल कितना है", Language.HI),
+        ("bijli ka bill kitna hai", Language.HI),
+        ("what is my bill", Language.EN),
+    ],
+)
+async def test_language_is_detected_from_the_message(
+    open_chat, conversations: ConversationService, text: str, expected: Language
+) -> None:
+    chat = await open_chat()
+
+    assert await conversations.language_for_message(chat, text) is expected
+
+
+async def test_english_is_the_default_when_nothing_can_be_detected(
+    open_chat, conversations: ConversationService
+) -> None:
+    assert await conversations.language_for_message(await open_chat(), "123456") is Language.EN
+
+
+@pytest.mark.parametrize("neutral", ["123456", "ok", "ramesh.kumar", "2101 4567 8912"])
+async def test_message_saying_too_little_keeps_the_previous_language(
+    open_chat, conversations: ConversationService, neutral: str
+) -> None:
+    chat = await open_chat()
+    await conversations.language_for_message(chat, "bijli ka bill kitna hai")
+
+    assert await conversations.language_for_message(chat, neutral) is Language.HI
+
+
+async def test_detected_language_is_remembered_for_the_chat(
+    open_chat, conversations: ConversationService, db: InMemoryDatabase
+) -> None:
+    chat = await open_chat()
+
+    await conversations.language_for_message(chat, "मेरा बिल")
+
+    assert db.conversations[chat].language is Language.HI
+
+
+async def test_language_of_an_unknown_conversation_is_not_linked(
+    conversations: ConversationService,
+) -> None:
+    with pytest.raises(NotLinked):
+        await conversations.language_for_message("no-such-conversation", "hello there")
+
+
+# --- choosing a language -----------------------------------------------------------------------
+async def test_chosen_language_persists_to_the_resident_and_wins_over_detection(
+    linked_chat, conversations: ConversationService, db: InMemoryDatabase, ramesh: SsoHolder
+) -> None:
+    chat = await linked_chat(ramesh)
+
+    await conversations.set_language(chat, Language.HI)
+
+    resident = await conversations.resident(chat)
+    assert resident is not None and resident.language is Language.HI
+    assert await conversations.language_for_message(chat, "what is my bill") is Language.HI
+
+
+async def test_chosen_language_follows_the_resident_to_their_other_chats(
+    linked_chat, conversations: ConversationService, ramesh: SsoHolder
+) -> None:
+    whatsapp = await linked_chat(ramesh, Channel.WHATSAPP)
+    telegram = await linked_chat(ramesh, Channel.TELEGRAM)
+
+    await conversations.set_language(whatsapp, Language.HI)
+
+    assert await conversations.language_for_message(telegram, "what is my bill") is Language.HI
+
+
+async def test_new_resident_starts_in_the_language_the_chat_was_speaking(
+    open_chat,
+    conversations: ConversationService,
+    linking: LinkingService,
+    sms: FakeSmsSender,
+    ramesh: SsoHolder,
+) -> None:
+    chat = await open_chat()
+    await conversations.language_for_message(chat, "bijli ka bill kitna hai")
+    await linking.start(chat, ramesh.sso_id)
+
+    resident = await linking.verify(chat, sms.codes_sent_to(ramesh.mobile)[-1])
+
+    assert resident.language is Language.HI  # registered in English, but chatting in Hindi
+
+
+async def test_new_resident_takes_the_sso_language_when_the_chat_had_none(
+    linked_chat, conversations: ConversationService, sunita: SsoHolder
+) -> None:
+    chat = await linked_chat(sunita)
+
+    resident = await conversations.resident(chat)
+
+    assert resident is not None and resident.language is Language.HI
+
+
+async def test_language_chosen_before_linking_wins_over_detection(
+    open_chat, conversations: ConversationService
+) -> None:
+    chat = await open_chat()
+    await conversations.set_language(chat, Language.EN)
+
+    assert await conversations.language_for_message(chat, "bijli ka bill kitna hai") is (
+        Language.EN
+    )
+
+
+async def test_linking_another_chat_keeps_the_language_the_resident_chose(
+    linked_chat,
+    open_chat,
+    conversations: ConversationService,
+    linking: LinkingService,
+    sms: FakeSmsSender,
+    ramesh: SsoHolder,
+) -> None:
+    whatsapp = await linked_chat(ramesh)
+    await conversations.set_language(whatsapp, Language.EN)
+    telegram = await open_chat(Channel.TELEGRAM, "5551234")
+    await conversations.language_for_message(telegram, "bijli ka bill kitna hai")
+    await linking.start(telegram, ramesh.sso_id)
+    await linking.verify(telegram, sms.codes_sent_to(ramesh.mobile)[-1])
+
+    assert await conversations.language_for_message(whatsapp, "ok") is Language.EN

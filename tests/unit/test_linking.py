@@ -1,0 +1,452 @@
+"""Linking a chat to an SSO ID with a code sent to the SSO holder's registered mobile."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from bot import messages
+from bot.errors import (
+    InvalidOtpFormat,
+    InvalidSsoId,
+    NoPendingLink,
+    OtpAttemptsExceeded,
+    OtpExpired,
+    OtpIncorrect,
+    SmsUnavailable,
+    SsoUnavailable,
+    TooManyOtpRequests,
+    UnknownSsoId,
+)
+from bot.model.residents import Channel, Language
+from bot.ports import SsoHolder
+from bot.services.conversations import ConversationService
+from bot.services.linking import LinkingService
+from tests.fakes import FakeClock, FakeSmsSender, FakeSsoRegistry, InMemoryDatabase
+
+pytestmark = pytest.mark.asyncio
+
+TO_DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
+
+
+def wrong(code: str) -> str:
+    """A 6-digit code that is not `code`."""
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+# --- sending the code ----------------------------------------------------------------------
+async def test_code_goes_to_the_sso_holders_mobile_not_to_the_chatter(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat(Channel.WHATSAPP, "+917000000999")
+
+    started = await linking.start(chat, "ramesh.kumar")
+
+    assert [to for to, _ in sms.sent] == [ramesh.mobile]
+    assert started.masked_mobile == "••••5678"
+    assert started.valid_minutes == 5
+
+
+async def test_sms_holds_a_six_digit_code_in_english_for_an_english_holder(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    await linking.start(await open_chat(), "ramesh.kumar")
+
+    (text,) = sms.texts_to(ramesh.mobile)
+    (code,) = re.findall(r"(?<!\d)\d{6}(?!\d)", text)
+    assert text == messages.render("otp_sms", Language.EN, otp=code, minutes=5)
+
+
+async def test_sms_is_in_hindi_for_a_holder_registered_in_hindi(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, sunita: SsoHolder
+) -> None:
+    await linking.start(await open_chat(), "sunita1985")
+
+    (text,) = sms.texts_to(sunita.mobile)
+    (code,) = sms.codes_sent_to(sunita.mobile)
+    assert text == messages.render("otp_sms", Language.HI, otp=code, minutes=5)
+    assert re.search(r"[\u0900-\u097F]", text)
+
+
+async def test_sso_id_is_found_in_a_sentence_and_case_does_not_matter(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    started = await linking.start(await open_chat(), "my sso id is Ramesh.Kumar")
+
+    assert started.sso_id == "ramesh.kumar"
+    assert len(sms.texts_to(ramesh.mobile)) == 1
+
+
+async def test_sso_id_at_the_end_of_a_sentence_with_a_full_stop(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    started = await linking.start(await open_chat(), "My SSO ID is ramesh.kumar.")
+
+    assert started.sso_id == "ramesh.kumar"
+    assert len(sms.texts_to(ramesh.mobile)) == 1
+
+
+@pytest.mark.parametrize("typed", ["ab", "ramesh@kumar", "hello there", "x" * 31, ""])
+async def test_text_that_cannot_be_an_sso_id_is_refused_without_asking_the_registry(
+    open_chat, linking: LinkingService, sso: FakeSsoRegistry, sms: FakeSmsSender, typed: str
+) -> None:
+    with pytest.raises(InvalidSsoId):
+        await linking.start(await open_chat(), typed)
+
+    assert sso.lookups == []
+    assert sms.sent == []
+
+
+async def test_unknown_sso_id_sends_nothing_and_leaves_no_challenge(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, db: InMemoryDatabase
+) -> None:
+    chat = await open_chat()
+
+    with pytest.raises(UnknownSsoId):
+        await linking.start(chat, "nobody.here")
+
+    assert sms.sent == []
+    assert db.challenges == {}
+
+
+async def test_registry_down_is_reported_and_sends_nothing(
+    open_chat, linking: LinkingService, sso: FakeSsoRegistry, sms: FakeSmsSender
+) -> None:
+    sso.unavailable = True
+
+    with pytest.raises(SsoUnavailable):
+        await linking.start(await open_chat(), "ramesh.kumar")
+
+    assert sms.sent == []
+
+
+async def test_sms_failure_leaves_no_challenge_behind(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, db: InMemoryDatabase
+) -> None:
+    chat = await open_chat()
+    sms.unavailable = True
+
+    with pytest.raises(SmsUnavailable):
+        await linking.start(chat, "ramesh.kumar")
+
+    assert db.challenges == {}
+    with pytest.raises(NoPendingLink):
+        await linking.verify(chat, "123456")
+
+
+async def test_failed_sms_do_not_count_against_the_resend_limit(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    sms.unavailable = True
+    for _ in range(3):
+        with pytest.raises(SmsUnavailable):
+            await linking.start(chat, "ramesh.kumar")
+    sms.unavailable = False
+
+    await linking.start(chat, "ramesh.kumar")
+
+    assert len(sms.codes_sent_to(ramesh.mobile)) == 1
+
+
+async def test_stored_challenge_never_holds_the_plain_code(
+    open_chat,
+    linking: LinkingService,
+    sms: FakeSmsSender,
+    db: InMemoryDatabase,
+    ramesh: SsoHolder,
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    (code,) = sms.codes_sent_to(ramesh.mobile)
+
+    challenge = db.challenges[chat]
+    stored_text = [str(value) for value in vars(challenge).values()]
+    assert not any(code in value for value in stored_text)
+    assert challenge.expires_at - challenge.sent_at == timedelta(minutes=5)
+
+
+# --- checking the code ---------------------------------------------------------------------
+async def test_correct_code_links_the_chat_and_creates_one_resident(
+    open_chat,
+    linking: LinkingService,
+    conversations: ConversationService,
+    sms: FakeSmsSender,
+    db: InMemoryDatabase,
+    ramesh: SsoHolder,
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+
+    resident = await linking.verify(chat, sms.codes_sent_to(ramesh.mobile)[-1])
+
+    assert (resident.sso_id, resident.name, resident.mobile) == (
+        "ramesh.kumar",
+        "Ramesh Kumar",
+        ramesh.mobile,
+    )
+    assert await conversations.resident(chat) == resident
+    assert list(db.residents) == [resident.resident_id]
+    assert db.challenges == {}
+
+
+async def test_code_is_single_use(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+    await linking.verify(chat, code)
+
+    with pytest.raises(NoPendingLink):
+        await linking.verify(chat, code)
+
+
+async def test_code_works_only_in_the_chat_that_asked_for_it(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    asking, other = await open_chat(), await open_chat()
+    await linking.start(asking, "ramesh.kumar")
+
+    with pytest.raises(NoPendingLink):
+        await linking.verify(other, sms.codes_sent_to(ramesh.mobile)[-1])
+
+
+async def test_a_second_chat_linking_the_same_sso_id_reuses_the_resident(
+    linked_chat, conversations: ConversationService, db: InMemoryDatabase, ramesh: SsoHolder
+) -> None:
+    on_whatsapp = await linked_chat(ramesh, Channel.WHATSAPP)
+    on_telegram = await linked_chat(ramesh, Channel.TELEGRAM)
+
+    first = await conversations.resident(on_whatsapp)
+    second = await conversations.resident(on_telegram)
+    assert first is not None and second is not None
+    assert first.resident_id == second.resident_id
+    assert len(db.residents) == 1
+
+
+async def test_code_typed_with_spaces_or_in_a_sentence_links(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+
+    resident = await linking.verify(chat, f"code is {code[:3]} {code[3:]}")
+
+    assert resident.sso_id == "ramesh.kumar"
+
+
+async def test_code_typed_in_devanagari_digits_links(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+
+    resident = await linking.verify(chat, f"कोड {code.translate(TO_DEVANAGARI)} है")
+
+    assert resident.sso_id == "ramesh.kumar"
+
+
+async def test_wrong_code_says_how_many_attempts_are_left(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+
+    with pytest.raises(OtpIncorrect) as first:
+        await linking.verify(chat, wrong(code))
+    with pytest.raises(OtpIncorrect) as second:
+        await linking.verify(chat, wrong(code))
+
+    assert (first.value.attempts_left, second.value.attempts_left) == (2, 1)
+    assert (await linking.verify(chat, code)).sso_id == "ramesh.kumar"
+
+
+async def test_wrong_code_three_times_voids_the_challenge(
+    open_chat,
+    linking: LinkingService,
+    sms: FakeSmsSender,
+    db: InMemoryDatabase,
+    ramesh: SsoHolder,
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+    for _ in range(2):
+        with pytest.raises(OtpIncorrect):
+            await linking.verify(chat, wrong(code))
+
+    with pytest.raises(OtpAttemptsExceeded):
+        await linking.verify(chat, wrong(code))
+
+    with pytest.raises(NoPendingLink):
+        await linking.verify(chat, code)
+    assert db.residents == {}
+
+
+async def test_message_without_a_six_digit_code_uses_no_attempt(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+
+    for typed in ("I did not get it", "12345", "1234567"):
+        with pytest.raises(InvalidOtpFormat):
+            await linking.verify(chat, typed)
+
+    with pytest.raises(OtpIncorrect) as after:
+        await linking.verify(chat, wrong(code))
+    assert after.value.attempts_left == 2
+
+
+async def test_code_expires_after_five_minutes(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, clock: FakeClock, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+    clock.advance(timedelta(minutes=5, seconds=1))
+
+    with pytest.raises(OtpExpired):
+        await linking.verify(chat, code)
+    with pytest.raises(NoPendingLink):
+        await linking.verify(chat, code)
+
+
+async def test_code_still_works_just_before_five_minutes(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, clock: FakeClock, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    clock.advance(timedelta(minutes=4, seconds=59))
+
+    resident = await linking.verify(chat, sms.codes_sent_to(ramesh.mobile)[-1])
+
+    assert resident.sso_id == "ramesh.kumar"
+
+
+async def test_after_a_resend_only_the_newest_code_links(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    await linking.start(chat, "ramesh.kumar")
+    old, new = sms.codes_sent_to(ramesh.mobile)
+
+    if old != new:  # one chance in a million that the two codes are equal
+        with pytest.raises(OtpIncorrect):
+            await linking.verify(chat, old)
+    assert (await linking.verify(chat, new)).sso_id == "ramesh.kumar"
+
+
+async def test_verify_with_no_code_requested_says_so(open_chat, linking: LinkingService) -> None:
+    with pytest.raises(NoPendingLink):
+        await linking.verify(await open_chat(), "123456")
+
+
+async def test_unlink_detaches_the_chat_but_keeps_the_resident(
+    linked_chat,
+    linking: LinkingService,
+    conversations: ConversationService,
+    db: InMemoryDatabase,
+    ramesh: SsoHolder,
+) -> None:
+    chat = await linked_chat(ramesh)
+
+    assert await linking.unlink(chat) is True
+    assert await conversations.resident(chat) is None
+    assert len(db.residents) == 1
+    assert await linking.unlink(chat) is False
+
+
+# --- resend limit --------------------------------------------------------------------------
+async def test_fourth_code_in_thirty_minutes_is_refused_across_conversations(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, clock: FakeClock, ramesh: SsoHolder
+) -> None:
+    for _ in range(3):
+        await linking.start(await open_chat(), "ramesh.kumar")
+        clock.advance(timedelta(minutes=5))
+
+    with pytest.raises(TooManyOtpRequests):
+        await linking.start(await open_chat(Channel.TELEGRAM, "4242"), "ramesh.kumar")
+
+    assert len(sms.texts_to(ramesh.mobile)) == 3
+
+
+async def test_fourth_code_in_thirty_minutes_is_refused_in_one_conversation(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    for _ in range(3):
+        await linking.start(chat, "ramesh.kumar")
+
+    with pytest.raises(TooManyOtpRequests):
+        await linking.start(chat, "ramesh.kumar")
+
+    assert len(sms.texts_to(ramesh.mobile)) == 3
+
+
+async def test_resend_limit_of_one_sso_id_does_not_block_another(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, sunita: SsoHolder
+) -> None:
+    for _ in range(3):
+        await linking.start(await open_chat(), "ramesh.kumar")
+
+    await linking.start(await open_chat(), "sunita1985")
+
+    assert len(sms.texts_to(sunita.mobile)) == 1
+
+
+async def test_resend_window_resets_after_thirty_minutes(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, clock: FakeClock, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    for _ in range(3):
+        await linking.start(chat, "ramesh.kumar")
+    with pytest.raises(TooManyOtpRequests):
+        await linking.start(chat, "ramesh.kumar")
+
+    clock.advance(timedelta(minutes=30, seconds=1))
+    await linking.start(chat, "ramesh.kumar")
+
+    assert len(sms.texts_to(ramesh.mobile)) == 4
+    assert (await linking.verify(chat, sms.codes_sent_to(ramesh.mobile)[-1])).sso_id == (
+        "ramesh.kumar"
+    )
+
+
+async def test_voiding_a_challenge_with_wrong_codes_does_not_reset_the_resend_limit(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    for _ in range(3):
+        await linking.start(chat, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+    for _ in range(2):
+        with pytest.raises(OtpIncorrect):
+            await linking.verify(chat, wrong(code))
+    with pytest.raises(OtpAttemptsExceeded):
+        await linking.verify(chat, wrong(code))
+
+    with pytest.raises(TooManyOtpRequests):
+        await linking.start(chat, "ramesh.kumar")
+    assert len(sms.texts_to(ramesh.mobile)) == 3
+
+
+async def test_switching_sso_id_in_between_does_not_reset_the_resend_limit(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    for _ in range(3):
+        await linking.start(chat, "ramesh.kumar")
+        await linking.start(chat, "sunita1985")
+
+    with pytest.raises(TooManyOtpRequests):
+        await linking.start(chat, "ramesh.kumar")
+    assert len(sms.texts_to(ramesh.mobile)) == 3
