@@ -3,9 +3,10 @@
 # is missing and runs `apt-get update` at most once. Called by the Makefile.
 #   fonts-noto-core  Noto Sans + Noto Sans Devanagari: the PDF receipts (Hindi, ₹)
 #   poppler-utils    pdftoppm: the receipt test renders a Hindi page to an image
+#   chromium         headless browser for the agent console's browser test (Playwright)
 set -euo pipefail
 
-PACKAGES=(fonts-noto-core poppler-utils)
+PACKAGES=(fonts-noto-core poppler-utils chromium)
 
 missing=()
 for package in "${PACKAGES[@]}"; do
