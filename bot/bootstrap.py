@@ -31,6 +31,7 @@ from bot.services.receipts import ReceiptLinks
 from bot.services.turns import TurnService
 from bot.settings import Settings, load_settings
 from integrations.billers.catalog import load_billers
+from integrations.db.crypto import keyring_from_settings
 from integrations.db.engine import make_engine
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from integrations.rasa.client import RasaDialogueEngine
@@ -78,7 +79,7 @@ class Container:
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Container:
     settings = settings or load_settings()
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, keyring_from_settings(settings))
     uow = SqlUnitOfWorkFactory(engine)
     billers = load_billers()
     secret = settings.app_secret_key.get_secret_value().encode()

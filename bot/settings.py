@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     channel_retry_base_s: float = 0.5  # first backoff after a 429/5xx; doubles each time
     channel_poll_interval_s: float = 1.0  # how often the inbox and delivery loops look
 
+    # personal data at rest (integrations/db/crypto.py): "<id>:<base64 32 bytes>,<older…>",
+    # the first key encrypts, all decrypt; HMAC key (base64, >= 32 bytes) of the lookup
+    # hashes. Empty: development keys derived from APP_SECRET_KEY (refused in production).
+    data_encryption_keys: SecretStr = SecretStr("")
+    data_hash_key: SecretStr = SecretStr("")
+
     class Config:
         env_file = ".env"
         env_file_encoding = "utf-8"
@@ -94,6 +100,9 @@ class Settings(BaseSettings):
     def _refuse_placeholders_in_production(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805
         if values["environment"] is Environment.PRODUCTION:
             for name in ("rasa_api_token", "app_secret_key", "razorpay_webhook_secret"):
+                if values[name].get_secret_value() in ("", _PLACEHOLDER):
+                    raise ValueError(f"{name.upper()} must be set in production")
+            for name in ("data_encryption_keys", "data_hash_key"):
                 if values[name].get_secret_value() in ("", _PLACEHOLDER):
                     raise ValueError(f"{name.upper()} must be set in production")
             for name in ("sso_backend", "biller_backend", "sms_backend", "payment_gateway"):

@@ -49,6 +49,7 @@ class SqlInboxRepository:
                 channel=message.channel,
                 external_id=message.external_id,
                 address=message.address,
+                address_hash=message.address,
                 kind=message.kind,
                 text=message.text,
                 received_at=message.received_at,
@@ -76,7 +77,7 @@ class SqlInboxRepository:
             .where(
                 inbox.c.processed_at.is_(None),
                 inbox.c.channel == channel,
-                inbox.c.address == address,
+                inbox.c.address_hash == address,
             )
             .order_by(inbox.c.entry_id)
         )

@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from integrations.db.crypto import KeyRing, attach_keyring
+
 
 def async_url(database_url: str) -> str:
     """sqlite:///x -> sqlite+aiosqlite:///x, postgresql://... -> postgresql+asyncpg://..."""
@@ -30,7 +32,16 @@ def sync_url(database_url: str) -> str:
     return str(url.render_as_string(hide_password=False))
 
 
-def make_engine(database_url: str) -> AsyncEngine:
+def make_engine(database_url: str, keyring: KeyRing | None = None) -> AsyncEngine:
+    """An async engine; `keyring` encrypts its personal data (default: the keys of the
+    default settings, see crypto.keyring_of)."""
+    engine = _make_engine(database_url)
+    if keyring is not None:
+        attach_keyring(engine.sync_engine.dialect, keyring)
+    return engine
+
+
+def _make_engine(database_url: str) -> AsyncEngine:
     url = make_url(async_url(database_url))
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model.payments import Payment, PaymentStatus
+from integrations.db.crypto import without_hashes
 from integrations.db.repositories import from_row
 from integrations.db.tables import payments
 
@@ -49,7 +50,7 @@ class SqlPaymentRepository:
             .order_by(payments.c.created_at.desc(), payments.c.payment_id.desc())
             .limit(limit)
         )
-        return [Payment(**row) for row in result.mappings()]
+        return [Payment(**without_hashes(row)) for row in result.mappings()]
 
     async def add(self, payment: Payment) -> None:
         await self._connection.execute(insert(payments).values(**asdict(payment)))

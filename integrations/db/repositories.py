@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model.billing import SavedAccount, Utility
 from bot.model.residents import Channel, Conversation, LinkChallenge, Resident
+from integrations.db.crypto import hashed_values, without_hashes
 from integrations.db.tables import (
     conversations,
     link_challenges,
@@ -34,7 +35,7 @@ T = TypeVar("T")
 
 def from_row(factory: Callable[..., T], row: RowMapping | None) -> T | None:
     """The dataclass held by `row`, None for no row."""
-    return None if row is None else factory(**row)
+    return None if row is None else factory(**without_hashes(row))
 
 
 def upsert_insert(connection: AsyncConnection, table: Table) -> Any:
@@ -59,13 +60,15 @@ class SqlResidentRepository:
         return await self._one(residents.c.resident_id == resident_id)
 
     async def by_sso_id(self, sso_id: str) -> Resident | None:
-        return await self._one(residents.c.sso_id == sso_id)
+        return await self._one(residents.c.sso_id_hash == sso_id)
 
     async def add(self, resident: Resident) -> None:
-        await self._connection.execute(insert(residents).values(**asdict(resident)))
+        await self._connection.execute(
+            insert(residents).values(**hashed_values(residents, asdict(resident)))
+        )
 
     async def update(self, resident: Resident) -> None:
-        values = asdict(resident)
+        values = hashed_values(residents, asdict(resident))
         del values["resident_id"]
         await self._connection.execute(
             update(residents)
@@ -87,14 +90,16 @@ class SqlConversationRepository:
 
     async def find(self, channel: Channel, address: str) -> Conversation | None:
         return await self._one(
-            (conversations.c.channel == channel) & (conversations.c.address == address)
+            (conversations.c.channel == channel) & (conversations.c.address_hash == address)
         )
 
     async def add(self, conversation: Conversation) -> None:
-        await self._connection.execute(insert(conversations).values(**asdict(conversation)))
+        await self._connection.execute(
+            insert(conversations).values(**hashed_values(conversations, asdict(conversation)))
+        )
 
     async def update(self, conversation: Conversation) -> None:
-        values = asdict(conversation)
+        values = hashed_values(conversations, asdict(conversation))
         del values["conversation_id"]
         await self._connection.execute(
             update(conversations)
@@ -119,7 +124,9 @@ class SqlChallengeRepository:
 
     async def save(self, challenge: LinkChallenge) -> None:
         """Insert, or replace the conversation's earlier challenge, in one statement."""
-        statement = upsert_insert(self._connection, link_challenges).values(**asdict(challenge))
+        statement = upsert_insert(self._connection, link_challenges).values(
+            **hashed_values(link_challenges, asdict(challenge))
+        )
         replaced = {
             column.name: statement.excluded[column.name]
             for column in link_challenges.columns
@@ -135,13 +142,15 @@ class SqlChallengeRepository:
         )
 
     async def record_send(self, sso_id: str, sent_at: datetime) -> None:
-        await self._connection.execute(insert(otp_sends).values(sso_id=sso_id, sent_at=sent_at))
+        await self._connection.execute(
+            insert(otp_sends).values(sso_id_hash=sso_id, sent_at=sent_at)
+        )
 
     async def sends_since(self, sso_id: str, since: datetime) -> int:
         result = await self._connection.execute(
             select(func.count())
             .select_from(otp_sends)
-            .where(otp_sends.c.sso_id == sso_id, otp_sends.c.sent_at >= since)
+            .where(otp_sends.c.sso_id_hash == sso_id, otp_sends.c.sent_at >= since)
         )
         return int(result.scalar_one())
 
@@ -157,9 +166,10 @@ class SqlAccountRepository:
         statement = select(saved_accounts).where(saved_accounts.c.resident_id == resident_id)
         if utility is not None:
             statement = statement.where(saved_accounts.c.utility == utility)
-        statement = statement.order_by(saved_accounts.c.biller_id, saved_accounts.c.consumer_number)
         result = await self._connection.execute(statement)
-        return [SavedAccount(**row) for row in result.mappings()]
+        # Sorted here: the database only holds ciphertexts, whose order means nothing.
+        accounts = [SavedAccount(**without_hashes(row)) for row in result.mappings()]
+        return sorted(accounts, key=lambda a: (a.biller_id, a.consumer_number))
 
     async def find(
         self, resident_id: str, biller_id: str, consumer_number: str
@@ -168,13 +178,15 @@ class SqlAccountRepository:
             select(saved_accounts).where(
                 saved_accounts.c.resident_id == resident_id,
                 saved_accounts.c.biller_id == biller_id,
-                saved_accounts.c.consumer_number == consumer_number,
+                saved_accounts.c.consumer_number_hash == consumer_number,
             )
         )
         return from_row(SavedAccount, result.mappings().first())
 
     async def add(self, account: SavedAccount) -> None:
-        await self._connection.execute(insert(saved_accounts).values(**asdict(account)))
+        await self._connection.execute(
+            insert(saved_accounts).values(**hashed_values(saved_accounts, asdict(account)))
+        )
 
 
 class SqlWebhookEventRepository:

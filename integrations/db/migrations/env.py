@@ -17,6 +17,7 @@ from sqlalchemy import Enum, create_engine, pool
 
 from integrations.db.engine import sync_url
 from integrations.db.migrate import include_name
+from integrations.db.crypto import BlindIndex, EncryptedText
 from integrations.db.tables import UtcDateTime, metadata
 
 config = context.config
@@ -40,6 +41,10 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
     meant when it was written even after `tables.py` changes."""
     if type_ != "type":
         return False
+    if isinstance(obj, EncryptedText):
+        return "sa.Text()"
+    if isinstance(obj, BlindIndex):
+        return "sa.String(length=64)"
     if isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
     if isinstance(obj, Enum) and not obj.native_enum:
