@@ -76,7 +76,9 @@ class KeyRing:
         try:
             plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], key_id.encode())
         except InvalidTag as exc:
-            raise UndecryptableValue(f"ciphertext under key {key_id!r} failed authentication") from exc
+            raise UndecryptableValue(
+                f"ciphertext under key {key_id!r} failed authentication"
+            ) from exc
         return plain.decode()
 
     def key_id_of(self, token: str) -> str:

@@ -15,9 +15,9 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Enum, create_engine, pool
 
+from integrations.db.crypto import BlindIndex, EncryptedText
 from integrations.db.engine import sync_url
 from integrations.db.migrate import include_name
-from integrations.db.crypto import BlindIndex, EncryptedText
 from integrations.db.tables import UtcDateTime, metadata
 
 config = context.config

@@ -17,6 +17,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
+from integrations.db.crypto import KeyRing, keyring_from_settings
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -61,9 +63,8 @@ _OLD_LENGTHS = {
 }
 
 
-def _keyring():  # type: ignore[no-untyped-def]
+def _keyring() -> KeyRing:
     from bot.settings import Settings
-    from integrations.db.crypto import keyring_from_settings
 
     return keyring_from_settings(Settings())
 
