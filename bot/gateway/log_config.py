@@ -11,10 +11,14 @@ import logging
 import re
 
 from bot.model.identifiers import mask
+from bot.model.sensitive import screen
 
 _SECRET_PARAMS = re.compile(r"([?&](?:token|sig|signature)=)[^&\s\"']+", re.IGNORECASE)
 _ID_PARAMS = re.compile(r"([?&](?:sender|to)=)([^&\s\"']+)", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+|%2B)\d{10,15}\b", re.IGNORECASE)
+# Consumer numbers, bare phone numbers and Telegram chat ids: any run of 9+ digits.
+_LONG_NUMBER = re.compile(r"(?<![\d.])-?\d{9,}(?![\d.])")
+_ADDRESS = re.compile(r"\b((?:whatsapp|tel|sms):)([^\s\"',]+)", re.IGNORECASE)
 # Loggers that print our secrets at INFO: httpx logs every request URL with its query.
 _QUIET = ("httpx", "httpcore")
 
@@ -31,15 +35,26 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted record, tracebacks included (an exception's message can
+    hold whatever the resident typed)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def redact(text: str) -> str:
+    text = screen(text).text  # passwords, cards, CVVs, Aadhaar numbers
     text = _SECRET_PARAMS.sub(r"\1***", text)
     text = _ID_PARAMS.sub(lambda m: m.group(1) + mask(m.group(2)), text)
-    return _PHONE.sub(lambda m: mask(m.group(0)), text)
+    text = _ADDRESS.sub(lambda m: m.group(1) + mask(m.group(2)), text)
+    text = _PHONE.sub(lambda m: mask(m.group(0)), text)
+    return _LONG_NUMBER.sub(lambda m: mask(m.group(0)), text)
 
 
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

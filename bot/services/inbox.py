@@ -11,7 +11,7 @@ message is answered, and answered once.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from bot import messages as texts
@@ -27,6 +27,7 @@ from bot.model.channels import (
 )
 from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel, Conversation, Language
+from bot.model.sensitive import screen
 from bot.ports import ChannelUnitOfWork, ChannelUnitOfWorkFactory, Clock
 from bot.services.conversations import ConversationService
 from bot.services.turns import TurnService
@@ -69,7 +70,9 @@ class ChannelInboxService:
 
     async def accept(self, message: InboundMessage) -> int | None:
         """Record `message` durably; its entry id, or None for a redelivery of one already
-        recorded (which must not be answered again)."""
+        recorded (which must not be answered again). Secrets in the text are replaced by
+        markers first: the table never holds them, and the turn still warns the resident."""
+        message = replace(message, text=screen(message.text).text)
         async with self._uow() as tx:
             entry_id = await tx.inbox.record(message)
             await tx.commit()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bot import messages
 from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel, Conversation
+from bot.model.sensitive import screen
 from bot.ports import DialogueEngine
 from bot.services.conversations import ConversationService
 
@@ -24,9 +26,16 @@ class TurnService:
         Callers serialise turns per conversation; raises DialogueUnavailable.
         """
         conversation = await self._conversations.open(channel, address)
-        text = text.strip()[:MAX_MESSAGE_CHARS]
+        # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
+        screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
+        text = screened.without_markers if screened.found else screened.text
         language = await self._conversations.language_for_message(
             conversation.conversation_id, text
         )
-        replies = await self._dialogue.converse(conversation.conversation_id, text, language)
+        replies: list[OutboundMessage] = []
+        if screened.found:
+            replies.append(OutboundMessage(text=messages.render("sensitive_warning", language)))
+            if not any(char.isalnum() for char in text):
+                return conversation, replies
+        replies += await self._dialogue.converse(conversation.conversation_id, text, language)
         return conversation, replies
