@@ -6,8 +6,10 @@ recognised again (a text redacted when the inbox accepted it still warns when an
 
 Numbers are checked, not guessed: a card number must pass the Luhn check (ISO/IEC 7812),
 an Aadhaar number the Verhoeff check UIDAI uses (and never starts with 0 or 1). Utility
-consumer numbers are 10-12 digits too, so a bare 12-digit number counts as Aadhaar only
-when printed the Aadhaar way (4-4-4) or said to be one ("aadhaar 2345 …").
+consumer numbers are 12 digits too and one in ten passes Verhoeff (the sandbox's BESL
+710634567890 does), typed 4-4-4 as often as not: so a 12-digit number counts as Aadhaar only
+when the message says it is one ("aadhaar", "आधार", "UID", "VID"). A bare number is left
+alone: wrongly eating a consumer number would break paying the bill.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ _CARD = re.compile(
 )
 _AADHAAR_SPACED = re.compile(rf"(?<![\d\-])[2-9]\d{{3}}{_SEP}\d{{4}}{_SEP}\d{{4}}(?![\d\-])")
 _AADHAAR_BARE = re.compile(r"(?<![\d\-])[2-9]\d{11}(?![\d\-])")
-_AADHAAR_WORDS = re.compile(r"aadh?aa?r|adhar|\buid(?:ai)?\b|आधार", re.IGNORECASE)
+_AADHAAR_WORDS = re.compile(r"aadh?aa?r|adhaa?r|\b(?:uid(?:ai)?|vid)\b|आधार", re.IGNORECASE)
 _CVV = re.compile(
     r"(?:\bcvv2?|\bcvc2?|\bcid\b|security\s+code|card\s+verification\s+(?:value|code)|सीवीवी)"
     r"(?:\s*(?:no\.?|number|code|is|hai|है|:|=|-)\s*)*\s*(?P<value>\d{3,4})(?!\d)",
@@ -141,13 +143,11 @@ def screen(text: str) -> Screened:
         digits = _digits(match.group(0))
         if 13 <= len(digits) <= 19 and luhn_valid(digits):
             spans.append((match.start(), match.end(), Sensitive.CARD))
-    for match in _AADHAAR_SPACED.finditer(ascii_digits):
-        if verhoeff_valid(_digits(match.group(0))) and not taken(*match.span()):
-            spans.append((match.start(), match.end(), Sensitive.AADHAAR))
     if _AADHAAR_WORDS.search(ascii_digits):
-        for match in _AADHAAR_BARE.finditer(ascii_digits):
-            if verhoeff_valid(match.group(0)) and not taken(*match.span()):
-                spans.append((match.start(), match.end(), Sensitive.AADHAAR))
+        for pattern in (_AADHAAR_SPACED, _AADHAAR_BARE):
+            for match in pattern.finditer(ascii_digits):
+                if verhoeff_valid(_digits(match.group(0))) and not taken(*match.span()):
+                    spans.append((match.start(), match.end(), Sensitive.AADHAAR))
     for match in _CVV.finditer(ascii_digits):
         if not taken(*match.span("value")):
             spans.append((match.start("value"), match.end("value"), Sensitive.CVV))
