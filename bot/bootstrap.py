@@ -27,6 +27,7 @@ from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
 from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
+from bot.services.privacy import PrivacyService
 from bot.services.receipts import ReceiptLinks
 from bot.services.turns import TurnService
 from bot.settings import Settings, load_settings
@@ -66,6 +67,7 @@ class Container:
     channel_uow: ChannelUnitOfWorkFactory
     # WhatsApp, SMS and Telegram senders; a channel without credentials has none (it is off).
     channel_senders: dict[Channel, ChannelSender]
+    privacy: PrivacyService
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -136,6 +138,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
 
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
     conversations = ConversationService(uow, clock)
+    privacy = PrivacyService(uow, clock)
     dialogue = RasaDialogueEngine(
         settings.rasa_url, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
     )
@@ -161,11 +164,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             receipt_links,
             callback_url=f"{settings.public_base_url}/payments/return",
         ),
-        turns=TurnService(conversations, dialogue),
+        turns=TurnService(conversations, dialogue, privacy, dialogue),
         dialogue=dialogue,
         sandbox=sandbox,
         channel_uow=uow,
         channel_senders=channel_senders,
+        privacy=privacy,
     )
 
 

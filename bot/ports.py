@@ -24,6 +24,7 @@ from bot.model.channels import (
 )
 from bot.model.outbound import OutboundMessage, PushedMessage
 from bot.model.payments import Payment, PaymentEvent, PaymentLink, PaymentStatus, Receipt
+from bot.model.privacy import Consent
 from bot.model.residents import Channel, Conversation, Language, LinkChallenge, Resident
 
 
@@ -315,4 +316,45 @@ class ChannelSender(Protocol):
     async def send(self, delivery: Delivery) -> None:
         """Render and send one message. Raises DeliveryFailed when the provider surely did
         not take it, DeliveryUncertain when it may have (a timeout)."""
+        ...
+
+
+# --- privacy (notice, consent, access, erasure) ----------------------------------------------
+class PrivacyRepository(Protocol):
+    async def consent(self, conversation_id: str) -> Consent | None: ...
+    async def save_consent(self, consent: Consent) -> None: ...
+    async def conversations_of(self, resident_id: str) -> list[Conversation]: ...
+    async def count_payments(self, resident_id: str) -> int: ...
+    async def erase_conversation(self, conversation: Conversation, *, keep_row: bool) -> None:
+        """Delete a conversation's inbox, outbox, channel state, challenge and consent; the
+        conversation row too unless `keep_row` (then only unlinked and its language cleared)."""
+        ...
+
+    async def erase_resident(self, resident: Resident) -> tuple[int, int]:
+        """Delete the resident, their saved accounts and OTP send log; de-identify their
+        payments. Returns (accounts deleted, payments de-identified)."""
+        ...
+
+    async def request_history_erasure(self, conversation_id: str, requested_at: datetime) -> None:
+        """Remember that the dialogue engine's history of this conversation must go."""
+        ...
+
+    async def pending_history_erasures(self) -> list[str]: ...
+    async def history_erased(self, conversation_id: str) -> None: ...
+
+
+class PrivacyUnitOfWork(UnitOfWork, Protocol):
+    privacy: PrivacyRepository
+
+    async def __aenter__(self) -> PrivacyUnitOfWork: ...
+
+
+class PrivacyUnitOfWorkFactory(Protocol):
+    def __call__(self) -> PrivacyUnitOfWork: ...
+
+
+class ConversationHistory(Protocol):
+    async def erase_history(self, conversation_id: str) -> None:
+        """Remove every event the dialogue engine holds for this conversation (Rasa's
+        tracker). Raises DialogueUnavailable when it cannot be reached."""
         ...

@@ -6,6 +6,23 @@ from __future__ import annotations
 from bot.model.residents import Language
 
 PRIVACY_TEXTS: dict[str, dict[Language, str]] = {
+    # DPDP Act s.5 notice: what, why, rights, how to complain. Version: NOTICE_VERSION.
+    "privacy_notice": {
+        Language.EN: (
+            "Privacy: to help with your bills I keep your chat address, your SSO ID, name and "
+            "mobile once you link them, your consumer numbers and payments, encrypted, only "
+            'for this service. By writing again you agree. Type "what do you know about me" '
+            'to see it, "delete my data" to erase it (payment records the law requires are '
+            "kept without your name). Complaints: the grievance officer via the SSO portal."
+        ),
+        Language.HI: (
+            "गोपनीयता: बिल में मदद के लिए हम आपका चैट पता, जोड़ने पर आपकी SSO ID, नाम और मोबाइल, "
+            "उपभोक्ता संख्याएँ और भुगतान, एन्क्रिप्ट करके, केवल इसी सेवा के लिए रखते हैं। आगे लिखकर "
+            'आप सहमति देते हैं। देखने के लिए "मेरा डेटा दिखाओ", मिटाने के लिए "मेरा डेटा मिटाओ" '
+            "लिखें (कानूनन ज़रूरी भुगतान रिकॉर्ड बिना आपके नाम के रखे जाते हैं)। शिकायत: SSO पोर्टल "
+            "के शिकायत अधिकारी।"
+        ),
+    },
     "sensitive_warning": {
         Language.EN: (
             "For your safety I removed what looked like a password, card number, CVV or "

@@ -6,17 +6,26 @@ from bot import messages
 from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel, Conversation
 from bot.model.sensitive import screen
-from bot.ports import DialogueEngine
+from bot.ports import ConversationHistory, DialogueEngine
 from bot.services.conversations import ConversationService
+from bot.services.privacy import PrivacyService
 
 # A resident pasting a novel must not cost a classifier run on 100 KB.
 MAX_MESSAGE_CHARS = 1000
 
 
 class TurnService:
-    def __init__(self, conversations: ConversationService, dialogue: DialogueEngine) -> None:
+    def __init__(
+        self,
+        conversations: ConversationService,
+        dialogue: DialogueEngine,
+        privacy: PrivacyService | None = None,
+        history: ConversationHistory | None = None,
+    ) -> None:
         self._conversations = conversations
         self._dialogue = dialogue
+        self._privacy = privacy
+        self._history = history
 
     async def handle(
         self, channel: Channel, address: str, text: str
@@ -32,10 +41,19 @@ class TurnService:
         language = await self._conversations.language_for_message(
             conversation.conversation_id, text
         )
+        show_notice = False
+        if self._privacy is not None:
+            show_notice = await self._privacy.on_turn(conversation.conversation_id)
         replies: list[OutboundMessage] = []
         if screened.found:
             replies.append(OutboundMessage(text=messages.render("sensitive_warning", language)))
-            if not any(char.isalnum() for char in text):
-                return conversation, replies
-        replies += await self._dialogue.converse(conversation.conversation_id, text, language)
+        # The notice goes before the bot's replies: the last message sent holds the options
+        # a numbered answer on WhatsApp/SMS refers to.
+        if show_notice:
+            replies.append(OutboundMessage(text=messages.render("privacy_notice", language)))
+        if not screened.found or any(char.isalnum() for char in text):
+            replies += await self._dialogue.converse(conversation.conversation_id, text, language)
+        if self._privacy is not None and self._history is not None:
+            # After the turn: Rasa has saved the tracker an erasure in this turn asked to drop.
+            await self._privacy.erase_histories(self._history)
         return conversation, replies

@@ -255,3 +255,6 @@ outbox_deliveries = Table(
 
 # The delivery loop looks only at recent pushes; this keeps that look cheap as the outbox grows.
 Index(None, outbox.c.created_at)
+
+# Feature tables kept in their own modules, registered on the same MetaData.
+from integrations.db import privacy_tables  # noqa: E402,F401

@@ -15,6 +15,7 @@ from bot.ports import (
     InboxRepository,
     OutboxRepository,
     PaymentRepository,
+    PrivacyRepository,
     ResidentRepository,
     WebhookEventRepository,
 )
@@ -25,6 +26,7 @@ from integrations.db.channel_repositories import (
 )
 from integrations.db.outbox import SqlOutboxRepository
 from integrations.db.payment_repositories import SqlPaymentRepository
+from integrations.db.privacy_repositories import SqlPrivacyRepository
 from integrations.db.repositories import (
     SqlAccountRepository,
     SqlChallengeRepository,
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.inbox: InboxRepository = SqlInboxRepository(self._connection)
         self.channel_states: ChannelStateRepository = SqlChannelStateRepository(self._connection)
         self.deliveries: DeliveryRepository = SqlDeliveryRepository(self._connection)
+        self.privacy: PrivacyRepository = SqlPrivacyRepository(self._connection)
 
     async def __aenter__(self) -> SqlUnitOfWork:
         await self._connection.start()

@@ -66,6 +66,22 @@ class RasaDialogueEngine:
             return False
         return isinstance(body, dict) and bool(body.get("model_id") or body.get("model_file"))
 
+    async def erase_history(self, conversation_id: str) -> None:
+        """Replace the conversation's tracker with an empty one (PUT .../tracker/events).
+
+        With Rasa's in-memory tracker store (our default) this drops every event. An SQL
+        tracker store would only append to what it holds: erasure there must delete the
+        sender's rows in its `events` table instead."""
+        await self._post(
+            f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker/events",
+            [],
+            what="history erasure",
+            conversation_id=conversation_id,
+            params={"token": self._token},
+            method="PUT",
+        )
+        self._languages.pop(conversation_id, None)
+
     async def close(self) -> None:
         await self._client.aclose()
 
@@ -88,15 +104,16 @@ class RasaDialogueEngine:
     async def _post(
         self,
         url: str,
-        payload: Mapping[str, Any],
+        payload: Mapping[str, Any] | list[Any],
         what: str,
         conversation_id: str,
         params: Mapping[str, str] | None = None,
+        method: str = "POST",
     ) -> Any:
         # Error messages name the step and status only: httpx's own messages carry the URL,
         # and with it the API token.
         try:
-            response = await self._client.post(url, json=payload, params=params)
+            response = await self._client.request(method, url, json=payload, params=params)
         except httpx.TimeoutException as exc:
             raise DialogueUnavailable(f"Rasa timed out ({what})") from exc
         except httpx.HTTPError as exc:

@@ -59,6 +59,13 @@ class RasaDouble:
                 return JSONResponse({"status": "failure", "reason": "NotAuthenticated"}, 401)
             return JSONResponse({"sender_id": conversation_id}, self.events_status)
 
+        @app.put("/conversations/{conversation_id}/tracker/events")
+        async def replace_events(conversation_id: str, request: Request) -> Any:
+            await self._record(request)
+            if request.query_params.get("token") != self.token:
+                return JSONResponse({"status": "failure", "reason": "NotAuthenticated"}, 401)
+            return JSONResponse({"sender_id": conversation_id, "events": []}, self.events_status)
+
         @app.post("/webhooks/rest/webhook")
         async def webhook(request: Request) -> Any:
             await self._record(request)

@@ -191,3 +191,26 @@ async def test_status_is_false_with_a_wrong_token(rasa: RasaDouble) -> None:
         assert await engine.status() is False
     finally:
         await engine.close()
+
+
+async def test_erasing_a_history_replaces_the_tracker_with_no_events(
+    rasa: RasaDouble, engine: RasaDialogueEngine
+) -> None:
+    await engine.converse("c1", "hi", Language.HI)
+    await engine.erase_history("c1")
+    await engine.converse("c1", "hi", Language.HI)
+
+    erase = rasa.requests[2]
+    assert (erase["method"], erase["path"], erase["json"]) == ("PUT", EVENTS, [])
+    assert erase["query"]["token"] == rasa.token
+    # the fresh tracker has no language slot: it is set again before the next turn
+    assert rasa.paths()[3:] == [EVENTS, WEBHOOK]
+    assert rasa.requests[3]["method"] == "POST"
+
+
+async def test_an_erasure_rasa_refuses_is_reported(
+    rasa: RasaDouble, engine: RasaDialogueEngine
+) -> None:
+    rasa.events_status = 500
+    with pytest.raises(DialogueUnavailable):
+        await engine.erase_history("c1")

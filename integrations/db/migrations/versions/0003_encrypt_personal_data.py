@@ -1,4 +1,4 @@
-"""Encrypt personal data at rest: phone numbers, chat ids, SSO IDs, consumer numbers, names,
+"""Privacy: consents and pending history erasures; encrypt personal data at rest: phone numbers, chat ids, SSO IDs, consumer numbers, names,
 inbound texts, outbound messages; keyed hashes (blind indexes) for lookups and uniqueness.
 
 Existing rows are converted in place with the key ring of the current settings
@@ -92,6 +92,7 @@ def _convert(transform: Callable[[str, str], str], with_hashes: bool) -> None:
 
 
 def upgrade() -> None:
+    _create_privacy_tables()
     with op.batch_alter_table("residents") as batch:
         batch.drop_constraint("uq_residents_sso_id", type_="unique")
         batch.add_column(sa.Column("sso_id_hash", sa.String(length=64), nullable=True))
@@ -155,7 +156,26 @@ def upgrade() -> None:
         batch.alter_column("address_hash", existing_type=sa.String(length=64), nullable=False)
 
 
+def _create_privacy_tables() -> None:
+    op.create_table(
+        "consents",
+        sa.Column("conversation_id", sa.String(length=64), nullable=False),
+        sa.Column("notice_version", sa.String(length=16), nullable=False),
+        sa.Column("notice_shown_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("consented_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_consents")),
+    )
+    op.create_table(
+        "history_erasures",
+        sa.Column("conversation_id", sa.String(length=64), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_history_erasures")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("history_erasures")
+    op.drop_table("consents")
     keyring = _keyring()
     _convert(lambda _column, value: keyring.decrypt(value), with_hashes=False)
     for (table_name, column), length in _OLD_LENGTHS.items():

@@ -1,0 +1,85 @@
+"""The resident's rights over their data: see what is held, erase it (after a yes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.linking import FORM_SLOTS
+from actions.runtime import ResidentAction, container, language
+from bot.model.calendar import format_datetime_ist
+from bot.model.privacy import DataHeld
+from bot.model.residents import Language
+
+_CHANNELS = {"webchat": "web chat", "whatsapp": "WhatsApp", "sms": "SMS", "telegram": "Telegram"}
+_NONE = {Language.EN: "none", Language.HI: "कोई नहीं"}
+
+
+def describe(held: DataHeld, lang: Language) -> dict[str, str]:
+    """The response's placeholders: every identifier masked, dates in IST."""
+    consent = held.consent
+    agreed = "-"
+    if consent is not None and consent.consented_at is not None:
+        agreed = f"{consent.notice_version}, {format_datetime_ist(consent.consented_at, lang)}"
+    elif consent is not None:
+        agreed = consent.notice_version
+    chats = ", ".join(f"{_CHANNELS[c.value]} {address}" for c, address in held.chats)
+    accounts = ", ".join(f"{a.biller_id} {a.masked_consumer_number}" for a in held.accounts)
+    return {
+        "sso_id": held.masked_sso_id,
+        "name": held.masked_name,
+        "mobile": held.masked_mobile,
+        "linked_on": format_datetime_ist(held.linked_at, lang) if held.linked_at else "-",
+        "chats": chats or _NONE[lang],
+        "accounts": accounts or _NONE[lang],
+        "payments": str(held.payments),
+        "consent": agreed,
+    }
+
+
+class ActionMyData(ResidentAction):
+    def name(self) -> str:
+        return "action_my_data"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        held = await container().privacy.data_held(tracker.sender_id)
+        response = "utter_my_data_linked" if held.linked else "utter_my_data_unlinked"
+        dispatcher.utter_message(response=response, **describe(held, language(tracker)))
+        return []
+
+
+class ActionConfirmDeleteData(ResidentAction):
+    def name(self) -> str:
+        return "action_confirm_delete_data"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_confirm_delete_data")
+        return [SlotSet("pending_confirmation", "delete_data")]
+
+
+class ActionDeleteMyData(ResidentAction):
+    def name(self) -> str:
+        return "action_delete_my_data"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        erasure = await container().privacy.erase(tracker.sender_id)
+        dispatcher.utter_message(
+            response="utter_data_deleted", payments=str(erasure.payments_deidentified)
+        )
+        return [
+            SlotSet("pending_confirmation", None),
+            SlotSet("linked", False),
+            SlotSet("goal", None),
+            SlotSet("bill", None),
+            *[SlotSet(name, None) for name in FORM_SLOTS],
+        ]

@@ -1,0 +1,56 @@
+"""The privacy notice a resident was shown, their consent, and what we hold about them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.model.residents import Channel
+
+# Bump when the notice's text changes in substance: consents record the version they gave.
+NOTICE_VERSION = "2026-11"
+# What replaces identifiers in the payment records we must keep after an erasure.
+ERASED = "erased"
+
+
+@dataclass
+class Consent:
+    """Notice shown in a conversation (first contact), and consent given by continuing."""
+
+    conversation_id: str
+    notice_version: str
+    notice_shown_at: datetime
+    consented_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HeldAccount:
+    biller_id: str
+    masked_consumer_number: str
+
+
+@dataclass(frozen=True)
+class DataHeld:
+    """Everything stored about the person behind a conversation, masked for showing."""
+
+    linked: bool
+    masked_sso_id: str = ""
+    masked_name: str = ""
+    masked_mobile: str = ""
+    linked_at: datetime | None = None
+    chats: tuple[tuple[Channel, str], ...] = ()  # (channel, masked address)
+    accounts: tuple[HeldAccount, ...] = ()
+    payments: int = 0
+    consent: Consent | None = None
+    messages_waiting: int = field(default=0)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure removed. Payments are kept (tax and payment-system rules require the
+    record) with the resident, the chat and the consumer number taken out."""
+
+    resident_erased: bool
+    conversations_erased: int
+    accounts_erased: int
+    payments_deidentified: int

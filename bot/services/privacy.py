@@ -1,0 +1,122 @@
+"""A resident's rights over their data (DPDP Act 2023): notice and consent at first contact,
+access ("what do you know about me"), erasure ("delete my data").
+
+Consent reading (see README, "Privacy"): the notice is shown with the first reply of every
+new conversation and consent is recorded, with its time and the notice's version, when the
+resident writes again after seeing it: a clear affirmative act by someone told that
+continuing means agreeing and how to withdraw. Nothing personal beyond the chat address is
+stored before that second message; linking (which stores the SSO ID and mobile) always
+takes at least two more turns.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.errors import DialogueUnavailable
+from bot.model.identifiers import mask, mask_name
+from bot.model.privacy import NOTICE_VERSION, Consent, DataHeld, Erasure, HeldAccount
+from bot.ports import Clock, ConversationHistory, PrivacyUnitOfWorkFactory
+from bot.services.conversations import get_conversation
+
+log = logging.getLogger(__name__)
+
+
+class PrivacyService:
+    def __init__(self, uow: PrivacyUnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def on_turn(self, conversation_id: str) -> bool:
+        """Record notice and consent for one incoming message; True when the notice must be
+        shown with this turn's replies (the conversation's first message, or a new version)."""
+        now = self._clock.now()
+        async with self._uow() as tx:
+            consent = await tx.privacy.consent(conversation_id)
+            if consent is None or consent.notice_version != NOTICE_VERSION:
+                await tx.privacy.save_consent(Consent(conversation_id, NOTICE_VERSION, now))
+                await tx.commit()
+                return True
+            if consent.consented_at is None:
+                consent.consented_at = now  # wrote again after seeing the notice
+                await tx.privacy.save_consent(consent)
+                await tx.commit()
+            return False
+
+    async def data_held(self, conversation_id: str) -> DataHeld:
+        """What we store about the person in this conversation, masked to the last 4."""
+        async with self._uow() as tx:
+            conversation = await get_conversation(tx, conversation_id)
+            consent = await tx.privacy.consent(conversation_id)
+            resident = (
+                await tx.residents.get(conversation.resident_id)
+                if conversation.resident_id
+                else None
+            )
+            if resident is None:
+                chat = ((conversation.channel, mask(conversation.address)),)
+                return DataHeld(linked=False, chats=chat, consent=consent)
+            chats = await tx.privacy.conversations_of(resident.resident_id)
+            accounts = await tx.accounts.list_for(resident.resident_id)
+            payments = await tx.privacy.count_payments(resident.resident_id)
+        return DataHeld(
+            linked=True,
+            masked_sso_id=mask(resident.sso_id),
+            masked_name=mask_name(resident.name),
+            masked_mobile=mask(resident.mobile),
+            linked_at=resident.linked_at,
+            chats=tuple((c.channel, mask(c.address)) for c in chats),
+            accounts=tuple(HeldAccount(a.biller_id, mask(a.consumer_number)) for a in accounts),
+            payments=payments,
+            consent=consent,
+        )
+
+    async def erase(self, conversation_id: str) -> Erasure:
+        """Erase the personal data of the person in this conversation, in one transaction.
+
+        Their other conversations go entirely; this one keeps only its row, unlinked, because
+        the confirmation of the erasure must still reach them on it. The dialogue engine's
+        histories are erased after the turn (`erase_histories`): Rasa saves the tracker at
+        the end of the turn that runs this, so erasing it from inside would be undone."""
+        now = self._clock.now()
+        async with self._uow() as tx:
+            conversation = await get_conversation(tx, conversation_id)
+            resident = (
+                await tx.residents.get(conversation.resident_id)
+                if conversation.resident_id
+                else None
+            )
+            others = []
+            accounts = payments = 0
+            if resident is not None:
+                others = [
+                    c
+                    for c in await tx.privacy.conversations_of(resident.resident_id)
+                    if c.conversation_id != conversation_id
+                ]
+                accounts, payments = await tx.privacy.erase_resident(resident)
+            for other in others:
+                await tx.privacy.erase_conversation(other, keep_row=False)
+                await tx.privacy.request_history_erasure(other.conversation_id, now)
+            await tx.privacy.erase_conversation(conversation, keep_row=True)
+            await tx.privacy.request_history_erasure(conversation_id, now)
+            await tx.commit()
+        return Erasure(resident is not None, 1 + len(others), accounts, payments)
+
+    async def erase_histories(self, history: ConversationHistory) -> int:
+        """Erase the dialogue histories waiting for it; the number erased. One that fails
+        stays waiting and is tried again after the next turn."""
+        async with self._uow() as tx:
+            pending = await tx.privacy.pending_history_erasures()
+        erased = 0
+        for conversation_id in pending:
+            try:
+                await history.erase_history(conversation_id)
+            except DialogueUnavailable as exc:
+                log.warning("dialogue history not erased yet: %s", exc)
+                continue
+            async with self._uow() as tx:
+                await tx.privacy.history_erased(conversation_id)
+                await tx.commit()
+            erased += 1
+        return erased

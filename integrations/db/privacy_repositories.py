@@ -1,0 +1,131 @@
+"""SQL repository of the privacy feature: consents, access and erasure across the tables."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.model.identifiers import mask
+from bot.model.privacy import ERASED, Consent
+from bot.model.residents import Conversation, Resident
+from integrations.db.crypto import without_hashes
+from integrations.db.privacy_tables import consents, history_erasures
+from integrations.db.repositories import from_row, upsert_insert
+from integrations.db.tables import (
+    channel_states,
+    conversations,
+    inbox,
+    link_challenges,
+    otp_sends,
+    outbox,
+    outbox_deliveries,
+    payments,
+    residents,
+    saved_accounts,
+)
+
+
+class SqlPrivacyRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def consent(self, conversation_id: str) -> Consent | None:
+        result = await self._connection.execute(
+            select(consents).where(consents.c.conversation_id == conversation_id)
+        )
+        return from_row(Consent, result.mappings().first())
+
+    async def save_consent(self, consent: Consent) -> None:
+        values = asdict(consent)
+        statement = upsert_insert(self._connection, consents).values(**values)
+        del values["conversation_id"]
+        await self._connection.execute(
+            statement.on_conflict_do_update(index_elements=["conversation_id"], set_=values)
+        )
+
+    async def conversations_of(self, resident_id: str) -> list[Conversation]:
+        result = await self._connection.execute(
+            select(conversations)
+            .where(conversations.c.resident_id == resident_id)
+            .order_by(conversations.c.created_at)
+        )
+        return [Conversation(**without_hashes(row)) for row in result.mappings()]
+
+    async def count_payments(self, resident_id: str) -> int:
+        result = await self._connection.execute(
+            select(func.count()).select_from(payments).where(payments.c.resident_id == resident_id)
+        )
+        return int(result.scalar_one())
+
+    async def erase_conversation(self, conversation: Conversation, *, keep_row: bool) -> None:
+        cid = conversation.conversation_id
+        sequences = select(outbox.c.sequence).where(outbox.c.conversation_id == cid)
+        run = self._connection.execute
+        await run(delete(outbox_deliveries).where(outbox_deliveries.c.sequence.in_(sequences)))
+        await run(delete(outbox).where(outbox.c.conversation_id == cid))
+        await run(
+            delete(inbox).where(
+                inbox.c.channel == conversation.channel,
+                inbox.c.address_hash == conversation.address,
+            )
+        )
+        await run(delete(channel_states).where(channel_states.c.conversation_id == cid))
+        await run(delete(link_challenges).where(link_challenges.c.conversation_id == cid))
+        await run(delete(consents).where(consents.c.conversation_id == cid))
+        if keep_row:
+            await run(
+                update(conversations)
+                .where(conversations.c.conversation_id == cid)
+                .values(resident_id=None, language=None)
+            )
+        else:
+            await run(delete(conversations).where(conversations.c.conversation_id == cid))
+
+    async def erase_resident(self, resident: Resident) -> tuple[int, int]:
+        run = self._connection.execute
+        kept = await run(
+            select(payments.c.payment_id, payments.c.consumer_number).where(
+                payments.c.resident_id == resident.resident_id
+            )
+        )
+        rows = kept.all()
+        for payment_id, consumer_number in rows:
+            await run(
+                update(payments)
+                .where(payments.c.payment_id == payment_id)
+                .values(
+                    resident_id=ERASED,
+                    conversation_id=ERASED,
+                    consumer_number=mask(consumer_number),
+                    link_url=None,
+                )
+            )
+        accounts = await run(
+            delete(saved_accounts).where(saved_accounts.c.resident_id == resident.resident_id)
+        )
+        await run(delete(otp_sends).where(otp_sends.c.sso_id_hash == resident.sso_id))
+        await run(delete(link_challenges).where(link_challenges.c.sso_id_hash == resident.sso_id))
+        await run(delete(residents).where(residents.c.resident_id == resident.resident_id))
+        return int(accounts.rowcount), len(rows)
+
+    async def request_history_erasure(self, conversation_id: str, requested_at: datetime) -> None:
+        statement = (
+            upsert_insert(self._connection, history_erasures)
+            .values(conversation_id=conversation_id, requested_at=requested_at)
+            .on_conflict_do_nothing(index_elements=["conversation_id"])
+        )
+        await self._connection.execute(statement)
+
+    async def pending_history_erasures(self) -> list[str]:
+        result = await self._connection.execute(
+            select(history_erasures.c.conversation_id).order_by(history_erasures.c.requested_at)
+        )
+        return list(result.scalars())
+
+    async def history_erased(self, conversation_id: str) -> None:
+        await self._connection.execute(
+            delete(history_erasures).where(history_erasures.c.conversation_id == conversation_id)
+        )

@@ -1,0 +1,91 @@
+"""The privacy notice at first contact, consent by continuing, and the dialogue history of
+an erased resident dropped right after the turn that erased them."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.bootstrap import Container
+from bot.gateway.app import create_app
+from bot.model.outbound import OutboundMessage
+from bot.model.privacy import NOTICE_VERSION
+from bot.model.residents import Channel, Language
+from bot.services.turns import TurnService
+from tests.gateway.conftest import BASE_URL, ContainerFactory, link_webchat
+
+pytestmark = pytest.mark.asyncio
+
+
+class ErasingDialogue:
+    """Rasa and the action server in one: "yes" runs the erasure, as action_delete_my_data does;
+    a history erased before the turn ended would be saved back by Rasa, so it records when."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.in_turn = False
+        self.erased: list[tuple[str, bool]] = []  # (conversation id, during a turn?)
+
+    async def converse(
+        self, conversation_id: str, text: str, language: Language
+    ) -> list[OutboundMessage]:
+        self.in_turn = True
+        try:
+            if text == "yes":
+                await self.container.privacy.erase(conversation_id)
+                return [OutboundMessage(text="Done: your data is erased")]
+            return [OutboundMessage(text=f"echo {text}")]
+        finally:
+            self.in_turn = False
+
+    async def erase_history(self, conversation_id: str) -> None:
+        self.erased.append((conversation_id, self.in_turn))
+
+
+@pytest.fixture
+async def wired(make_container: ContainerFactory) -> tuple[Container, ErasingDialogue]:
+    container = await make_container()
+    dialogue = ErasingDialogue(container)
+    container.turns = TurnService(container.conversations, dialogue, container.privacy, dialogue)
+    return container, dialogue
+
+
+async def say(container: Container, sender: str, text: str) -> list[str]:
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        response = await client.post("/webchat/messages", json={"sender": sender, "text": text})
+    return [m["text"] for m in response.json()["messages"]]
+
+
+async def test_the_notice_comes_once_and_consent_is_recorded_when_the_resident_goes_on(
+    wired: tuple[Container, ErasingDialogue],
+) -> None:
+    container, _ = wired
+    first = await say(container, "s-1", "namaste")
+    assert first[0].startswith("Privacy:") and first[1] == "echo namaste"
+    conversation = await container.conversations.open(Channel.WEBCHAT, "s-1")
+    async with container.uow() as tx:
+        shown = await tx.privacy.consent(conversation.conversation_id)
+    assert shown is not None and shown.notice_version == NOTICE_VERSION
+    assert shown.consented_at is None
+
+    assert await say(container, "s-1", "bill") == ["echo bill"]
+    async with container.uow() as tx:
+        agreed = await tx.privacy.consent(conversation.conversation_id)
+    assert agreed is not None and agreed.consented_at == container.clock.now()
+
+
+async def test_the_erased_residents_histories_go_after_the_turn(
+    wired: tuple[Container, ErasingDialogue],
+) -> None:
+    container, dialogue = wired
+    await say(container, "s-2", "hello")
+    cid = await link_webchat(container, "s-2", "ramesh.kumar")
+
+    replies = await say(container, "s-2", "yes")
+
+    assert replies == ["Done: your data is erased"]
+    assert dialogue.erased == [(cid, False)]
+    assert await container.conversations.resident(cid) is None
+    # a fresh start: the notice is shown again
+    assert (await say(container, "s-2", "hi"))[0].startswith("Privacy")
