@@ -18,6 +18,7 @@ _RESPONSES: dict[type[errors.BotError], str] = {
     errors.OtpIncorrect: "utter_otp_wrong",
     errors.OtpExpired: "utter_otp_expired",
     errors.NoPendingLink: "utter_otp_expired",
+    errors.OtpLockedOut: "utter_otp_locked",  # before its parent, OtpAttemptsExceeded
     errors.OtpAttemptsExceeded: "utter_otp_attempts_exceeded",
     errors.NotLinked: "utter_not_linked",
     errors.UnknownBiller: "utter_biller_unknown",

@@ -18,6 +18,7 @@ from bot.ports import (
     ChannelUnitOfWorkFactory,
     Clock,
     PaymentGateway,
+    RateCounter,
     ReceiptRenderer,
     SmsSender,
     SsoRegistry,
@@ -68,10 +69,11 @@ class Container:
     # WhatsApp, SMS and Telegram senders; a channel without credentials has none (it is off).
     channel_senders: dict[Channel, ChannelSender]
     privacy: PrivacyService
+    rate_counter: RateCounter
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
-        for adapter in (*adapters, *self.channel_senders.values()):
+        for adapter in (*adapters, self.rate_counter, *self.channel_senders.values()):
             closer = getattr(adapter, "aclose", None) or getattr(adapter, "close", None)
             if closer is not None:
                 await closer()
@@ -139,6 +141,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
     conversations = ConversationService(uow, clock)
     privacy = PrivacyService(uow, clock)
+    rate_counter = build_rate_counter(settings, clock)
     dialogue = RasaDialogueEngine(
         settings.rasa_url, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
     )
@@ -154,7 +157,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         receipt_renderer=PdfReceiptRenderer(),
         receipt_links=receipt_links,
         conversations=conversations,
-        linking=LinkingService(uow, sso, sms, clock, otp_key=secret),
+        linking=LinkingService(uow, sso, sms, clock, otp_key=secret, limits=rate_counter),
         billing=BillingService(uow, biller_directory),
         payments=PaymentService(
             uow,
@@ -164,13 +167,30 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             receipt_links,
             callback_url=f"{settings.public_base_url}/payments/return",
         ),
-        turns=TurnService(conversations, dialogue, privacy, dialogue),
+        turns=TurnService(
+            conversations,
+            dialogue,
+            privacy,
+            dialogue,
+            limits=rate_counter,
+            messages_per_minute=settings.message_rate_per_minute,
+        ),
         dialogue=dialogue,
         sandbox=sandbox,
         channel_uow=uow,
         channel_senders=channel_senders,
         privacy=privacy,
+        rate_counter=rate_counter,
     )
+
+
+def build_rate_counter(settings: Settings, clock: Clock) -> RateCounter:
+    """Redis counters when REDIS_URL is set (shared by every process), else in-process."""
+    from integrations.cache.rate_counters import InProcessRateCounter, RedisRateCounter
+
+    if settings.redis_url:
+        return RedisRateCounter(settings.redis_url)
+    return InProcessRateCounter(clock)
 
 
 def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:

@@ -122,3 +122,8 @@ class DeliveryFailed(BotError):
 
 class DeliveryUncertain(BotError):
     """The provider did not answer in time: the message may or may not have gone out."""
+
+
+# --- abuse limits --------------------------------------------------------------------------
+class OtpLockedOut(OtpAttemptsExceeded):
+    """Too many wrong codes for this SSO ID within an hour: linking it is locked for a while."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
@@ -357,4 +357,18 @@ class ConversationHistory(Protocol):
     async def erase_history(self, conversation_id: str) -> None:
         """Remove every event the dialogue engine holds for this conversation (Rasa's
         tracker). Raises DialogueUnavailable when it cannot be reached."""
+        ...
+
+
+# --- abuse limits --------------------------------------------------------------------------
+class RateCounter(Protocol):
+    """Fixed-window counters for abuse limits. Keys hold no personal data (ids or hashes)."""
+
+    async def hit(self, key: str, window: timedelta) -> int:
+        """Count one event under `key`; the count in the current window, this one included.
+        A window starts at its first event and lasts `window`."""
+        ...
+
+    async def peek(self, key: str) -> int:
+        """The count in the current window without adding to it (0 when none is open)."""
         ...

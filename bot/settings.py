@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # hashes. Empty: development keys derived from APP_SECRET_KEY (refused in production).
     data_encryption_keys: SecretStr = SecretStr("")
     data_hash_key: SecretStr = SecretStr("")
+    # abuse limits: messages per conversation per minute (0: no limit); OTP limits are fixed
+    # in bot/services/linking.py. Counters in Redis when REDIS_URL is set.
+    message_rate_per_minute: int = 30
 
     class Config:
         env_file = ".env"

@@ -23,6 +23,10 @@ PRIVACY_TEXTS: dict[str, dict[Language, str]] = {
             "के शिकायत अधिकारी।"
         ),
     },
+    "rate_limited": {
+        Language.EN: "You are sending messages very fast. Please wait a minute, then write again.",
+        Language.HI: "आप बहुत जल्दी-जल्दी संदेश भेज रहे हैं। कृपया एक मिनट रुककर फिर लिखें।",
+    },
     "sensitive_warning": {
         Language.EN: (
             "For your safety I removed what looked like a password, card number, CVV or "

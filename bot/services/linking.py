@@ -20,13 +20,14 @@ from bot.errors import (
     OtpAttemptsExceeded,
     OtpExpired,
     OtpIncorrect,
+    OtpLockedOut,
     SmsUnavailable,
     TooManyOtpRequests,
     UnknownSsoId,
 )
 from bot.model.identifiers import find_otp, find_sso_id, mask
 from bot.model.residents import LinkChallenge, Resident
-from bot.ports import Clock, SmsSender, SsoRegistry, UnitOfWorkFactory
+from bot.ports import Clock, RateCounter, SmsSender, SsoRegistry, UnitOfWorkFactory
 from bot.services.conversations import get_conversation
 
 OTP_LENGTH = 6
@@ -36,6 +37,12 @@ OTP_ATTEMPTS = 3
 # flooding a resident's phone with codes by typing their SSO ID repeatedly.
 MAX_SENDS = 3
 SEND_WINDOW = timedelta(minutes=30)
+# Abuse limits (with a RateCounter): codes per mobile number per hour, whichever SSO IDs
+# point at it; and wrong codes per SSO ID across challenges before linking it is locked.
+MAX_SENDS_PER_MOBILE = 5
+MAX_FAILURES = 5
+LIMIT_WINDOW = timedelta(hours=1)
+LOCKOUT = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,9 @@ class LinkingService:
         sms: SmsSender,
         clock: Clock,
         otp_key: bytes,
+        limits: RateCounter | None = None,
     ) -> None:
+        self._limits = limits
         self._uow = uow
         self._sso = sso
         self._sms = sms
@@ -72,6 +81,11 @@ class LinkingService:
         holder = await self._sso.lookup(sso_id)
         if holder is None:
             raise UnknownSsoId(sso_id)
+        if self._limits is not None:
+            await self._refuse_if_locked(sso_id)
+            mobile_sends = await self._limits.hit(self._key("mobile", holder.mobile), LIMIT_WINDOW)
+            if mobile_sends > MAX_SENDS_PER_MOBILE:
+                raise TooManyOtpRequests(sso_id)
         now = self._clock.now()
         async with self._uow() as tx:
             await get_conversation(tx, conversation_id)
@@ -124,8 +138,13 @@ class LinkingService:
                 await tx.challenges.delete(conversation_id)
                 await tx.commit()
                 raise OtpExpired(conversation_id)
+            await self._refuse_if_locked(challenge.sso_id)
             expected = self._hash(conversation_id, challenge.sso_id, otp)
             if not hmac.compare_digest(expected, challenge.otp_hash):
+                if await self._count_failure(challenge.sso_id):
+                    await tx.challenges.delete(conversation_id)
+                    await tx.commit()
+                    raise OtpLockedOut(conversation_id)
                 challenge.attempts_left -= 1
                 if challenge.attempts_left <= 0:
                     await tx.challenges.delete(conversation_id)
@@ -172,6 +191,25 @@ class LinkingService:
             await tx.conversations.update(conversation)
             await tx.commit()
             return True
+
+    async def _refuse_if_locked(self, sso_id: str) -> None:
+        if self._limits is not None and await self._limits.peek(self._key("lock", sso_id)):
+            raise OtpLockedOut(sso_id)
+
+    async def _count_failure(self, sso_id: str) -> bool:
+        """Count a wrong code for `sso_id`; True when that locks it (MAX_FAILURES an hour)."""
+        if self._limits is None:
+            return False
+        failures = await self._limits.hit(self._key("failures", sso_id), LIMIT_WINDOW)
+        if failures < MAX_FAILURES:
+            return False
+        await self._limits.hit(self._key("lock", sso_id), LOCKOUT)
+        return True
+
+    def _key(self, kind: str, value: str) -> str:
+        # Counter keys live in Redis: keyed hashes, never the SSO ID or mobile themselves.
+        digest = hmac.new(self._otp_key, f"{kind}|{value}".encode(), hashlib.sha256)
+        return f"otp-{kind}:{digest.hexdigest()[:32]}"
 
     def _hash(self, conversation_id: str, sso_id: str, otp: str) -> str:
         # Bound to the conversation and SSO ID so a stored hash cannot be replayed elsewhere.

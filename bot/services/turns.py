@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import messages
 from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel, Conversation
 from bot.model.sensitive import screen
-from bot.ports import ConversationHistory, DialogueEngine
+from bot.ports import ConversationHistory, DialogueEngine, RateCounter
 from bot.services.conversations import ConversationService
 from bot.services.privacy import PrivacyService
 
@@ -21,7 +23,11 @@ class TurnService:
         dialogue: DialogueEngine,
         privacy: PrivacyService | None = None,
         history: ConversationHistory | None = None,
+        limits: RateCounter | None = None,
+        messages_per_minute: int = 0,
     ) -> None:
+        self._limits = limits
+        self._messages_per_minute = messages_per_minute
         self._conversations = conversations
         self._dialogue = dialogue
         self._privacy = privacy
@@ -35,12 +41,20 @@ class TurnService:
         Callers serialise turns per conversation; raises DialogueUnavailable.
         """
         conversation = await self._conversations.open(channel, address)
+        cid = conversation.conversation_id
         # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
         screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
         text = screened.without_markers if screened.found else screened.text
-        language = await self._conversations.language_for_message(
-            conversation.conversation_id, text
-        )
+        language = await self._conversations.language_for_message(cid, text)
+        if self._limits is not None and self._messages_per_minute > 0:
+            count = await self._limits.hit(f"messages:{cid}", timedelta(minutes=1))
+            if count > self._messages_per_minute:
+                # Said once per window, then silence: a flood must not be echoed back.
+                if count > self._messages_per_minute + 1:
+                    return conversation, []
+                return conversation, [
+                    OutboundMessage(text=messages.render("rate_limited", language))
+                ]
         show_notice = False
         if self._privacy is not None:
             show_notice = await self._privacy.on_turn(conversation.conversation_id)
