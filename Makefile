@@ -10,7 +10,7 @@ DIALOGUE_INPUTS := config.yml $(shell find nlu_data bot/dialogue -name '*.yml' 2
 RASA := RASA_TELEMETRY_ENABLED=false $(BIN)/rasa
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install system-deps db model run test validate lint format types nlu-eval clean
+.PHONY: help install system-deps db model run test validate lint format types nlu-eval clean rotate-keys
 
 help:
 	@echo "make run      start the whole stack on embedded defaults (web chat at http://127.0.0.1:8000/)"
@@ -34,6 +34,10 @@ system-deps:
 db: install
 	$(BIN)/python -m integrations.db.migrate
 	$(BIN)/python -m integrations.sandbox.seed
+
+# Re-encrypt personal data under the first key of DATA_ENCRYPTION_KEYS (README, Privacy).
+rotate-keys: install
+	$(BIN)/python -m integrations.db.rotate_keys
 
 model: $(MODEL)
 
