@@ -37,6 +37,8 @@ class Stack:
     base_url: str
     twilio: Providers
     turn_latencies_ms: list[float] = field(default_factory=list)
+    rasa_url: str = ""
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +98,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Providers) -> I
                     f"stack not healthy after {STARTUP_TIMEOUT_S} s; log: {workdir / 'stack.log'}"
                 )
             time.sleep(1)
-        stack = Stack(base_url=base_url, twilio=fake_twilio)
+        stack = Stack(
+            base_url=base_url,
+            twilio=fake_twilio,
+            rasa_url=f"http://127.0.0.1:{env['RASA_PORT']}",
+            env=env,
+        )
         yield stack
         if stack.turn_latencies_ms:
             median = statistics.median(stack.turn_latencies_ms)
