@@ -55,6 +55,10 @@ def run_rasa() -> None:
 def run_actions() -> None:
     """The rasa-sdk action server, bound to loopback (rasa-sdk reads SANIC_HOST)."""
     settings = load_settings()
+    # rasa-sdk leaves logging alone: ours masks identifiers in action failures' tracebacks.
+    from bot.gateway.log_config import configure_logging
+
+    configure_logging(settings.log_level)
     os.environ["SANIC_HOST"] = "127.0.0.1"
     from rasa_sdk import endpoint
 
