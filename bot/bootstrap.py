@@ -7,10 +7,11 @@ Nothing is built at import time; each process (gateway, action server, scripts) 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.model.handoff import OfficeHours
 from bot.model.residents import Channel, Language
 from bot.ports import (
     BillerDirectory,
@@ -23,15 +24,19 @@ from bot.ports import (
     SsoRegistry,
     UnitOfWorkFactory,
 )
+from bot.services.agents import AgentService
 from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
+from bot.services.handoff import HandoffService
 from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
 from bot.services.receipts import ReceiptLinks
+from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
 from bot.settings import Settings, load_settings
 from integrations.billers.catalog import load_billers
 from integrations.db.engine import make_engine
+from integrations.db.support_repositories import SqlSupportUnitOfWorkFactory
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from integrations.rasa.client import RasaDialogueEngine
 from integrations.receipts.pdf import PdfReceiptRenderer
@@ -65,6 +70,9 @@ class Container:
     channel_uow: ChannelUnitOfWorkFactory
     # WhatsApp, SMS and Telegram senders; a channel without credentials has none (it is off).
     channel_senders: dict[Channel, ChannelSender]
+    handoff: HandoffService
+    agents: AgentService
+    complaints: ComplaintService
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -134,6 +142,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         )
 
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
+    support_uow = SqlSupportUnitOfWorkFactory(engine)
+    hours = OfficeHours.parse(settings.office_days, settings.office_opens, settings.office_closes)
+    handoff = HandoffService(support_uow, clock, hours)
     conversations = ConversationService(uow, clock)
     dialogue = RasaDialogueEngine(
         settings.rasa_url, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
@@ -160,11 +171,14 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             receipt_links,
             callback_url=f"{settings.public_base_url}/payments/return",
         ),
-        turns=TurnService(conversations, dialogue),
+        turns=TurnService(conversations, dialogue, handoff),
         dialogue=dialogue,
         sandbox=sandbox,
         channel_uow=uow,
         channel_senders=channel_senders,
+        handoff=handoff,
+        agents=AgentService(support_uow, clock, timedelta(minutes=settings.agent_session_minutes)),
+        complaints=ComplaintService(support_uow, clock),
     )
 
 

@@ -122,3 +122,25 @@ class DeliveryFailed(BotError):
 
 class DeliveryUncertain(BotError):
     """The provider did not answer in time: the message may or may not have gone out."""
+
+
+# --- support: handoff, agents, complaints ---------------------------------------------------
+class HandoffNotHeld(BotError):
+    """The conversation is not held by this agent (released, or taken by someone else)."""
+
+
+class AgentExists(BotError):
+    """An agent with that username already exists."""
+
+
+class InvalidAgentCredentials(BotError):
+    """A username or password the console refuses (unknown, wrong, or too weak)."""
+
+
+class ComplaintNotFound(BotError):
+    """No complaint with that id belongs to this resident."""
+
+
+class InvalidComplaint(BotError):
+    """A complaint the resident cannot raise: an unknown payment, no payment for a
+    transaction complaint, or an empty description."""

@@ -247,3 +247,6 @@ outbox_deliveries = Table(
 
 # The delivery loop looks only at recent pushes; this keeps that look cheap as the outbox grows.
 Index(None, outbox.c.created_at)
+
+# Support (handoff, agents, complaints) lives in its own module on this MetaData.
+from integrations.db import support_tables as _support_tables  # noqa: E402, F401
