@@ -115,8 +115,8 @@ async def login(
             max_age=3600,
         )
         return response
-    response = _to_console()
-    response.set_cookie(
+    redirect = _to_console()
+    redirect.set_cookie(
         SESSION_COOKIE,
         logged_in.token,
         httponly=True,
@@ -125,8 +125,8 @@ async def login(
         path="/agent",
         max_age=container.settings.agent_session_minutes * 60,
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/agent")
-    return response
+    redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/agent")
+    return redirect
 
 
 @router.post("/logout", include_in_schema=False)
