@@ -171,8 +171,7 @@ class ActionTalkToHuman(ResidentAction):
                 response="utter_handoff_after_hours",
                 when=format_datetime_ist(requested.answer_by, language(tracker)),
             )
-        # A form in progress would otherwise resume when the conversation comes back.
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *_cleared()]
+        return []
 
 
 class ActionCancelComplaint(ResidentAction):
