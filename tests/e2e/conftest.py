@@ -37,6 +37,7 @@ class Stack:
     base_url: str
     twilio: Providers
     turn_latencies_ms: list[float] = field(default_factory=list)
+    database_url: str = ""  # for CLIs run against the stack's database (agents)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +97,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Providers) -> I
                     f"stack not healthy after {STARTUP_TIMEOUT_S} s; log: {workdir / 'stack.log'}"
                 )
             time.sleep(1)
-        stack = Stack(base_url=base_url, twilio=fake_twilio)
+        stack = Stack(base_url=base_url, twilio=fake_twilio, database_url=env["DATABASE_URL"])
         yield stack
         if stack.turn_latencies_ms:
             median = statistics.median(stack.turn_latencies_ms)
