@@ -146,7 +146,15 @@ async def console(container: ContainerDep, token: SessionCookie = None) -> Respo
     agent, session = found
     queue = await container.handoff.queue()
     complaints = await container.complaints.recent()
-    return _html(agent_pages.console_page(agent, session.csrf_token, queue, complaints))
+    # What the resident and the bot said before the request, from the Rasa tracker.
+    history = {
+        item.handoff.conversation_id: await container.dialogue.recent_turns(
+            item.handoff.conversation_id
+        )
+        for item in queue
+    }
+    page = agent_pages.console_page(agent, session.csrf_token, queue, complaints, history)
+    return _html(page)
 
 
 @router.post("/conversations/{handoff_id}/{action}", include_in_schema=False)

@@ -51,7 +51,21 @@ def _form(action: str, csrf: str, inner: str, css: str = "inline") -> str:
     )
 
 
-def _conversation(item: QueuedConversation, agent: Agent, csrf: str) -> str:
+def _before(turns: list[tuple[str, str]]) -> str:
+    if not turns:
+        return ""
+    lines = "".join(
+        f"<li class='{escape(author)}'><span class='meta'>{escape(author)}</span> {escape(text)}</li>"
+        for author, text in turns
+    )
+    return (
+        f"<details><summary>Before the request</summary><ul class='before'>{lines}</ul></details>"
+    )
+
+
+def _conversation(
+    item: QueuedConversation, agent: Agent, csrf: str, before: list[tuple[str, str]]
+) -> str:
     handoff = item.handoff
     base = f"/agent/conversations/{handoff.handoff_id}"
     lines = (
@@ -83,7 +97,7 @@ def _conversation(item: QueuedConversation, agent: Agent, csrf: str) -> str:
         f"<h3>{escape(item.channel.value)} {escape(item.address)} "
         f"<span class='meta'>· {state} · {item.language.value} · asked "
         f"{escape(format_datetime_ist(handoff.requested_at, Language.EN))}</span></h3>"
-        f"<ul class='transcript'>{lines}</ul>{actions}</section>"
+        f"{_before(before)}<ul class='transcript'>{lines}</ul>{actions}</section>"
     )
 
 
@@ -114,10 +128,13 @@ def console_page(
     csrf: str,
     queue: list[QueuedConversation],
     complaints: list[Complaint],
+    history: dict[str, list[tuple[str, str]]] | None = None,
 ) -> str:
-    conversations = "".join(_conversation(item, agent, csrf) for item in queue) or (
-        "<p id='empty-queue'>Nobody is waiting.</p>"
-    )
+    history = history or {}
+    conversations = "".join(
+        _conversation(item, agent, csrf, history.get(item.handoff.conversation_id, []))
+        for item in queue
+    ) or ("<p id='empty-queue'>Nobody is waiting.</p>")
     rows = "".join(_complaint(c, csrf) for c in complaints)
     table = (
         "<table><thead><tr><th>id</th><th>about</th><th>description</th><th>raised</th>"

@@ -97,6 +97,12 @@ async def test_agent_takes_replies_and_releases_while_the_bot_stays_silent(
     await served.container.handoff.request(conversation.conversation_id, "talk to a person")
     assert await served.say("my bill shows unpaid <b>but</b> money was taken") == []
     assert served.turns_sent_to_rasa() == ["hello"]
+    served.rasa.tracker_events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "hello"},
+        {"event": "bot", "text": "Hello from the bot"},
+        {"event": "user", "text": "talk to a person"},
+    ]
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
@@ -119,6 +125,9 @@ async def test_agent_takes_replies_and_releases_while_the_bot_stays_silent(
             shown = await section.inner_text()
             assert "••••-web" in shown and SENDER not in shown  # masked address
             assert "talk to a person" in shown
+            # What came before the request, read from the Rasa tracker.
+            before = await section.locator("ul.before").text_content()
+            assert before is not None and "Hello from the bot" in before and "hello" in before
             # The resident's markup is shown as text, never rendered.
             assert "my bill shows unpaid <b>but</b> money was taken" in shown
             assert await page.locator("section.conversation b").count() == 0
