@@ -52,6 +52,8 @@ class Agent:
     password_hash: str  # hex scrypt digest
     salt: str  # hex, per agent
     created_at: datetime
+    failed_logins: int = 0  # wrong passwords in a row
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,14 @@ from bot.ports import Clock, SupportUnitOfWorkFactory
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,31}")
 MIN_PASSWORD_CHARS = 10
-# scrypt at n=2^14, r=8 (RFC 7914's interactive setting): ~16 MB and ~50 ms per try, which
-# makes guessing from a stolen table slow without making a login slow.
+# scrypt at n=2^14, r=8 (RFC 7914's interactive setting): ~16 MB and 50-150 ms per try,
+# which makes guessing from a stolen table slow without making a login slow.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 * 1024 * 1024}
 # Checked against when the username is unknown, so both failures take the same time.
 _DUMMY_SALT = bytes(16)
+# Online guessing: after this many wrong passwords in a row the account rests a while.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
 
 
 def hash_password(password: str, salt: bytes) -> str:
@@ -68,15 +71,28 @@ class AgentService:
 
     async def login(self, username: str, password: str) -> LoggedIn:
         """A new session for the right password; InvalidAgentCredentials otherwise (the
-        same error, in the same time, for an unknown username)."""
+        same error, in the same time, for an unknown username, and for an account resting
+        after MAX_FAILED_LOGINS wrong passwords in a row)."""
         now = self._clock.now()
         async with self._uow() as tx:
             agent = await tx.agents.by_username(username.strip().lower())
             salt = bytes.fromhex(agent.salt) if agent else _DUMMY_SALT
             candidate = hash_password(password, salt)
             expected = agent.password_hash if agent else "0" * 64
-            if agent is None or not hmac.compare_digest(candidate, expected):
+            if agent is None:
                 raise InvalidAgentCredentials(username)
+            locked = agent.locked_until is not None and agent.locked_until > now
+            if locked or not hmac.compare_digest(candidate, expected):
+                if not locked:
+                    agent.failed_logins += 1
+                    if agent.failed_logins >= MAX_FAILED_LOGINS:
+                        agent.failed_logins, agent.locked_until = 0, now + LOCKOUT
+                    await tx.agents.update(agent)
+                    await tx.commit()
+                raise InvalidAgentCredentials(username)
+            if agent.failed_logins or agent.locked_until:
+                agent.failed_logins, agent.locked_until = 0, None
+                await tx.agents.update(agent)
             token = secrets.token_urlsafe(32)
             session = AgentSession(
                 token_hash=token_hash(token),

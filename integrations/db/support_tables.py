@@ -44,6 +44,8 @@ agents = Table(
     Column("password_hash", String(128), nullable=False),
     Column("salt", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", UtcDateTime(), nullable=True),
 )
 
 agent_sessions = Table(

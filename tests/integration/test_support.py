@@ -311,3 +311,22 @@ async def test_complaints_refuse_bad_input_and_stay_private(
         await tx.commit()
     with pytest.raises(NotLinked):
         await complaints.raise_complaint("c-anon", Disposition.SERVICE, "hello")
+
+
+async def test_an_agent_account_rests_after_five_wrong_passwords_in_a_row(
+    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    service = AgentService(support, clock, timedelta(hours=8))
+    await service.add("asha", "correct horse battery")
+    for _ in range(4):
+        with pytest.raises(InvalidAgentCredentials):
+            await service.login("asha", "guess")
+    await service.login("asha", "correct horse battery")  # success resets the count
+    for _ in range(5):
+        with pytest.raises(InvalidAgentCredentials):
+            await service.login("asha", "guess")
+
+    with pytest.raises(InvalidAgentCredentials):  # even the right password, for a while
+        await service.login("asha", "correct horse battery")
+    clock.advance(timedelta(minutes=15))
+    assert (await service.login("asha", "correct horse battery")).agent.username == "asha"

@@ -52,6 +52,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=128), nullable=False),
         sa.Column("salt", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("agent_id", name=op.f("pk_agents")),
         sa.UniqueConstraint("username", name=op.f("uq_agents_username")),
     )
