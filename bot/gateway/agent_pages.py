@@ -9,6 +9,9 @@ from html import escape
 from bot.model.calendar import format_datetime_ist
 from bot.model.complaints import Complaint, ComplaintStatus
 from bot.model.handoff import Agent, HandoffStatus
+from bot.model.identifiers import mask
+from bot.model.money import format_rupees
+from bot.model.payments import Payment
 from bot.model.residents import Language
 from bot.services.handoff import QueuedConversation
 
@@ -101,7 +104,20 @@ def _conversation(
     )
 
 
-def _complaint(complaint: Complaint, csrf: str) -> str:
+def _payment(payment: Payment | None) -> str:
+    if payment is None:
+        return "the service"
+    parts = (
+        payment.biller_id,
+        mask(payment.consumer_number),
+        format_rupees(payment.total_paise),
+        payment.status.value,
+        payment.receipt_number or "",
+    )
+    return " · ".join(part for part in parts if part)
+
+
+def _complaint(complaint: Complaint, payment: Payment | None, csrf: str) -> str:
     options = "".join(
         f"<option value='{s.value}'{' selected' if s is complaint.status else ''}>"
         f"{s.value.replace('_', ' ')}</option>"
@@ -116,6 +132,7 @@ def _complaint(complaint: Complaint, csrf: str) -> str:
     return (
         f"<tr data-complaint='{escape(complaint.complaint_id)}'>"
         f"<td>{escape(complaint.complaint_id)}</td>"
+        f"<td>{escape(_payment(payment))}</td>"
         f"<td>{escape(complaint.disposition.value.replace('_', ' '))}</td>"
         f"<td>{escape(complaint.description)}</td>"
         f"<td>{escape(format_datetime_ist(complaint.created_at, Language.EN))}</td>"
@@ -127,7 +144,7 @@ def console_page(
     agent: Agent,
     csrf: str,
     queue: list[QueuedConversation],
-    complaints: list[Complaint],
+    complaints: list[tuple[Complaint, Payment | None]],
     history: dict[str, list[tuple[str, str]]] | None = None,
 ) -> str:
     history = history or {}
@@ -135,9 +152,9 @@ def console_page(
         _conversation(item, agent, csrf, history.get(item.handoff.conversation_id, []))
         for item in queue
     ) or ("<p id='empty-queue'>Nobody is waiting.</p>")
-    rows = "".join(_complaint(c, csrf) for c in complaints)
+    rows = "".join(_complaint(c, payment, csrf) for c, payment in complaints)
     table = (
-        "<table><thead><tr><th>id</th><th>about</th><th>description</th><th>raised</th>"
+        "<table><thead><tr><th>id</th><th>payment</th><th>what went wrong</th><th>description</th><th>raised</th>"
         f"<th>status</th><th>change</th></tr></thead><tbody>{rows}</tbody></table>"
         if complaints
         else "<p>No complaints.</p>"

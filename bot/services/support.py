@@ -82,9 +82,13 @@ class ComplaintService:
                 raise ComplaintNotFound(complaint_id)
             return complaint
 
-    async def recent(self, limit: int = 50) -> list[Complaint]:
+    async def recent(self, limit: int = 50) -> list[tuple[Complaint, Payment | None]]:
+        """The most recently updated complaints (the console's list), each with its payment."""
         async with self._uow() as tx:
-            return await tx.complaints.recent(limit)
+            return [
+                (c, await tx.payments.get(c.payment_id) if c.payment_id else None)
+                for c in await tx.complaints.recent(limit)
+            ]
 
     async def change_status(self, complaint_id: str, status: ComplaintStatus) -> Complaint:
         """An agent moved the complaint along: saved, and the resident told on the channel

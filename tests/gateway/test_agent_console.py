@@ -15,7 +15,7 @@ import httpx
 from bot.bootstrap import Container
 from bot.model.complaints import ComplaintStatus, Disposition
 from bot.model.residents import Channel
-from tests.gateway.conftest import link_webchat
+from tests.gateway.conftest import OpenPayment, link_webchat
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +86,8 @@ async def test_an_agent_changes_a_complaint_status_and_the_resident_is_told(
         conversation_id, Disposition.SERVICE, "The bot did not understand me"
     )
     csrf = await log_in(client, container)
-    assert complaint.complaint_id in (await client.get("/agent")).text
+    page = (await client.get("/agent")).text
+    assert complaint.complaint_id in page and "the service" in page
 
     response = await client.post(
         f"/agent/complaints/{complaint.complaint_id}/status",
@@ -146,3 +147,21 @@ async def test_the_cli_creates_an_agent_with_the_password_from_stdin(
     assert weak.returncode == 1 and "refused" in weak.stderr
     assert PASSWORD not in created.stdout + created.stderr
     assert (await container.agents.login("ravi", PASSWORD)).agent.username == "ravi"
+
+
+async def test_a_complaint_shows_its_payment_masked(
+    client: httpx.AsyncClient, container: Container, open_payment: OpenPayment
+) -> None:
+    complaint = await container.complaints.raise_complaint(
+        open_payment.conversation_id,
+        Disposition.DEDUCTED_MULTIPLE,
+        "Deducted twice",
+        open_payment.payment.payment_id,
+    )
+    await log_in(client, container)
+
+    page = (await client.get("/agent")).text
+
+    row = page.split(f"data-complaint='{complaint.complaint_id}'")[1].split("</tr>")[0]
+    assert "JVVNL0000RAJ01 · ••••8912" in row and "deducted multiple" in row
+    assert "210145678912" not in page
