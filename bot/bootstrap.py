@@ -7,10 +7,11 @@ Nothing is built at import time; each process (gateway, action server, scripts) 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.model.handoff import OfficeHours
 from bot.model.residents import Channel, Language
 from bot.ports import (
     BillerDirectory,
@@ -24,17 +25,21 @@ from bot.ports import (
     SsoRegistry,
     UnitOfWorkFactory,
 )
+from bot.services.agents import AgentService
 from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
+from bot.services.handoff import HandoffService
 from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
 from bot.services.privacy import PrivacyService
 from bot.services.receipts import ReceiptLinks
+from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
 from bot.settings import Settings, load_settings
 from integrations.billers.catalog import load_billers
 from integrations.db.crypto import keyring_from_settings
 from integrations.db.engine import make_engine
+from integrations.db.support_repositories import SqlSupportUnitOfWorkFactory
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from integrations.rasa.client import RasaDialogueEngine
 from integrations.receipts.pdf import PdfReceiptRenderer
@@ -70,6 +75,9 @@ class Container:
     channel_senders: dict[Channel, ChannelSender]
     privacy: PrivacyService
     rate_counter: RateCounter
+    handoff: HandoffService
+    agents: AgentService
+    complaints: ComplaintService
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -139,6 +147,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         )
 
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
+    support_uow = SqlSupportUnitOfWorkFactory(engine)
+    hours = OfficeHours.parse(settings.office_days, settings.office_opens, settings.office_closes)
+    handoff = HandoffService(support_uow, clock, hours)
     conversations = ConversationService(uow, clock)
     privacy = PrivacyService(uow, clock)
     rate_counter = build_rate_counter(settings, clock)
@@ -174,6 +185,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             dialogue,
             limits=rate_counter,
             messages_per_minute=settings.message_rate_per_minute,
+            handoff=handoff,
         ),
         dialogue=dialogue,
         sandbox=sandbox,
@@ -181,6 +193,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         channel_senders=channel_senders,
         privacy=privacy,
         rate_counter=rate_counter,
+        handoff=handoff,
+        agents=AgentService(support_uow, clock, timedelta(minutes=settings.agent_session_minutes)),
+        complaints=ComplaintService(support_uow, clock),
     )
 
 

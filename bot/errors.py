@@ -127,3 +127,25 @@ class DeliveryUncertain(BotError):
 # --- abuse limits --------------------------------------------------------------------------
 class OtpLockedOut(OtpAttemptsExceeded):
     """Too many wrong codes for this SSO ID within an hour: linking it is locked for a while."""
+
+
+# --- support: handoff, agents, complaints ---------------------------------------------------
+class HandoffNotHeld(BotError):
+    """The conversation is not held by this agent (released, or taken by someone else)."""
+
+
+class AgentExists(BotError):
+    """An agent with that username already exists."""
+
+
+class InvalidAgentCredentials(BotError):
+    """A username or password the console refuses (unknown, wrong, or too weak)."""
+
+
+class ComplaintNotFound(BotError):
+    """No complaint with that id belongs to this resident."""
+
+
+class InvalidComplaint(BotError):
+    """A complaint the resident cannot raise: an unknown payment, no payment for a
+    transaction complaint, or an empty description."""

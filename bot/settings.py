@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     channel_send_timeout_s: float = 10.0
     channel_retry_base_s: float = 0.5  # first backoff after a 429/5xx; doubles each time
     channel_poll_interval_s: float = 1.0  # how often the inbox and delivery loops look
+    # Human handoff: when agents answer (IST; days Monday=0 … Sunday=6), console sessions.
+    office_days: str = "0-5"
+    office_opens: str = "09:00"
+    office_closes: str = "18:00"
+    agent_session_minutes: int = 480
 
     # personal data at rest (integrations/db/crypto.py): "<id>:<base64 32 bytes>,<older…>",
     # the first key encrypts, all decrypt; HMAC key (base64, >= 32 bytes) of the lookup

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.messages.channels import CHANNEL_TEXTS
 from bot.messages.privacy import PRIVACY_TEXTS
+from bot.messages.support import SUPPORT_TEXTS
 from bot.model.residents import Language
 
 # Hindi SMS travel as UCS-2 (70 characters a segment), so the Hindi OTP text stays short.
@@ -53,7 +54,12 @@ _TURNLESS_TEXTS: dict[str, dict[Language, str]] = {
 }
 
 
-CATALOG: dict[str, dict[Language, str]] = {**_TURNLESS_TEXTS, **CHANNEL_TEXTS, **PRIVACY_TEXTS}
+CATALOG: dict[str, dict[Language, str]] = {
+    **_TURNLESS_TEXTS,
+    **CHANNEL_TEXTS,
+    **PRIVACY_TEXTS,
+    **SUPPORT_TEXTS,
+}
 
 
 def render(message: str, language: Language, **values: object) -> str:

@@ -10,6 +10,7 @@ from bot.model.residents import Channel, Conversation
 from bot.model.sensitive import screen
 from bot.ports import ConversationHistory, DialogueEngine, RateCounter
 from bot.services.conversations import ConversationService
+from bot.services.handoff import HandoffService
 from bot.services.privacy import PrivacyService
 
 # A resident pasting a novel must not cost a classifier run on 100 KB.
@@ -25,6 +26,7 @@ class TurnService:
         history: ConversationHistory | None = None,
         limits: RateCounter | None = None,
         messages_per_minute: int = 0,
+        handoff: HandoffService | None = None,
     ) -> None:
         self._limits = limits
         self._messages_per_minute = messages_per_minute
@@ -32,6 +34,7 @@ class TurnService:
         self._dialogue = dialogue
         self._privacy = privacy
         self._history = history
+        self._handoff = handoff
 
     async def handle(
         self, channel: Channel, address: str, text: str
@@ -55,6 +58,15 @@ class TurnService:
                 return conversation, [
                     OutboundMessage(text=messages.render("rate_limited", language))
                 ]
+        if self._handoff is not None:
+            # While an agent has (or is about to have) the conversation, the bot is silent;
+            # the agent's transcript gets the screened text, never the secret.
+            held = await self._handoff.intercept(conversation, text)
+            if held is not None:
+                if screened.found:
+                    warning = messages.render("sensitive_warning", language)
+                    return conversation, [OutboundMessage(text=warning), *held]
+                return conversation, held
         show_notice = False
         if self._privacy is not None:
             show_notice = await self._privacy.on_turn(conversation.conversation_id)

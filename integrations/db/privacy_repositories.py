@@ -14,6 +14,7 @@ from bot.model.residents import Conversation, Resident
 from integrations.db.crypto import without_hashes
 from integrations.db.privacy_tables import consents, history_erasures
 from integrations.db.repositories import from_row, upsert_insert
+from integrations.db.support_tables import complaints, handoff_transcript, handoffs
 from integrations.db.tables import (
     channel_states,
     conversations,
@@ -75,6 +76,12 @@ class SqlPrivacyRepository:
         await run(delete(channel_states).where(channel_states.c.conversation_id == cid))
         await run(delete(link_challenges).where(link_challenges.c.conversation_id == cid))
         await run(delete(consents).where(consents.c.conversation_id == cid))
+        # What was said to an agent goes with the conversation.
+        its_handoffs = select(handoffs.c.handoff_id).where(handoffs.c.conversation_id == cid)
+        await run(
+            delete(handoff_transcript).where(handoff_transcript.c.handoff_id.in_(its_handoffs))
+        )
+        await run(delete(handoffs).where(handoffs.c.conversation_id == cid))
         if keep_row:
             await run(
                 update(conversations)
@@ -103,6 +110,12 @@ class SqlPrivacyRepository:
                     link_url=None,
                 )
             )
+        # A complaint about a payment is kept with the payment, de-identified, its words gone.
+        await run(
+            update(complaints)
+            .where(complaints.c.resident_id == resident.resident_id)
+            .values(resident_id=ERASED, conversation_id=ERASED, description=ERASED)
+        )
         accounts = await run(
             delete(saved_accounts).where(saved_accounts.c.resident_id == resident.resident_id)
         )

@@ -82,6 +82,27 @@ class RasaDialogueEngine:
         )
         self._languages.pop(conversation_id, None)
 
+    async def recent_turns(self, conversation_id: str, limit: int = 10) -> list[tuple[str, str]]:
+        """The last `limit` messages of the conversation as Rasa recorded them, oldest first,
+        as ("resident" | "bot", text): what the agent reads before taking over. Empty when
+        Rasa cannot answer: the console must still open."""
+        try:
+            response = await self._client.get(
+                f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker",
+                params={"token": self._token, "include_events": "APPLIED"},
+                timeout=STATUS_TIMEOUT_S,
+            )
+            events = response.json().get("events") if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return []
+        authors = {"user": "resident", "bot": "bot"}
+        turns = [
+            (authors[event["event"]], str(event["text"]))
+            for event in events or []
+            if isinstance(event, dict) and event.get("event") in authors and event.get("text")
+        ]
+        return turns[-limit:]
+
     async def close(self) -> None:
         await self._client.aclose()
 

@@ -39,6 +39,7 @@ class Stack:
     turn_latencies_ms: list[float] = field(default_factory=list)
     rasa_url: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    database_url: str = ""  # for CLIs run against the stack's database (agents)
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +104,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Providers) -> I
             twilio=fake_twilio,
             rasa_url=f"http://127.0.0.1:{env['RASA_PORT']}",
             env=env,
+            database_url=env["DATABASE_URL"],
         )
         yield stack
         if stack.turn_latencies_ms:

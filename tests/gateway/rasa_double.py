@@ -35,6 +35,7 @@ class RasaDouble:
             "model_file": "current.tar.gz",
         }
         self.delay_s = 0.0
+        self.tracker_events: list[dict[str, Any]] = []  # served by GET .../tracker
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(
@@ -65,6 +66,13 @@ class RasaDouble:
             if request.query_params.get("token") != self.token:
                 return JSONResponse({"status": "failure", "reason": "NotAuthenticated"}, 401)
             return JSONResponse({"sender_id": conversation_id, "events": []}, self.events_status)
+
+        @app.get("/conversations/{conversation_id}/tracker")
+        async def tracker(conversation_id: str, request: Request) -> Any:
+            await self._record(request)
+            if request.query_params.get("token") != self.token:
+                return JSONResponse({"status": "failure", "reason": "NotAuthenticated"}, 401)
+            return {"sender_id": conversation_id, "events": self.tracker_events}
 
         @app.post("/webhooks/rest/webhook")
         async def webhook(request: Request) -> Any:

@@ -33,6 +33,8 @@ INTENTS = {
     "get_receipt", "set_reminder", "stop_reminders", "raise_complaint", "track_complaint",
     "talk_to_human", "change_language", "my_data", "delete_my_data", "faq_sso_register",
     "faq_forgot_password", "faq_fees", "faq_payment_methods", "faq_offline_payment",
+    # beyond the contract's catalog
+    "faq_payment_not_credited", "faq_helplines",
 }  # fmt: skip
 ENTITIES = {"utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language"}
 # Entities whose value the dialogue compares against a closed set.

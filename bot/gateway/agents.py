@@ -1,0 +1,53 @@
+"""Create help-desk agents for the console: `python -m bot.gateway.agents add <username>`.
+
+The password comes from the AGENT_PASSWORD environment variable, else from stdin (prompted
+without echo on a terminal), never from the command line, where `ps` and shell history
+would show it to anyone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from bot.bootstrap import bootstrap
+from bot.errors import AgentExists, InvalidAgentCredentials
+
+
+def _password() -> str:
+    from_env = os.environ.get("AGENT_PASSWORD")
+    if from_env:
+        return from_env
+    if sys.stdin.isatty():
+        return getpass.getpass("Password: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def _add(username: str, password: str) -> int:
+    container = bootstrap()
+    try:
+        agent = await container.agents.add(username, password)
+    except (AgentExists, InvalidAgentCredentials) as error:
+        kind = "exists" if isinstance(error, AgentExists) else "refused"
+        print(f"agent {kind}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await container.close()
+    print(f"agent {agent.username} created")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.gateway.agents")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add", help="create an agent (password from AGENT_PASSWORD or stdin)")
+    add.add_argument("username")
+    args = parser.parse_args(argv)
+    return asyncio.run(_add(args.username, _password()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
