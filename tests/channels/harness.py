@@ -232,7 +232,7 @@ async def gateway(
     )
     dialogue = ScriptedDialogue()
     dialogue.container = container
-    container.turns = TurnService(container.conversations, dialogue, container.handoff)
+    container.turns = TurnService(container.conversations, dialogue, handoff=container.handoff)
     app = create_app(container)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)

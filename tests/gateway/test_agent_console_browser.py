@@ -91,7 +91,9 @@ async def test_agent_takes_replies_and_releases_while_the_bot_stays_silent(
     from playwright.async_api import async_playwright
 
     await served.container.agents.add("asha", PASSWORD)
-    assert await served.say("hello") == ["Hello from the bot"]
+    # The first reply is preceded by the privacy notice (first contact).
+    first = await served.say("hello")
+    assert first[-1] == "Hello from the bot" and first[0].startswith("Privacy:")
     conversation = await served.container.conversations.open(Channel.WEBCHAT, SENDER)
     # What action_talk_to_human does when Rasa recognises "talk to a person".
     await served.container.handoff.request(conversation.conversation_id, "talk to a person")
