@@ -89,6 +89,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         webhook_url=f"{settings.gateway_url}/webhooks/payments",
         webhook_secret=settings.razorpay_webhook_secret.get_secret_value(),
         clock=clock,
+        seed_path=settings.sandbox_seed_path,
     )
     timeout = settings.integration_timeout_s
 

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     channel_retry_base_s: float = 0.5  # first backoff after a 429/5xx; doubles each time
     channel_poll_interval_s: float = 1.0  # how often the inbox and delivery loops look
 
+    # operations (issue 7)
+    # Another seed file for the sandbox (`make bench` seeds its own simulated residents).
+    sandbox_seed_path: Path | None = None
+
     class Config:
         env_file = ".env"
         env_file_encoding = "utf-8"

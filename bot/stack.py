@@ -39,8 +39,16 @@ def write_endpoints(settings: Settings) -> Path:
 def run_rasa() -> None:
     """The Rasa server: HTTP API on (token auth), REST channel only, bound to loopback."""
     import rasa.api  # heavy: TensorFlow
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
     settings = load_settings()
+    # `rasa run` configures its loggers in its CLI; rasa.api.run does not, and unconfigured
+    # structlog prints every debug event (whole tracker states each turn): measured as a
+    # large share of a turn's time and the main reason latency grew with a conversation.
+    level = logging.getLevelName(settings.log_level.upper())
+    configure_logging_and_warnings(level)
+    configure_structlog(level)
     rasa.api.run(
         model=str(MODEL),
         endpoints=str(write_endpoints(settings)),

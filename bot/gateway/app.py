@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -19,6 +20,9 @@ from bot.gateway import channels, health, payments, receipts, webchat
 from bot.gateway.delivery import ChannelRuntime
 from bot.gateway.turn_locks import ConversationLocks
 from bot.settings import Environment, Settings
+
+if TYPE_CHECKING:
+    from integrations.cache.turn_locks import RedisConversationLocks
 
 
 def create_app(container: Container | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -31,6 +35,9 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
         if app.state.container is None:
             owned = app.state.container = bootstrap(settings)
             _include_sandbox(app, owned)
+        redis_locks = _redis_locks(app.state.container.settings)
+        if redis_locks is not None:  # several gateway processes share conversations
+            app.state.turn_locks = redis_locks
         # WhatsApp, SMS and Telegram: answering the inbox and delivering the outbox run
         # in this process, after the webhooks have answered.
         runtime = app.state.channel_runtime = ChannelRuntime(
@@ -42,6 +49,8 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
         finally:
             await runtime.stop()
             app.state.channel_runtime = None
+            if redis_locks is not None:
+                await redis_locks.close()
             if owned is not None:
                 app.state.container = None
                 await owned.close()
@@ -62,6 +71,14 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
     if container is not None:
         _include_sandbox(app, container)
     return app
+
+
+def _redis_locks(settings: Settings) -> RedisConversationLocks | None:
+    if not settings.redis_url:
+        return None
+    from integrations.cache.turn_locks import RedisConversationLocks
+
+    return RedisConversationLocks.from_url(settings.redis_url)
 
 
 def _include_sandbox(app: FastAPI, container: Container) -> None:

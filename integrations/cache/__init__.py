@@ -1,0 +1,1 @@
+"""Redis adapters: conversation locks across gateway processes."""
