@@ -137,7 +137,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
     conversations = ConversationService(uow, clock)
     dialogue = RasaDialogueEngine(
-        settings.rasa_url, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
+        settings.rasa_server_urls, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
     )
     return Container(
         settings=settings,

@@ -86,9 +86,18 @@ class Settings(BaseSettings):
     channel_retry_base_s: float = 0.5  # first backoff after a 429/5xx; doubles each time
     channel_poll_interval_s: float = 1.0  # how often the inbox and delivery loops look
 
-    # operations (issue 7)
+    # operations (issue 7): several processes, production stores
     # Another seed file for the sandbox (`make bench` seeds its own simulated residents).
     sandbox_seed_path: Path | None = None
+    # Where the Rasa and action servers listen (0.0.0.0 inside containers).
+    bind_host: str = "127.0.0.1"
+    # Comma-separated Rasa base URLs the gateway spreads conversations over (default: the
+    # local server on RASA_PORT). Several servers need a shared RASA_TRACKER_STORE_URL.
+    rasa_urls: str = ""
+    # The action server as Rasa reaches it (default http://127.0.0.1:ACTION_SERVER_PORT).
+    action_server_base_url: str = ""
+    # Rasa's tracker store, e.g. postgresql://rasa:secret@db:5432/rasa (default: in memory).
+    rasa_tracker_store_url: SecretStr = SecretStr("")
 
     class Config:
         env_file = ".env"
@@ -137,7 +146,14 @@ class Settings(BaseSettings):
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
+    def rasa_server_urls(self) -> list[str]:
+        urls = [url.strip().rstrip("/") for url in self.rasa_urls.split(",") if url.strip()]
+        return urls or [self.rasa_url]
+
+    @property
     def action_server_url(self) -> str:
+        if self.action_server_base_url:
+            return self.action_server_base_url.rstrip("/")
         return f"http://127.0.0.1:{self.action_server_port}"
 
 

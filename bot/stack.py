@@ -21,6 +21,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
 
 from bot.settings import ROOT, Settings, load_settings
 
@@ -29,10 +33,62 @@ MODEL = ROOT / "models" / "current.tar.gz"
 STARTUP_TIMEOUT_S = 240  # Rasa alone needs 45-60 s to load TensorFlow and the model
 
 
+# Passwords reach Rasa through its `${VAR}` substitution in endpoints.yml, never the file.
+TRACKER_STORE_PASSWORD_ENV = "BOT_RASA_TRACKER_STORE_PASSWORD"
+LOCK_STORE_PASSWORD_ENV = "BOT_RASA_LOCK_STORE_PASSWORD"
+
+
+def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
+    """Rasa's endpoints from the environment, and the secrets they refer to by name.
+
+    RASA_TRACKER_STORE_URL (PostgreSQL) gives Rasa's SQL tracker store, which loads only
+    the current session of a conversation; REDIS_URL gives Rasa's Redis lock store (turns
+    are serialised before Rasa anyway: rasa.md explains why Rasa's alone is not enough)."""
+    config: dict[str, Any] = {
+        "action_endpoint": {"url": f"{settings.action_server_url}/webhook"},
+    }
+    secrets: dict[str, str] = {}
+    tracker_url = settings.rasa_tracker_store_url.get_secret_value()
+    if tracker_url:
+        url = urlsplit(tracker_url)
+        dialect = url.scheme.split("+", 1)[0]
+        if dialect not in ("postgresql", "postgres"):
+            raise ValueError("RASA_TRACKER_STORE_URL must be a postgresql:// URL")
+        config["tracker_store"] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": url.hostname or "127.0.0.1",
+            "port": url.port or 5432,
+            "db": url.path.lstrip("/") or "rasa",
+            "username": unquote(url.username or ""),
+        }
+        if url.password:
+            config["tracker_store"]["password"] = "${" + TRACKER_STORE_PASSWORD_ENV + "}"
+            secrets[TRACKER_STORE_PASSWORD_ENV] = unquote(url.password)
+    if settings.redis_url:
+        url = urlsplit(settings.redis_url)
+        config["lock_store"] = {
+            "type": "redis",
+            "url": url.hostname or "127.0.0.1",
+            "port": url.port or 6379,
+            "db": int(url.path.lstrip("/") or 0),
+            "key_prefix": "rasa",
+            "use_ssl": url.scheme == "rediss",
+        }
+        if url.password:
+            config["lock_store"]["password"] = "${" + LOCK_STORE_PASSWORD_ENV + "}"
+            secrets[LOCK_STORE_PASSWORD_ENV] = unquote(url.password)
+    return config, secrets
+
+
 def write_endpoints(settings: Settings) -> Path:
+    """Writes var/endpoints.yml and puts the passwords it names into this process's
+    environment, where Rasa (started next, in this process) reads them."""
+    config, secrets = endpoints_config(settings)
+    os.environ.update(secrets)
     path = ROOT / "var" / "endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'action_endpoint:\n  url: "{settings.action_server_url}/webhook"\n')
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
@@ -49,11 +105,14 @@ def run_rasa() -> None:
     level = logging.getLevelName(settings.log_level.upper())
     configure_logging_and_warnings(level)
     configure_structlog(level)
+    from integrations.rasa import server_tuning
+
+    server_tuning.apply()
     rasa.api.run(
         model=str(MODEL),
         endpoints=str(write_endpoints(settings)),
         credentials=str(ROOT / "credentials.yml"),
-        interface="127.0.0.1",
+        interface=settings.bind_host,
         port=settings.rasa_port,
         enable_api=True,
         auth_token=settings.rasa_api_token.get_secret_value(),
@@ -61,9 +120,9 @@ def run_rasa() -> None:
 
 
 def run_actions() -> None:
-    """The rasa-sdk action server, bound to loopback (rasa-sdk reads SANIC_HOST)."""
+    """The rasa-sdk action server, bound to BIND_HOST (rasa-sdk reads SANIC_HOST)."""
     settings = load_settings()
-    os.environ["SANIC_HOST"] = "127.0.0.1"
+    os.environ["SANIC_HOST"] = settings.bind_host
     from rasa_sdk import endpoint
 
     endpoint.run("actions", port=settings.action_server_port)

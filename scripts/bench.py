@@ -323,12 +323,21 @@ def main() -> None:
     seconds = float(os.environ.get("BENCH_SECONDS", "60"))
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "10"))
     load_before = os.getloadavg()
+    keep = os.environ.get("BENCH_KEEP_LOGS") == "1"  # leaves the servers' logs for a look
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        if keep:
+            tmp = tempfile.mkdtemp(prefix="bench-kept-")
         workdir = Path(tmp)
-        stack = measure_stack(seconds, concurrency, workdir)
-        print("bench: stack", json.dumps(stack, ensure_ascii=False), flush=True)
-        baseline = measure_baseline(seconds, concurrency, workdir)
-        print("bench: baseline", json.dumps(baseline, ensure_ascii=False), flush=True)
+        # BENCH_ONLY=stack|baseline measures one side (while profiling); the summary needs both.
+        only = os.environ.get("BENCH_ONLY", "")
+        if only != "baseline":
+            stack = measure_stack(seconds, concurrency, workdir)
+            print("bench: stack", json.dumps(stack, ensure_ascii=False), flush=True)
+        if only != "stack":
+            baseline = measure_baseline(seconds, concurrency, workdir)
+            print("bench: baseline", json.dumps(baseline, ensure_ascii=False), flush=True)
+        if only:
+            return
     ratio = stack["throughput_per_s"] / baseline["throughput_per_s"] if baseline["turns"] else 0
     summary = {
         "throughput_per_s": stack["throughput_per_s"],

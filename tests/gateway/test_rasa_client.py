@@ -191,3 +191,40 @@ async def test_status_is_false_with_a_wrong_token(rasa: RasaDouble) -> None:
         assert await engine.status() is False
     finally:
         await engine.close()
+
+
+async def test_each_conversation_sticks_to_one_of_several_servers() -> None:
+    first, second = RasaDouble().start(), RasaDouble().start()
+    engine = RasaDialogueEngine([first.url, second.url], first.token, timeout_s=2.0)
+    try:
+        for conversation in ("a", "b", "c", "d", "e", "f"):
+            for _ in range(3):
+                await engine.converse(conversation, "hi", Language.EN)
+        senders = [
+            {r["json"]["sender"] for r in double.requests if r["path"] == WEBHOOK}
+            for double in (first, second)
+        ]
+        assert senders[0] and senders[1]  # both servers get conversations
+        assert not senders[0] & senders[1]  # but never the same one
+    finally:
+        await engine.close()
+        first.stop()
+        second.stop()
+
+
+async def test_a_restarting_server_s_conversations_move_to_another_one() -> None:
+    """A server refusing connections (restarting) never received the turn, so sending it to
+    the next server cannot answer the resident twice."""
+    alive = RasaDouble().start()
+    restarting = f"http://127.0.0.1:{free_port()}"
+    engine = RasaDialogueEngine([restarting, alive.url], alive.token, timeout_s=2.0)
+    try:
+        for conversation in ("a", "b", "c", "d"):
+            assert await engine.converse(conversation, "hi", Language.EN) == [
+                OutboundMessage(text="hello")
+            ]
+        assert len([r for r in alive.requests if r["path"] == WEBHOOK]) == 4
+        assert await engine.status() is True  # one server with a model is enough to serve
+    finally:
+        await engine.close()
+        alive.stop()

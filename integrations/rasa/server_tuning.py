@@ -1,0 +1,146 @@
+"""Speed fixes applied inside the Rasa server process before it starts (bot/stack.py).
+
+Each one replaces work Rasa 3.6 repeats on every turn with the same work done once; none
+changes what a turn does or answers. Measured with py-spy on `make bench` (README,
+"Performance"): before these, checking action server answers against a JSON schema was
+about 30% of the Rasa server's CPU time.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections import OrderedDict
+from typing import Any
+
+# Parses remembered per Rasa process: the same few hundred texts ("hi", "yes", "menu", "bill")
+# make up most turns. Only short texts: long ones rarely repeat.
+PARSE_CACHE_SIZE = 4096
+PARSE_CACHE_MAX_CHARS = 64
+
+
+def apply() -> None:
+    """Install every fix; idempotent."""
+    _compile_action_result_schema_once()
+    _compile_events_schema_once()
+    _parse_payloads_and_frequent_texts_once()
+
+
+def _compile_action_result_schema_once() -> None:
+    """RemoteAction validates each action server answer with `jsonschema.validate`, which
+    re-checks the (constant) schema against the metaschema and builds a new validator on
+    every call. Build the validator once and raise exactly what `validate` would."""
+    from jsonschema import ValidationError
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    if getattr(RemoteAction, "_bot_tuned", False):
+        return
+
+    @functools.lru_cache(maxsize=1)
+    def validator() -> Any:
+        schema = RemoteAction.action_response_format_spec()
+        cls = validator_for(schema)
+        cls.check_schema(schema)
+        return cls(schema)
+
+    def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        error = best_match(validator().iter_errors(result))
+        if error is None:
+            return True
+        if isinstance(error, ValidationError):
+            error.message += (
+                ". Failed to validate Action server response from API, make sure your "
+                "response from the Action endpoint is valid. For more information about the "
+                f"format visit {DOCS_BASE_URL}/custom-actions"
+            )
+        raise error
+
+    RemoteAction._validate_action_result = validate_action_result
+    RemoteAction._bot_tuned = True
+
+
+def _compile_events_schema_once() -> None:
+    """The same for events posted to `/conversations/<id>/tracker/events` (the gateway sets
+    the language slot that way on a conversation's first turn). Same checks, same 400."""
+    from http import HTTPStatus
+
+    import rasa.server
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+
+    if getattr(rasa.server, "_bot_tuned", False):
+        return
+    schema = rasa.server.EVENTS_SCHEMA
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    events_validator = cls(schema)
+
+    def validate_events_in_request_body(request: Any) -> None:
+        events = request.json if isinstance(request.json, list) else [request.json]
+        error = best_match(events_validator.iter_errors(events))
+        if error is not None:
+            raise rasa.server.ErrorResponse(
+                HTTPStatus.BAD_REQUEST,
+                "BadRequest",
+                "Failed to validate the events format. For more information about the "
+                f"format visit the docs. Error: {error}",
+                help_url=rasa.server._docs("/pages/http-api"),
+            ) from error
+
+    rasa.server.validate_events_in_request_body = validate_events_in_request_body
+    rasa.server._bot_tuned = True
+
+
+def _parse_payloads_and_frequent_texts_once() -> None:
+    """Rasa 3.6 runs the whole NLU pipeline (featurizers, DIET) even for a button payload
+    such as `/inform{"biller": "JVVNL0000RAJ01"}`, then throws the classifier's answer away
+    and takes intent and entities from the payload. Unpack payloads directly, and remember
+    the parse of short texts: the classifier is deterministic at inference and reads nothing
+    but the text, so a repeated "yes" or "hi" gets the same parse it got before."""
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    if getattr(MessageProcessor, "_bot_tuned", False):
+        return
+    graph_parse = MessageProcessor._parse_message_with_graph
+
+    def parse(
+        self: MessageProcessor, message: Any, tracker: Any, only_output_properties: bool = True
+    ) -> dict[str, Any]:
+        text = message.text or ""
+        if text.startswith("/"):
+            unpacked = YAMLStoryReader.unpack_regex_message(
+                Message({TEXT: text}), self.domain, entity_extractor_name="RegexMessageHandler"
+            )
+            intent = unpacked.get(INTENT) or {}
+            if intent.get(INTENT_NAME_KEY):  # a known intent: what the graph would answer
+                return {
+                    TEXT: text,
+                    INTENT: intent,
+                    "entities": [],
+                    **unpacked.as_dict(only_output_properties=only_output_properties),
+                }
+        if len(text) > PARSE_CACHE_MAX_CHARS:
+            full: dict[str, Any] = graph_parse(self, message, tracker, only_output_properties)
+            return full
+        cache: OrderedDict[tuple[str, bool], dict[str, Any]] = self.__dict__.setdefault(
+            "_bot_parse_cache", OrderedDict()
+        )
+        key = (text, only_output_properties)
+        if key in cache:
+            cache.move_to_end(key)
+            return copy.deepcopy(cache[key])
+        parsed: dict[str, Any] = graph_parse(self, message, tracker, only_output_properties)
+        cache[key] = copy.deepcopy(parsed)
+        if len(cache) > PARSE_CACHE_SIZE:
+            cache.popitem(last=False)
+        return parsed
+
+    MessageProcessor._parse_message_with_graph = parse
+    MessageProcessor._bot_untuned_parse = graph_parse  # for tests
+    MessageProcessor._bot_tuned = True
