@@ -107,6 +107,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         biller_directory = BbpsBillerDirectory(
             settings.bbps_api_base_url, settings.bbps_api_key.get_secret_value(), billers, timeout
         )
+    from integrations.billers.metered import MeteredBillerDirectory
+
+    biller_directory = MeteredBillerDirectory(biller_directory)
     channel_senders = build_channel_senders(settings)
     sms: SmsSender = sandbox.sms
     sms_channel = channel_senders.get(Channel.SMS)

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     action_server_base_url: str = ""
     # Rasa's tracker store, e.g. postgresql://rasa:secret@db:5432/rasa (default: in memory).
     rasa_tracker_store_url: SecretStr = SecretStr("")
+    # Logs: "text" (one readable line) or "json" (one object per line, for collectors).
+    log_format: str = "text"
+    # Prometheus metrics of the action server (biller latency) on this port; 0 = off.
+    action_server_metrics_port: int = 0
 
     class Config:
         env_file = ".env"

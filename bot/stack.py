@@ -123,6 +123,10 @@ def run_actions() -> None:
     """The rasa-sdk action server, bound to BIND_HOST (rasa-sdk reads SANIC_HOST)."""
     settings = load_settings()
     os.environ["SANIC_HOST"] = settings.bind_host
+    if settings.action_server_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.action_server_metrics_port, addr=settings.bind_host)
     from rasa_sdk import endpoint
 
     endpoint.run("actions", port=settings.action_server_port)

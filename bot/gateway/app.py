@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot.bootstrap import Container, bootstrap
-from bot.gateway import channels, health, payments, receipts, webchat
+from bot.gateway import channels, health, metrics, payments, receipts, webchat
 from bot.gateway.delivery import ChannelRuntime
 from bot.gateway.turn_locks import ConversationLocks
 from bot.settings import Environment, Settings
@@ -65,7 +65,7 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
     app.state.container = container
     app.state.turn_locks = ConversationLocks()
     app.state.channel_runtime = None
-    for module in (health, webchat, payments, receipts, channels):
+    for module in (health, metrics, webchat, payments, receipts, channels):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=webchat.STATIC_DIR), name="static")
     if container is not None:

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.bootstrap import Container
+from bot.gateway.metrics import SENDS, TurnTimer
 from bot.gateway.turn_locks import TurnLocks
 from bot.model.channels import Delivery, DeliveryState, InboundMessage
 from bot.model.residents import Channel
@@ -150,7 +151,8 @@ class ChannelRuntime:
                     entries = await self.inbox.pending_for(*key)
                     if not entries:
                         break
-                    processed = await self.inbox.process(entries[0])
+                    with TurnTimer(key[0].value):
+                        processed = await self.inbox.process(entries[0])
                 if processed.outcome is Outcome.RETRY:
                     retry = True
                     break
@@ -178,6 +180,7 @@ class ChannelRuntime:
         try:
             for delivery in deliveries:
                 state = await self.delivery.deliver(delivery)
+                SENDS.labels(delivery.channel.value, state.value).inc()
                 if state is DeliveryState.PENDING:
                     break  # keep the order: the rest waits for this one's retry
         except Exception:

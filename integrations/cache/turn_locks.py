@@ -79,6 +79,12 @@ class RedisConversationLocks:
         # not hang for the operating system's TCP timeout.
         return cls(aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0))
 
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except RedisError:
+            return False
+
     async def close(self) -> None:
         await self._redis.close()
 
