@@ -1,7 +1,8 @@
-"""Speed fixes applied inside the Rasa server process before it starts (bot/stack.py).
+"""Fixes applied inside the Rasa server process before it starts (bot/stack.py).
 
-Each one replaces work Rasa 3.6 repeats on every turn with the same work done once; none
-changes what a turn does or answers. Measured with py-spy on `make bench` (README,
+The speed fixes replace work Rasa 3.6 repeats on every turn with the same work done once;
+none changes what a turn answers. One fault fix: an action server that is down or hangs
+gets the resident a "try again" answer instead of silence. Measured with py-spy on `make bench` (README,
 "Performance"): before these, checking action server answers against a JSON schema was
 about 30% of the Rasa server's CPU time.
 """
@@ -17,6 +18,9 @@ from typing import Any
 # make up most turns. Only short texts: long ones rarely repeat.
 PARSE_CACHE_SIZE = 4096
 PARSE_CACHE_MAX_CHARS = 64
+# Rasa waits 5 minutes for an action by default; the gateway gives up on Rasa after 30 s.
+ACTION_TIMEOUT_S = 20
+FAILED_ACTION_RESPONSE = "utter_service_unavailable"
 
 
 def apply() -> None:
@@ -24,6 +28,7 @@ def apply() -> None:
     _compile_action_result_schema_once()
     _compile_events_schema_once()
     _parse_payloads_and_frequent_texts_once()
+    _answer_when_the_action_server_fails()
 
 
 def _compile_action_result_schema_once() -> None:
@@ -144,3 +149,42 @@ def _parse_payloads_and_frequent_texts_once() -> None:
     MessageProcessor._parse_message_with_graph = parse
     MessageProcessor._bot_untuned_parse = graph_parse  # for tests
     MessageProcessor._bot_tuned = True
+
+
+def _answer_when_the_action_server_fails() -> None:
+    """When the action server refuses, errs (5xx) or times out, Rasa 3.6 logs it and carries
+    on with no events, so the resident gets no answer at all. Answer with
+    utter_service_unavailable ("nothing was changed, try again in a few minutes") instead.
+    Our actions catch their own errors (actions/runtime.py); this is for the transport."""
+    import asyncio
+    import logging
+
+    import rasa.core.actions.action as rasa_actions
+    from rasa.core.actions.action import (
+        ActionExecutionRejection,
+        RemoteAction,
+        create_bot_utterance,
+    )
+    from rasa.shared.exceptions import RasaException
+
+    if getattr(RemoteAction, "_bot_answers_failures", False):
+        return
+    log = logging.getLogger(__name__)
+    rasa_actions.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT_S
+    remote_run = RemoteAction.run
+
+    async def run(
+        self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any
+    ) -> list[Any]:
+        try:
+            events: list[Any] = await remote_run(self, output_channel, nlg, tracker, domain)
+            return events
+        except ActionExecutionRejection:
+            raise  # a form's "not my input": Rasa handles it
+        except (RasaException, asyncio.TimeoutError) as exc:
+            log.error("action %s failed at the action server: %s", self.name(), type(exc).__name__)
+            response = await nlg.generate(FAILED_ACTION_RESPONSE, tracker, output_channel.name())
+            return [create_bot_utterance(response)] if response else []
+
+    RemoteAction.run = run
+    RemoteAction._bot_answers_failures = True
