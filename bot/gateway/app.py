@@ -8,21 +8,27 @@ server starts and closes it when it stops.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 
 from bot.bootstrap import Container, bootstrap
 from bot.gateway import channels, health, metrics, payments, receipts, webchat
 from bot.gateway.delivery import ChannelRuntime
 from bot.gateway.turn_locks import ConversationLocks
 from bot.settings import Environment, Settings
+from channels import webchat as webchat_channel
 
 if TYPE_CHECKING:
     from integrations.cache.turn_locks import RedisConversationLocks
+
+log = logging.getLogger(__name__)
 
 
 def create_app(container: Container | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -70,7 +76,22 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
     app.mount("/static", StaticFiles(directory=webchat.STATIC_DIR), name="static")
     if container is not None:
         _include_sandbox(app, container)
+    # PostgreSQL (or the SQLite file) unreachable: "try again shortly", never a bare 500.
+    app.add_exception_handler(DBAPIError, _storage_unavailable)
+    app.add_exception_handler(OSError, _storage_unavailable)
     return app
+
+
+async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "storage unavailable during %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    headers = {"Retry-After": "30"}
+    if request.url.path.startswith("/webchat/"):
+        return JSONResponse(webchat_channel.unavailable_reply(), status_code=503, headers=headers)
+    # Providers retry a 5xx webhook (Telegram, Razorpay) or show their fallback (Twilio):
+    # nothing was accepted, so nothing is lost or done twice.
+    return JSONResponse({"detail": "temporarily unavailable"}, status_code=503, headers=headers)
 
 
 def _redis_locks(settings: Settings) -> RedisConversationLocks | None:
