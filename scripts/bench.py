@@ -147,11 +147,13 @@ STACK_LONG_CYCLE = ["hi", "menu", "how do I register for an SSO ID?", "thanks", 
 BASELINE_LONG_CYCLE = ["hi", "great", "are you a bot?", "bye"]
 
 
-def stack_conversations(base_url: str, run: str) -> Any:
+def stack_conversations(base_url: str, run: str, first_resident: int = 0) -> Any:
+    """Conversations of simulated residents; `first_resident` keeps the warm-up's residents
+    apart from the measured run's (each may ask for only 3 OTPs in 30 minutes)."""
     target = endpoint(WEBCHAT, base_url)
 
     def make(session: aiohttp.ClientSession, n: int) -> tuple[Conversation, list[Step]]:
-        resident = n % RESIDENTS
+        resident = (first_resident + n) % RESIDENTS
         conversation = Conversation(
             session,
             target,
@@ -286,7 +288,7 @@ def measure_stack(seconds: float, concurrency: int, workdir: Path) -> dict[str, 
     with running([PYTHON, "-m", "bot.stack"], ROOT, env, log) as process:
         wait_healthy(f"{base_url}/healthz", process, log)
         run = str(int(time.time()))
-        asyncio.run(closed_loop(stack_conversations(base_url, f"warm{run}"), 2, 5))
+        asyncio.run(closed_loop(stack_conversations(base_url, f"warm{run}", 900), 2, 5))
         results = asyncio.run(
             closed_loop(stack_conversations(base_url, run), concurrency, seconds, settle_some)
         )

@@ -20,6 +20,10 @@ PARSE_CACHE_SIZE = 4096
 PARSE_CACHE_MAX_CHARS = 64
 # Rasa waits 5 minutes for an action by default; the gateway gives up on Rasa after 30 s.
 ACTION_TIMEOUT_S = 20
+# A session longer than this many events is closed at the next resting point (below).
+MAX_SESSION_EVENTS = 120
+# Slots that hold an open question: a session never restarts while one is set.
+OPEN_QUESTION_SLOTS = ("requested_slot", "pending_confirmation")
 FAILED_ACTION_RESPONSE = "utter_service_unavailable"
 
 
@@ -29,6 +33,8 @@ def apply() -> None:
     _compile_events_schema_once()
     _parse_payloads_and_frequent_texts_once()
     _answer_when_the_action_server_fails()
+    _send_the_domain_only_to_form_validation()
+    _start_a_new_session_when_one_grows_long()
 
 
 def _compile_action_result_schema_once() -> None:
@@ -188,3 +194,71 @@ def _answer_when_the_action_server_fails() -> None:
 
     RemoteAction.run = run
     RemoteAction._bot_answers_failures = True
+
+
+def _send_the_domain_only_to_form_validation() -> None:
+    """Every call to the action server carries the whole domain (hundreds of responses in two
+    languages), serialised anew each time. Only rasa-sdk's form validation actions
+    (`validate_<form>`) read it; the others get none, as with Rasa's own
+    `enable_selective_domain`, without having to flag each action in the domain."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import EventVerbosity
+
+    if getattr(RemoteAction, "_bot_selective_domain", False):
+        return
+
+    # Keyed by identity: Domain.__hash__ itself serialises the whole domain. One model's
+    # domain lives as long as the server, so the entry (domain kept alive with it) is safe.
+    dicts: dict[int, tuple[Any, Any]] = {}
+
+    def domain_dict(domain: Any) -> Any:
+        if id(domain) not in dicts:
+            dicts.clear()  # a new model was loaded
+            dicts[id(domain)] = (domain, domain.as_dict())
+        return dicts[id(domain)][1]
+
+    def call_format(self: RemoteAction, tracker: Any, domain: Any) -> dict[str, Any]:
+        import rasa
+
+        result: dict[str, Any] = {
+            "next_action": self._name,
+            "sender_id": tracker.sender_id,
+            "tracker": tracker.current_state(EventVerbosity.ALL),
+            "version": rasa.__version__,
+        }
+        name = self.name()
+        if name.startswith("validate_") or domain.does_custom_action_explicitly_need_domain(name):
+            result["domain"] = domain_dict(domain)
+        return result
+
+    RemoteAction._action_call_format = call_format
+    RemoteAction._bot_selective_domain = True
+
+
+def _start_a_new_session_when_one_grows_long() -> None:
+    """Rasa's cost per turn grows with the session: the tracker is rebuilt from its events,
+    the policies featurize all of them and every action call carries them (measured: turn 200
+    of one conversation took 5-7x turn 1). Sessions normally end after an hour of silence; here
+    one also ends once it holds MAX_SESSION_EVENTS events, but only at a resting point: no form
+    running and no question open. The next turn then starts a new session, which carries the
+    resident's language, utility, biller, consumer number and link (actions/session.py), as
+    after an hour's pause. Rasa's SQL tracker store loads only the current session, and the
+    in-memory one keeps only the current session once a new one has started."""
+    from rasa.core.processor import MessageProcessor
+
+    if getattr(MessageProcessor, "_bot_session_cap", False):
+        return
+    expired = MessageProcessor._has_session_expired
+
+    def has_session_expired(self: MessageProcessor, tracker: Any) -> bool:
+        if expired(self, tracker):
+            return True
+        if not self.domain.session_config.are_sessions_enabled():
+            return False
+        if len(tracker.events) <= MAX_SESSION_EVENTS or tracker.active_loop_name:
+            return False
+        slots = tracker.slots
+        return not any(name in slots and slots[name].value for name in OPEN_QUESTION_SLOTS)
+
+    MessageProcessor._has_session_expired = has_session_expired
+    MessageProcessor._bot_session_cap = True

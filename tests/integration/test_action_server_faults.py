@@ -139,3 +139,19 @@ def test_a_forms_rejection_still_reaches_rasa(action_server: ActionServerDouble)
     action_server.body = {"action_name": "action_show_bill", "error": "not for me"}
     with pytest.raises(ActionExecutionRejection):
         run_action(action_server.url)
+
+
+def test_only_form_validation_actions_are_sent_the_domain() -> None:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    server_tuning.apply()
+    domain = Domain.from_dict({"forms": {"link_form": {"required_slots": []}}})
+    tracker = DialogueStateTracker.from_events("domain", [])
+    endpoint = EndpointConfig(url="http://127.0.0.1:1/webhook")
+    validate = RemoteAction("validate_link_form", endpoint)._action_call_format(tracker, domain)
+    other = RemoteAction("action_show_bill", endpoint)._action_call_format(tracker, domain)
+    assert validate["domain"]["forms"] == {"link_form": {"required_slots": []}}
+    assert "domain" not in other and other["tracker"]["sender_id"] == "domain"
