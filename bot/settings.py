@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     action_server_base_url: str = ""
     # Rasa's tracker store, e.g. postgresql://rasa:secret@db:5432/rasa (default: in memory).
     rasa_tracker_store_url: SecretStr = SecretStr("")
+    # Rasa servers `python -m bot.stack` starts (on RASA_PORT, RASA_PORT+1, …); the gateway
+    # keeps each conversation on one of them. Each needs ~1.1 GB; with an in-memory tracker
+    # store a conversation's context is lost if its server goes (use RASA_TRACKER_STORE_URL).
+    rasa_servers: int = 1
     # Logs: "text" (one readable line) or "json" (one object per line, for collectors).
     log_format: str = "text"
     # Prometheus metrics of the action server (biller latency) on this port; 0 = off.

@@ -82,11 +82,11 @@ def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]
 
 
 def write_endpoints(settings: Settings) -> Path:
-    """Writes var/endpoints.yml and puts the passwords it names into this process's
+    """Writes var/endpoints-<port>.yml and puts the passwords it names into this process's
     environment, where Rasa (started next, in this process) reads them."""
     config, secrets = endpoints_config(settings)
     os.environ.update(secrets)
-    path = ROOT / "var" / "endpoints.yml"
+    path = ROOT / "var" / f"endpoints-{settings.rasa_port}.yml"  # one per server
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -147,14 +147,20 @@ def supervise() -> int:
         return 1
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
     python = sys.executable
-    commands = {
-        "actions": [python, "-m", "bot.stack", "actions"],
-        "rasa": [python, "-m", "bot.stack", "rasa"],
-        "gateway": [python, "-m", "bot.gateway"],
-    }
+    commands = {"actions": ([python, "-m", "bot.stack", "actions"], env)}
+    ports = [settings.rasa_port + number for number in range(max(1, settings.rasa_servers))]
+    for port in ports:
+        commands[f"rasa:{port}"] = (
+            [python, "-m", "bot.stack", "rasa"],
+            {**env, "RASA_PORT": str(port)},
+        )
+    gateway_env = dict(env)
+    if len(ports) > 1 and not settings.rasa_urls:
+        gateway_env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
+    commands["gateway"] = ([python, "-m", "bot.gateway"], gateway_env)
     children = {
-        name: subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-        for name, command in commands.items()
+        name: subprocess.Popen(command, cwd=ROOT, env=child_env, start_new_session=True)
+        for name, (command, child_env) in commands.items()
     }
     stopping = False
 

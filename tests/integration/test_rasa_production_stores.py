@@ -1,5 +1,5 @@
 """Rasa's tracker store on PostgreSQL and lock store on Redis, configured from the
-environment exactly as `python -m bot.stack rasa` writes var/endpoints.yml, and loaded by
+environment exactly as `python -m bot.stack rasa` writes var/endpoints-<port>.yml, and loaded by
 Rasa's own code. The real servers: skipped with a reason when absent."""
 
 from __future__ import annotations
