@@ -76,7 +76,8 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
     app.mount("/static", StaticFiles(directory=webchat.STATIC_DIR), name="static")
     if container is not None:
         _include_sandbox(app, container)
-    # PostgreSQL (or the SQLite file) unreachable: "try again shortly", never a bare 500.
+    # PostgreSQL (or the SQLite file) or another backing service unreachable: "try again
+    # shortly", never a bare 500.
     app.add_exception_handler(DBAPIError, _storage_unavailable)
     app.add_exception_handler(OSError, _storage_unavailable)
     return app
@@ -84,7 +85,10 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
 
 async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error(
-        "storage unavailable during %s %s: %s", request.method, request.url.path, type(exc).__name__
+        "backing service unreachable during %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
     )
     headers = {"Retry-After": "30"}
     if request.url.path.startswith("/webchat/"):
