@@ -10,7 +10,7 @@ DIALOGUE_INPUTS := config.yml $(shell find nlu_data bot/dialogue -name '*.yml' 2
 RASA := RASA_TELEMETRY_ENABLED=false $(BIN)/rasa
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install system-deps db model run test validate lint format types nlu-eval clean rotate-keys
+.PHONY: help install system-deps db model run test validate lint format types nlu-eval bench clean rotate-keys
 
 help:
 	@echo "make run      start the whole stack on embedded defaults (web chat at http://127.0.0.1:8000/)"
@@ -19,6 +19,7 @@ help:
 	@echo "make validate rasa data validate"
 	@echo "make lint     ruff check + format check + import contracts"
 	@echo "make types    mypy"
+	@echo "make bench    the full stack under load vs a plain rasa init bot (BENCH_SECONDS)"
 
 install: $(INSTALLED)
 
@@ -72,6 +73,11 @@ test: install system-deps model validate lint types
 # held-out set and cross-validates with 3 folds: about 10 minutes on 2 cores.
 nlu-eval: install
 	$(BIN)/python -m scripts.nlu_eval
+
+# The full stack under load vs a plain `rasa init` bot (scripts/bench.py); BENCH_SECONDS
+# (default 60) per run, BENCH_CONCURRENCY (default 10). Last line: one JSON object.
+bench: install model
+	$(BIN)/python -m scripts.bench
 
 clean:
 	rm -rf models var .rasa reports .pytest_cache

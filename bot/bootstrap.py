@@ -18,6 +18,7 @@ from bot.ports import (
     ChannelSender,
     ChannelUnitOfWorkFactory,
     Clock,
+    ConversationHistory,
     PaymentGateway,
     RateCounter,
     ReceiptRenderer,
@@ -102,6 +103,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         webhook_url=f"{settings.gateway_url}/webhooks/payments",
         webhook_secret=settings.razorpay_webhook_secret.get_secret_value(),
         clock=clock,
+        seed_path=settings.sandbox_seed_path,
     )
     timeout = settings.integration_timeout_s
 
@@ -119,6 +121,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         biller_directory = BbpsBillerDirectory(
             settings.bbps_api_base_url, settings.bbps_api_key.get_secret_value(), billers, timeout
         )
+    from integrations.billers.metered import MeteredBillerDirectory
+
+    biller_directory = MeteredBillerDirectory(biller_directory)
     channel_senders = build_channel_senders(settings)
     sms: SmsSender = sandbox.sms
     sms_channel = channel_senders.get(Channel.SMS)
@@ -154,7 +159,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     privacy = PrivacyService(uow, clock)
     rate_counter = build_rate_counter(settings, clock)
     dialogue = RasaDialogueEngine(
-        settings.rasa_url, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
+        settings.rasa_server_urls, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
     )
     return Container(
         settings=settings,
@@ -182,7 +187,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             conversations,
             dialogue,
             privacy,
-            dialogue,
+            conversation_history(settings, dialogue),
             limits=rate_counter,
             messages_per_minute=settings.message_rate_per_minute,
             handoff=handoff,
@@ -197,6 +202,17 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         agents=AgentService(support_uow, clock, timedelta(minutes=settings.agent_session_minutes)),
         complaints=ComplaintService(support_uow, clock),
     )
+
+
+def conversation_history(settings: Settings, dialogue: RasaDialogueEngine) -> ConversationHistory:
+    """Where an erasure removes Rasa's history: through Rasa's API, and from the SQL tracker
+    store's rows too when Rasa keeps trackers there (it would otherwise keep them)."""
+    tracker_store_url = settings.rasa_tracker_store_url.get_secret_value()
+    if not tracker_store_url:
+        return dialogue
+    from integrations.rasa.tracker_history import SqlTrackerHistory
+
+    return SqlTrackerHistory.from_url(dialogue, tracker_store_url)
 
 
 def build_rate_counter(settings: Settings, clock: Clock) -> RateCounter:

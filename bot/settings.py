@@ -100,6 +100,27 @@ class Settings(BaseSettings):
     # in bot/services/linking.py. Counters in Redis when REDIS_URL is set.
     message_rate_per_minute: int = 30
 
+    # operations (issue 7): several processes, production stores
+    # Another seed file for the sandbox (`make bench` seeds its own simulated residents).
+    sandbox_seed_path: Path | None = None
+    # Where the Rasa and action servers listen (0.0.0.0 inside containers).
+    bind_host: str = "127.0.0.1"
+    # Comma-separated Rasa base URLs the gateway spreads conversations over (default: the
+    # local server on RASA_PORT). Several servers need a shared RASA_TRACKER_STORE_URL.
+    rasa_urls: str = ""
+    # The action server as Rasa reaches it (default http://127.0.0.1:ACTION_SERVER_PORT).
+    action_server_base_url: str = ""
+    # Rasa's tracker store, e.g. postgresql://rasa:secret@db:5432/rasa (default: in memory).
+    rasa_tracker_store_url: SecretStr = SecretStr("")
+    # Rasa servers `python -m bot.stack` starts (on RASA_PORT, RASA_PORT+1, …); the gateway
+    # keeps each conversation on one of them. Each needs ~1.1 GB; with an in-memory tracker
+    # store a conversation's context is lost if its server goes (use RASA_TRACKER_STORE_URL).
+    rasa_servers: int = 1
+    # Logs: "text" (one readable line) or "json" (one object per line, for collectors).
+    log_format: str = "text"
+    # Prometheus metrics of the action server (biller latency) on this port; 0 = off.
+    action_server_metrics_port: int = 0
+
     class Config:
         env_file = ".env"
         env_file_encoding = "utf-8"
@@ -150,7 +171,14 @@ class Settings(BaseSettings):
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
+    def rasa_server_urls(self) -> list[str]:
+        urls = [url.strip().rstrip("/") for url in self.rasa_urls.split(",") if url.strip()]
+        return urls or [self.rasa_url]
+
+    @property
     def action_server_url(self) -> str:
+        if self.action_server_base_url:
+            return self.action_server_base_url.rstrip("/")
         return f"http://127.0.0.1:{self.action_server_port}"
 
 

@@ -21,6 +21,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
 
 from bot.settings import ROOT, Settings, load_settings
 
@@ -29,23 +33,86 @@ MODEL = ROOT / "models" / "current.tar.gz"
 STARTUP_TIMEOUT_S = 240  # Rasa alone needs 45-60 s to load TensorFlow and the model
 
 
+# Passwords reach Rasa through its `${VAR}` substitution in endpoints.yml, never the file.
+TRACKER_STORE_PASSWORD_ENV = "BOT_RASA_TRACKER_STORE_PASSWORD"
+LOCK_STORE_PASSWORD_ENV = "BOT_RASA_LOCK_STORE_PASSWORD"
+
+
+def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
+    """Rasa's endpoints from the environment, and the secrets they refer to by name.
+
+    RASA_TRACKER_STORE_URL (PostgreSQL) gives Rasa's SQL tracker store, which loads only
+    the current session of a conversation; REDIS_URL gives Rasa's Redis lock store (turns
+    are serialised before Rasa anyway: rasa.md explains why Rasa's alone is not enough)."""
+    config: dict[str, Any] = {
+        "action_endpoint": {"url": f"{settings.action_server_url}/webhook"},
+    }
+    secrets: dict[str, str] = {}
+    tracker_url = settings.rasa_tracker_store_url.get_secret_value()
+    if tracker_url:
+        url = urlsplit(tracker_url)
+        dialect = url.scheme.split("+", 1)[0]
+        if dialect not in ("postgresql", "postgres"):
+            raise ValueError("RASA_TRACKER_STORE_URL must be a postgresql:// URL")
+        config["tracker_store"] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": url.hostname or "127.0.0.1",
+            "port": url.port or 5432,
+            "db": url.path.lstrip("/") or "rasa",
+            "username": unquote(url.username or ""),
+        }
+        if url.password:
+            config["tracker_store"]["password"] = "${" + TRACKER_STORE_PASSWORD_ENV + "}"
+            secrets[TRACKER_STORE_PASSWORD_ENV] = unquote(url.password)
+    if settings.redis_url:
+        url = urlsplit(settings.redis_url)
+        config["lock_store"] = {
+            "type": "redis",
+            "url": url.hostname or "127.0.0.1",
+            "port": url.port or 6379,
+            "db": int(url.path.lstrip("/") or 0),
+            "key_prefix": "rasa",
+            "use_ssl": url.scheme == "rediss",
+        }
+        if url.password:
+            config["lock_store"]["password"] = "${" + LOCK_STORE_PASSWORD_ENV + "}"
+            secrets[LOCK_STORE_PASSWORD_ENV] = unquote(url.password)
+    return config, secrets
+
+
 def write_endpoints(settings: Settings) -> Path:
-    path = ROOT / "var" / "endpoints.yml"
+    """Writes var/endpoints-<port>.yml and puts the passwords it names into this process's
+    environment, where Rasa (started next, in this process) reads them."""
+    config, secrets = endpoints_config(settings)
+    os.environ.update(secrets)
+    path = ROOT / "var" / f"endpoints-{settings.rasa_port}.yml"  # one per server
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'action_endpoint:\n  url: "{settings.action_server_url}/webhook"\n')
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
 def run_rasa() -> None:
     """The Rasa server: HTTP API on (token auth), REST channel only, bound to loopback."""
     import rasa.api  # heavy: TensorFlow
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
     settings = load_settings()
+    # `rasa run` configures its loggers in its CLI; rasa.api.run does not, and unconfigured
+    # structlog prints every debug event (whole tracker states each turn): measured as a
+    # large share of a turn's time and the main reason latency grew with a conversation.
+    level = logging.getLevelName(settings.log_level.upper())
+    configure_logging_and_warnings(level)
+    configure_structlog(level)
+    from integrations.rasa import server_tuning
+
+    server_tuning.apply()
     rasa.api.run(
         model=str(MODEL),
         endpoints=str(write_endpoints(settings)),
         credentials=str(ROOT / "credentials.yml"),
-        interface="127.0.0.1",
+        interface=settings.bind_host,
         port=settings.rasa_port,
         enable_api=True,
         auth_token=settings.rasa_api_token.get_secret_value(),
@@ -53,13 +120,17 @@ def run_rasa() -> None:
 
 
 def run_actions() -> None:
-    """The rasa-sdk action server, bound to loopback (rasa-sdk reads SANIC_HOST)."""
+    """The rasa-sdk action server, bound to BIND_HOST (rasa-sdk reads SANIC_HOST)."""
     settings = load_settings()
     # rasa-sdk leaves logging alone: ours masks identifiers in action failures' tracebacks.
     from bot.gateway.log_config import configure_logging
 
-    configure_logging(settings.log_level)
-    os.environ["SANIC_HOST"] = "127.0.0.1"
+    configure_logging(settings.log_level, settings.log_format)
+    os.environ["SANIC_HOST"] = settings.bind_host
+    if settings.action_server_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.action_server_metrics_port, addr=settings.bind_host)
     from rasa_sdk import endpoint
 
     endpoint.run("actions", port=settings.action_server_port)
@@ -80,14 +151,20 @@ def supervise() -> int:
         return 1
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
     python = sys.executable
-    commands = {
-        "actions": [python, "-m", "bot.stack", "actions"],
-        "rasa": [python, "-m", "bot.stack", "rasa"],
-        "gateway": [python, "-m", "bot.gateway"],
-    }
+    commands = {"actions": ([python, "-m", "bot.stack", "actions"], env)}
+    ports = [settings.rasa_port + number for number in range(max(1, settings.rasa_servers))]
+    for port in ports:
+        commands[f"rasa:{port}"] = (
+            [python, "-m", "bot.stack", "rasa"],
+            {**env, "RASA_PORT": str(port)},
+        )
+    gateway_env = dict(env)
+    if len(ports) > 1 and not settings.rasa_urls:
+        gateway_env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
+    commands["gateway"] = ([python, "-m", "bot.gateway"], gateway_env)
     children = {
-        name: subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-        for name, command in commands.items()
+        name: subprocess.Popen(command, cwd=ROOT, env=child_env, start_new_session=True)
+        for name, (command, child_env) in commands.items()
     }
     stopping = False
 

@@ -11,7 +11,7 @@ from bot.settings import load_settings
 
 def main() -> None:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings=settings),
         host=settings.gateway_host,

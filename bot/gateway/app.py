@@ -8,17 +8,27 @@ server starts and closes it when it stops.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 
 from bot.bootstrap import Container, bootstrap
-from bot.gateway import agent_console, channels, health, payments, receipts, webchat
+from bot.gateway import agent_console, channels, health, metrics, payments, receipts, webchat
 from bot.gateway.delivery import ChannelRuntime
 from bot.gateway.turn_locks import ConversationLocks
 from bot.settings import Environment, Settings
+from channels import webchat as webchat_channel
+
+if TYPE_CHECKING:
+    from integrations.cache.turn_locks import RedisConversationLocks
+
+log = logging.getLogger(__name__)
 
 
 def create_app(container: Container | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -31,6 +41,9 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
         if app.state.container is None:
             owned = app.state.container = bootstrap(settings)
             _include_sandbox(app, owned)
+        redis_locks = _redis_locks(app.state.container.settings)
+        if redis_locks is not None:  # several gateway processes share conversations
+            app.state.turn_locks = redis_locks
         # WhatsApp, SMS and Telegram: answering the inbox and delivering the outbox run
         # in this process, after the webhooks have answered.
         runtime = app.state.channel_runtime = ChannelRuntime(
@@ -42,6 +55,8 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
         finally:
             await runtime.stop()
             app.state.channel_runtime = None
+            if redis_locks is not None:
+                await redis_locks.close()
             if owned is not None:
                 app.state.container = None
                 await owned.close()
@@ -56,12 +71,39 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
     app.state.container = container
     app.state.turn_locks = ConversationLocks()
     app.state.channel_runtime = None
-    for module in (health, webchat, payments, receipts, channels, agent_console):
+    for module in (health, metrics, webchat, payments, receipts, channels, agent_console):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=webchat.STATIC_DIR), name="static")
     if container is not None:
         _include_sandbox(app, container)
+    # PostgreSQL (or the SQLite file) or another backing service unreachable: "try again
+    # shortly", never a bare 500.
+    app.add_exception_handler(DBAPIError, _storage_unavailable)
+    app.add_exception_handler(OSError, _storage_unavailable)
     return app
+
+
+async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "backing service unreachable during %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    headers = {"Retry-After": "30"}
+    if request.url.path.startswith("/webchat/"):
+        return JSONResponse(webchat_channel.unavailable_reply(), status_code=503, headers=headers)
+    # Providers retry a 5xx webhook (Telegram, Razorpay) or show their fallback (Twilio):
+    # nothing was accepted, so nothing is lost or done twice.
+    return JSONResponse({"detail": "temporarily unavailable"}, status_code=503, headers=headers)
+
+
+def _redis_locks(settings: Settings) -> RedisConversationLocks | None:
+    if not settings.redis_url:
+        return None
+    from integrations.cache.turn_locks import RedisConversationLocks
+
+    return RedisConversationLocks.from_url(settings.redis_url)
 
 
 def _include_sandbox(app: FastAPI, container: Container) -> None:

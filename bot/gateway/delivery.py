@@ -20,7 +20,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.bootstrap import Container
-from bot.gateway.turn_locks import ConversationLocks
+from bot.gateway.metrics import SENDS, TurnTimer
+from bot.gateway.turn_locks import TurnLocks
 from bot.model.channels import Delivery, DeliveryState, InboundMessage
 from bot.model.residents import Channel
 from bot.services.delivery import DeliveryService
@@ -39,7 +40,7 @@ RETRY_POLLS = 5
 class ChannelRuntime:
     """What the channel routes and loops share; built from a container at start-up."""
 
-    def __init__(self, container: Container, locks: ConversationLocks) -> None:
+    def __init__(self, container: Container, locks: TurnLocks) -> None:
         settings = container.settings
         self.inbox = ChannelInboxService(
             container.channel_uow, container.conversations, container.turns, container.clock
@@ -144,16 +145,18 @@ class ChannelRuntime:
         retry = False
         try:
             while not retry:
-                entries = await self.inbox.pending_for(*key)
-                if not entries:
-                    break
-                for entry in entries:
-                    async with self._turns, self._locks.hold(key):
-                        processed = await self.inbox.process(entry)
-                    if processed.outcome is Outcome.RETRY:
-                        retry = True
+                # Read under the lock: another gateway process may have answered the entry
+                # while this one waited for the lock (the lock is shared through Redis).
+                async with self._turns, self._locks.hold(key):
+                    entries = await self.inbox.pending_for(*key)
+                    if not entries:
                         break
-                    self._delivery_wake.set()
+                    with TurnTimer(key[0].value):
+                        processed = await self.inbox.process(entries[0])
+                if processed.outcome is Outcome.RETRY:
+                    retry = True
+                    break
+                self._delivery_wake.set()
             if retry:
                 await asyncio.sleep(self._retry_delay_s)
         except Exception:
@@ -177,6 +180,7 @@ class ChannelRuntime:
         try:
             for delivery in deliveries:
                 state = await self.delivery.deliver(delivery)
+                SENDS.labels(delivery.channel.value, state.value).inc()
                 if state is DeliveryState.PENDING:
                     break  # keep the order: the rest waits for this one's retry
         except Exception:

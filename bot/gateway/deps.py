@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from bot.bootstrap import Container
-from bot.gateway.turn_locks import ConversationLocks
+from bot.gateway.turn_locks import TurnLocks
 
 
 def get_container(request: Request) -> Container:
@@ -17,10 +17,10 @@ def get_container(request: Request) -> Container:
     return container
 
 
-def get_turn_locks(request: Request) -> ConversationLocks:
-    locks: ConversationLocks = request.app.state.turn_locks
+def get_turn_locks(request: Request) -> TurnLocks:
+    locks: TurnLocks = request.app.state.turn_locks
     return locks
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
-TurnLocksDep = Annotated[ConversationLocks, Depends(get_turn_locks)]
+TurnLocksDep = Annotated[TurnLocks, Depends(get_turn_locks)]

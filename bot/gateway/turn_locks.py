@@ -10,8 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class TurnLocks(Protocol):
+    """Serialises turns per conversation: this process's registry below, or a Redis lease
+    shared by several gateway processes (integrations/cache/turn_locks.py)."""
+
+    def hold(self, key: Hashable) -> AbstractAsyncContextManager[Any]: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pydantic import BaseModel, StrictStr, validator
 
 from bot.errors import DialogueUnavailable
 from bot.gateway.deps import ContainerDep, TurnLocksDep
+from bot.gateway.metrics import TurnTimer
 from bot.model.identifiers import mask
 from bot.model.residents import Channel
 from channels import webchat
@@ -61,8 +62,11 @@ async def post_message(
     message: IncomingMessage, container: ContainerDep, locks: TurnLocksDep
 ) -> Any:
     try:
-        async with locks.hold((Channel.WEBCHAT, message.sender)):
-            _, replies = await container.turns.handle(Channel.WEBCHAT, message.sender, message.text)
+        with TurnTimer(Channel.WEBCHAT.value):
+            async with locks.hold((Channel.WEBCHAT, message.sender)):
+                _, replies = await container.turns.handle(
+                    Channel.WEBCHAT, message.sender, message.text
+                )
     except DialogueUnavailable as exc:
         log.warning("web chat turn failed for sender %s: %s", mask(message.sender), exc)
         return JSONResponse(

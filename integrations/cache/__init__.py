@@ -1,1 +1,2 @@
-"""Short-lived shared state: abuse-limit counters (Redis, or in-process without REDIS_URL)."""
+"""Short-lived shared state in Redis (or in-process without REDIS_URL): abuse-limit counters
+and conversation locks across gateway processes."""

@@ -7,10 +7,12 @@ variation from the `language` slot, so the slot is set before a turn whenever it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
+import zlib
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
@@ -29,9 +31,19 @@ LANGUAGE_CACHE_SIZE = 10_000
 STATUS_TIMEOUT_S = 2.0
 
 
+class _ServerDown(DialogueUnavailable):
+    """The request never reached that Rasa server (connection refused): safe to send the
+    same turn to another one."""
+
+
 class RasaDialogueEngine:
-    def __init__(self, base_url: str, token: str, timeout_s: float) -> None:
-        self._base = base_url.rstrip("/")
+    """One or several Rasa servers. Each conversation goes to the same server every turn
+    (a hash of its id picks it) and moves to the next one only while that one refuses
+    connections, e.g. during a restart. Several servers must share a tracker store."""
+
+    def __init__(self, base_url: str | Sequence[str], token: str, timeout_s: float) -> None:
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self._bases = [url.rstrip("/") for url in urls]
         self._token = token
         self._client = httpx.AsyncClient(timeout=timeout_s)
         self._languages: OrderedDict[str, Language] = OrderedDict()
@@ -44,22 +56,47 @@ class RasaDialogueEngine:
         Turns of one conversation must be serialised by the caller (the gateway does).
         Raises DialogueUnavailable when Rasa cannot be reached, times out or fails.
         """
-        await self._ensure_language(conversation_id, language)
-        body = await self._post(
-            f"{self._base}/webhooks/rest/webhook",
-            {"sender": conversation_id, "message": text},
-            what="turn",
-            conversation_id=conversation_id,
-        )
+        servers = self._servers_for(conversation_id)
+        for number, base in enumerate(servers, start=1):
+            try:
+                body = await self._turn(base, conversation_id, text, language)
+                break
+            except _ServerDown:
+                if number == len(servers):
+                    raise
+                log.warning(
+                    "Rasa server %d of %d refused a turn; trying the next", number, len(servers)
+                )
         if not isinstance(body, list):
             raise DialogueUnavailable("Rasa answered a turn with something other than a list")
         return [message for item in body if (message := to_outbound(item)) is not None]
 
+    async def _turn(self, base: str, conversation_id: str, text: str, language: Language) -> Any:
+        await self._ensure_language(base, conversation_id, language)
+        return await self._post(
+            f"{base}/webhooks/rest/webhook",
+            {"sender": conversation_id, "message": text},
+            what="turn",
+            conversation_id=conversation_id,
+        )
+
+    def _servers_for(self, conversation_id: str) -> list[str]:
+        first = zlib.crc32(conversation_id.encode()) % len(self._bases)
+        return self._bases[first:] + self._bases[:first]
+
     async def status(self) -> bool:
-        """True only when Rasa answers and has a model loaded (it serves 200 without one)."""
+        """True when a Rasa server answers with a model loaded (it serves 200 without one);
+        with several, when at least one does (the others' conversations move to it)."""
+        answers = await asyncio.gather(*(self._status(base) for base in self._bases))
+        for number, up in enumerate(answers, start=1):
+            if not up and len(self._bases) > 1:
+                log.warning("Rasa server %d of %d is down", number, len(self._bases))
+        return any(answers)
+
+    async def _status(self, base: str) -> bool:
         try:
             response = await self._client.get(
-                f"{self._base}/status", params={"token": self._token}, timeout=STATUS_TIMEOUT_S
+                f"{base}/status", params={"token": self._token}, timeout=STATUS_TIMEOUT_S
             )
             body = response.json() if response.status_code == 200 else {}
         except (httpx.HTTPError, ValueError):
@@ -67,20 +104,29 @@ class RasaDialogueEngine:
         return isinstance(body, dict) and bool(body.get("model_id") or body.get("model_file"))
 
     async def erase_history(self, conversation_id: str) -> None:
-        """Replace the conversation's tracker with an empty one (PUT .../tracker/events).
+        """Replace the conversation's tracker with an empty one (PUT .../tracker/events) on
+        every server: after a failover a server other than its usual one may hold it.
 
         With Rasa's in-memory tracker store (our default) this drops every event. An SQL
-        tracker store would only append to what it holds: erasure there must delete the
-        sender's rows in its `events` table instead."""
-        await self._post(
-            f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker/events",
-            [],
-            what="history erasure",
-            conversation_id=conversation_id,
-            params={"token": self._token},
-            method="PUT",
-        )
+        tracker store only appends to what it holds: `SqlTrackerHistory` deletes its rows."""
+        path = f"/conversations/{quote(conversation_id, safe='')}/tracker/events"
+        erased = 0
+        for base in self._bases:
+            try:
+                await self._post(
+                    f"{base}{path}",
+                    [],
+                    what="history erasure",
+                    conversation_id=conversation_id,
+                    params={"token": self._token},
+                    method="PUT",
+                )
+                erased += 1
+            except _ServerDown:
+                continue  # a server that is down holds no in-memory tracker any more
         self._languages.pop(conversation_id, None)
+        if not erased:
+            raise DialogueUnavailable("no Rasa server answered the history erasure")
 
     async def recent_turns(self, conversation_id: str, limit: int = 10) -> list[tuple[str, str]]:
         """The last `limit` messages of the conversation as Rasa recorded them, oldest first,
@@ -88,7 +134,8 @@ class RasaDialogueEngine:
         Rasa cannot answer: the console must still open."""
         try:
             response = await self._client.get(
-                f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker",
+                f"{self._servers_for(conversation_id)[0]}"
+                f"/conversations/{quote(conversation_id, safe='')}/tracker",
                 params={"token": self._token, "include_events": "APPLIED"},
                 timeout=STATUS_TIMEOUT_S,
             )
@@ -106,12 +153,12 @@ class RasaDialogueEngine:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _ensure_language(self, conversation_id: str, language: Language) -> None:
+    async def _ensure_language(self, base: str, conversation_id: str, language: Language) -> None:
         if self._languages.get(conversation_id) is language:
             self._languages.move_to_end(conversation_id)
             return
         await self._post(
-            f"{self._base}/conversations/{quote(conversation_id, safe='')}/tracker/events",
+            f"{base}/conversations/{quote(conversation_id, safe='')}/tracker/events",
             {"event": "slot", "name": "language", "value": language.value},
             what="language slot",
             conversation_id=conversation_id,
@@ -137,6 +184,8 @@ class RasaDialogueEngine:
             response = await self._client.request(method, url, json=payload, params=params)
         except httpx.TimeoutException as exc:
             raise DialogueUnavailable(f"Rasa timed out ({what})") from exc
+        except httpx.ConnectError as exc:
+            raise _ServerDown(f"Rasa unreachable ({what}): {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise DialogueUnavailable(f"Rasa unreachable ({what}): {type(exc).__name__}") from exc
         if response.status_code >= 300:

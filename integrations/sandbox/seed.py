@@ -19,9 +19,10 @@ log = logging.getLogger(__name__)
 
 
 async def main(reset: bool) -> None:
-    engine = make_engine(Settings().database_url)
+    settings = Settings()
+    engine = make_engine(settings.database_url)
     try:
-        seed = load_seed(billers=load_billers())
+        seed = load_seed(settings.sandbox_seed_path, billers=load_billers())
         await apply_seed(engine, seed, reset=reset)
     finally:
         await engine.dispose()

@@ -214,3 +214,54 @@ async def test_an_erasure_rasa_refuses_is_reported(
     rasa.events_status = 500
     with pytest.raises(DialogueUnavailable):
         await engine.erase_history("c1")
+
+
+async def test_each_conversation_sticks_to_one_of_several_servers() -> None:
+    first, second = RasaDouble().start(), RasaDouble().start()
+    engine = RasaDialogueEngine([first.url, second.url], first.token, timeout_s=2.0)
+    try:
+        for conversation in ("a", "b", "c", "d", "e", "f"):
+            for _ in range(3):
+                await engine.converse(conversation, "hi", Language.EN)
+        senders = [
+            {r["json"]["sender"] for r in double.requests if r["path"] == WEBHOOK}
+            for double in (first, second)
+        ]
+        assert senders[0] and senders[1]  # both servers get conversations
+        assert not senders[0] & senders[1]  # but never the same one
+    finally:
+        await engine.close()
+        first.stop()
+        second.stop()
+
+
+async def test_a_restarting_server_s_conversations_move_to_another_one() -> None:
+    """A server refusing connections (restarting) never received the turn, so sending it to
+    the next server cannot answer the resident twice."""
+    alive = RasaDouble().start()
+    restarting = f"http://127.0.0.1:{free_port()}"
+    engine = RasaDialogueEngine([restarting, alive.url], alive.token, timeout_s=2.0)
+    try:
+        for conversation in ("a", "b", "c", "d"):
+            assert await engine.converse(conversation, "hi", Language.EN) == [
+                OutboundMessage(text="hello")
+            ]
+        assert len([r for r in alive.requests if r["path"] == WEBHOOK]) == 4
+        assert await engine.status() is True  # one server with a model is enough to serve
+    finally:
+        await engine.close()
+        alive.stop()
+
+
+async def test_an_erasure_reaches_every_server_and_survives_one_being_down() -> None:
+    first, second = RasaDouble().start(), RasaDouble().start()
+    down = f"http://127.0.0.1:{free_port()}"
+    engine = RasaDialogueEngine([first.url, down, second.url], first.token, timeout_s=2.0)
+    try:
+        await engine.erase_history("c1")
+        for double in (first, second):
+            assert [(r["method"], r["path"]) for r in double.requests] == [("PUT", EVENTS)]
+    finally:
+        await engine.close()
+        first.stop()
+        second.stop()

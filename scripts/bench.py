@@ -1,0 +1,371 @@
+"""`make bench`: the full stack under load, against a plain `rasa init` bot under the same load.
+
+1. The full stack (`python -m bot.stack`: gateway, Rasa, action server) on free ports with its
+   own SQLite database and a sandbox seeded with simulated residents. Ten residents at a time
+   (BENCH_CONCURRENCY) talk to the web chat API for BENCH_SECONDS: greet, ask for the menu,
+   ask for a bill, link their SSO ID by OTP (read from the sandbox SMS outbox), pick a biller,
+   give a consumer number, ask to pay, confirm (a payment link), history, thanks, bye; in
+   English and in Hinglish; every fourth one pays in the sandbox (webhook, PDF receipt).
+   Then one resident talks for 200 turns alone: turn 1 vs turn 200.
+2. A stock `rasa init --no-prompt` bot (trained once per Rasa version; the model is kept
+   under var/bench/) served by `rasa run --enable-api`, driven through its REST webhook with
+   conversations of the same length and the same concurrency, then the same long conversation.
+
+The stack and the baseline run one after the other, never at once, so neither steals the
+other's CPU. The last line printed is one JSON object (CONTRACTS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import rasa
+import yaml
+
+from scripts.bench_load import (
+    REST,
+    WEBCHAT,
+    Conversation,
+    Step,
+    closed_loop,
+    endpoint,
+    long_conversation,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+RASA_BIN = str(Path(PYTHON).with_name("rasa"))
+BASELINE_MODEL = ROOT / "var" / "bench" / f"baseline-rasa-{rasa.__version__}.tar.gz"
+STARTUP_TIMEOUT_S = 300
+RESIDENTS = 1000  # each may ask for 3 OTPs per 30 minutes (bot/services/linking.py)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- the simulated residents ------------------------------------------------------------
+
+
+def bench_seed(path: Path) -> None:
+    residents = []
+    for n in range(RESIDENTS):
+        residents.append(
+            {
+                "sso_id": f"bench.r{n:04d}",
+                "name": f"Bench Resident {n}",
+                "mobile": f"+9160000{n:05d}",
+                "language": "hi" if n % 2 else "en",
+                "accounts": [
+                    {
+                        "utility": "electricity",
+                        "biller_id": "JVVNL0000RAJ01",
+                        "consumer_number": f"2109{n:08d}",
+                        "bills": [
+                            {
+                                "bill_number": f"JVB-{n:06d}",
+                                "bill_date": date(2026, 11, 5),
+                                "due_date": date(2026, 12, 20),
+                                "amount_paise": 50_000 + n * 7,
+                                "status": "unpaid",
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    path.write_text(yaml.safe_dump({"residents": residents}, allow_unicode=True))
+
+
+async def _otp(conversation: Conversation) -> str:
+    base = conversation.target.url.rsplit("/webchat/", 1)[0]
+    mobile = conversation.facts["mobile"]
+    async with conversation.session.get(f"{base}/sandbox/sms", params={"to": mobile}) as resp:
+        sms = (await resp.json())["messages"]
+    match = re.search(r"\b(\d{6})\b", sms[-1]["text"]) if sms else None
+    return match.group(1) if match else "000000"
+
+
+def resident_script(hindi: bool, sso_id: str, consumer_number: str) -> list[Step]:
+    biller = '/inform{"biller": "JVVNL0000RAJ01"}'
+    if hindi:
+        words = ["नमस्ते", "menu", "bijli ka bill kitna hai", "haan", "mera payment history dikhao"]
+        words += ["dhanyavaad", "alvida"]
+    else:
+        words = ["Hi", "menu", "how much is my electricity bill?", "yes", "show my payments"]
+        words += ["thank you", "bye"]
+    hello, menu, ask_bill, yes, history, thanks, bye = words
+    return [
+        Step(hello),
+        Step(menu, "/check_bill"),
+        Step(ask_bill, "SSO"),
+        Step(sso_id, "••••"),
+        Step(_otp, '/inform{"biller"'),
+        Step(biller, "K Number"),
+        Step(consumer_number, "₹"),
+        Step("/pay_bill", "/affirm"),
+        Step(yes, "/sandbox/pay/plink_"),
+        Step(history),
+        Step(thanks),
+        Step(bye),
+    ]
+
+
+BASELINE_SCRIPT = [
+    "hi",
+    "I am feeling sad",
+    "yes",
+    "hello",
+    "great",
+    "are you a bot?",
+    "hey there",
+    "I am sad",
+    "no",
+    "perfect, very good",
+    "am I talking to a human?",
+    "bye",
+]
+STACK_LONG_CYCLE = ["hi", "menu", "how do I register for an SSO ID?", "thanks", "are you a bot?"]
+BASELINE_LONG_CYCLE = ["hi", "great", "are you a bot?", "bye"]
+
+
+def stack_conversations(base_url: str, run: str, first_resident: int = 0) -> Any:
+    """Conversations of simulated residents; `first_resident` keeps the warm-up's residents
+    apart from the measured run's (each may ask for only 3 OTPs in 30 minutes)."""
+    target = endpoint(WEBCHAT, base_url)
+
+    def make(session: aiohttp.ClientSession, n: int) -> tuple[Conversation, list[Step]]:
+        resident = (first_resident + n) % RESIDENTS
+        conversation = Conversation(
+            session,
+            target,
+            f"bench-{run}-{n}",
+            mobile=f"+9160000{resident:05d}",
+            number=str(n),
+        )
+        steps = resident_script(bool(n % 2), f"bench.r{resident:04d}", f"2109{resident:08d}")
+        return conversation, steps
+
+    return make
+
+
+async def settle_some(conversation: Conversation) -> None:
+    """Every fourth resident pays: the sandbox calls the payment webhook, a receipt is made
+    and pushed to the web chat, which the resident then polls."""
+    if int(conversation.facts["number"]) % 4:
+        return
+    link = re.search(r"/sandbox/pay/(plink_\w+)", "\n".join(conversation.seen))
+    if link is None:
+        return
+    base = conversation.target.url.rsplit("/webchat/", 1)[0]
+    async with conversation.session.post(
+        f"{base}/sandbox/pay/{link.group(1)}", json={"outcome": "success"}
+    ) as response:
+        await response.read()
+    async with conversation.session.get(
+        f"{base}/webchat/messages", params={"sender": conversation.sender}
+    ) as response:
+        await response.read()
+
+
+def baseline_conversations(base_url: str, run: str) -> Any:
+    target = endpoint(REST, base_url)
+
+    def make(session: aiohttp.ClientSession, n: int) -> tuple[Conversation, list[Step]]:
+        return Conversation(session, target, f"base-{run}-{n}"), [Step(t) for t in BASELINE_SCRIPT]
+
+    return make
+
+
+# --- processes --------------------------------------------------------------------------
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Waits for `url` to answer 200; gives up when the process dies or time runs out."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"bench: a server exited early; see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1)
+    raise SystemExit(f"bench: {url} not healthy after {STARTUP_TIMEOUT_S} s; see {log}")
+
+
+@contextmanager
+def running(
+    command: list[str], cwd: Path, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield process
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def stack_env(workdir: Path, seed: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "SANDBOX_SEED_PATH": str(seed),
+        "GATEWAY_PORT": str(free_port()),
+        "RASA_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(free_port()),
+        "RASA_API_TOKEN": "bench-rasa-token",
+        "APP_SECRET_KEY": "bench-app-secret",
+        "RAZORPAY_WEBHOOK_SECRET": "bench-webhook-secret",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in ("PUBLIC_BASE_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID", "TELEGRAM_BOT_TOKEN"):
+        env.pop(name, None)
+    return env
+
+
+def baseline_model() -> Path:
+    """The stock `rasa init` model, trained once per Rasa version."""
+    if BASELINE_MODEL.exists():
+        return BASELINE_MODEL
+    BASELINE_MODEL.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rasa-init-") as project:
+        print("bench: training the plain `rasa init` baseline (once per Rasa version)…", flush=True)
+        subprocess.run(
+            [RASA_BIN, "init", "--no-prompt", "--init-dir", project],
+            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        trained = sorted(Path(project, "models").glob("*.tar.gz"))
+        shutil.copy(trained[-1], BASELINE_MODEL)
+    return BASELINE_MODEL
+
+
+# --- the two runs -----------------------------------------------------------------------
+
+
+def measure_stack(seconds: float, concurrency: int, workdir: Path) -> dict[str, Any]:
+    seed = workdir / "bench-seed.yml"
+    bench_seed(seed)
+    env = stack_env(workdir, seed)
+    for module in ("integrations.db.migrate", "integrations.sandbox.seed"):
+        subprocess.run([PYTHON, "-m", module], cwd=ROOT, env=env, check=True)
+    base_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+    log = workdir / "stack.log"
+    with running([PYTHON, "-m", "bot.stack"], ROOT, env, log) as process:
+        wait_healthy(f"{base_url}/healthz", process, log)
+        run = str(int(time.time()))
+        asyncio.run(closed_loop(stack_conversations(base_url, f"warm{run}", 900), 2, 5))
+        results = asyncio.run(
+            closed_loop(stack_conversations(base_url, run), concurrency, seconds, settle_some)
+        )
+        long = asyncio.run(
+            long_conversation(base_url, WEBCHAT, f"bench-long-{run}", STACK_LONG_CYCLE)
+        )
+    return {**results.summary(), **long}
+
+
+def measure_baseline(seconds: float, concurrency: int, workdir: Path) -> dict[str, Any]:
+    model = baseline_model()
+    project = workdir / "baseline"
+    project.mkdir()
+    (project / "credentials.yml").write_text("rest:\n")
+    port = free_port()
+    log = workdir / "baseline.log"
+    command = [RASA_BIN, "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1"]
+    command += ["-p", str(port), "--credentials", "credentials.yml"]
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    base_url = f"http://127.0.0.1:{port}"
+    with running(command, project, env, log) as process:
+        wait_healthy(f"{base_url}/status", process, log)
+        run = str(int(time.time()))
+        make = baseline_conversations(base_url, run)
+        asyncio.run(closed_loop(baseline_conversations(base_url, f"warm{run}"), 2, 5))
+        results = asyncio.run(closed_loop(make, concurrency, seconds))
+        long = asyncio.run(
+            long_conversation(base_url, REST, f"base-long-{run}", BASELINE_LONG_CYCLE)
+        )
+    return {**results.summary(), **long}
+
+
+def main() -> None:
+    seconds = float(os.environ.get("BENCH_SECONDS", "60"))
+    concurrency = int(os.environ.get("BENCH_CONCURRENCY", "10"))
+    load_before = os.getloadavg()
+    keep = os.environ.get("BENCH_KEEP_LOGS") == "1"  # leaves the servers' logs for a look
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        if keep:
+            tmp = tempfile.mkdtemp(prefix="bench-kept-")
+        workdir = Path(tmp)
+        # BENCH_ONLY=stack|baseline measures one side (while profiling); the summary needs both.
+        only = os.environ.get("BENCH_ONLY", "")
+        if only != "baseline":
+            stack = measure_stack(seconds, concurrency, workdir)
+            print("bench: stack", json.dumps(stack, ensure_ascii=False), flush=True)
+        if only != "stack":
+            baseline = measure_baseline(seconds, concurrency, workdir)
+            print("bench: baseline", json.dumps(baseline, ensure_ascii=False), flush=True)
+        if only:
+            return
+    ratio = stack["throughput_per_s"] / baseline["throughput_per_s"] if baseline["turns"] else 0
+    summary = {
+        "throughput_per_s": stack["throughput_per_s"],
+        "baseline_throughput_per_s": baseline["throughput_per_s"],
+        "throughput_ratio": round(ratio, 2),
+        "p50_ms": stack["p50_ms"],
+        "p95_ms": stack["p95_ms"],
+        "p99_ms": stack["p99_ms"],
+        "errors": stack["errors"] + stack["long_errors"],
+        "turn1_ms": stack["turn1_ms"],
+        "turn200_ms": stack["turn200_ms"],
+        "mismatches": stack["mismatches"],
+        "turns": stack["turns"],
+        "conversations": stack["conversations"],
+        "baseline_p50_ms": baseline["p50_ms"],
+        "baseline_p95_ms": baseline["p95_ms"],
+        "baseline_errors": baseline["errors"],
+        "baseline_turn1_ms": baseline["turn1_ms"],
+        "baseline_turn200_ms": baseline["turn200_ms"],
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }
+    print(json.dumps(summary, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Faults on the channel path: a message the provider got a 2xx for is answered exactly
+once, late if it must be, whether Redis or Rasa was down when it arrived."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.errors import DialogueUnavailable
+from bot.gateway.turn_locks import ConversationLocks
+from integrations.cache.turn_locks import RedisConversationLocks
+from tests.channels.harness import Gateway, whatsapp_form
+from tests.gateway.rasa_double import free_port
+
+
+async def wait_for(condition: Any, seconds: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_redis_down_the_message_waits_and_is_answered_once_it_is_back(
+    gateway: Gateway,
+) -> None:
+    down = RedisConversationLocks.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    gateway.runtime._locks = down  # what the lifespan builds from an unreachable REDIS_URL
+    accepted = await gateway.whatsapp(whatsapp_form("hi"))
+    assert accepted.status_code == 200  # recorded durably before any lock is needed
+
+    await asyncio.sleep(0.5)  # the inbox loop tries, cannot lock, leaves it pending
+    assert gateway.providers.twilio() == [] and gateway.dialogue.turns == []
+    assert len(await gateway.runtime.inbox.pending(10)) == 1
+
+    gateway.runtime._locks = ConversationLocks()  # Redis is back
+    await wait_for(lambda: len(gateway.providers.twilio()) == 1)
+    await gateway.settle()
+    (reply,) = gateway.providers.twilio()
+    assert reply["Body"].startswith("Namaste! What would you like to do?")
+    assert len(gateway.dialogue.turns) == 1
+    await down.close()
+
+
+async def test_rasa_restarting_the_message_gets_a_late_but_correct_reply(
+    gateway: Gateway,
+) -> None:
+    scripted = gateway.dialogue.converse
+    refusals = [1]
+
+    async def restarting(conversation_id: str, text: str, language: Any) -> Any:
+        if refusals[0]:
+            refusals[0] -= 1
+            raise DialogueUnavailable("Rasa unreachable (turn): ConnectError")
+        return await scripted(conversation_id, text, language)
+
+    gateway.dialogue.converse = restarting  # type: ignore[method-assign]
+    await gateway.whatsapp(whatsapp_form("hello there"))
+    await wait_for(lambda: len(gateway.providers.twilio()) == 1)
+    await gateway.settle()
+
+    assert [m["Body"] for m in gateway.providers.twilio()] == ["echo: hello there"]
+    assert gateway.dialogue.turns == [gateway.dialogue.turns[0]]  # one real turn, no repeat
