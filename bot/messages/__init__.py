@@ -4,6 +4,7 @@ keyed by (message, language). Texts said inside a turn live in the Rasa domain i
 from __future__ import annotations
 
 from bot.messages.channels import CHANNEL_TEXTS
+from bot.messages.reminders import REMINDER_TEXTS
 from bot.model.residents import Language
 
 # Hindi SMS travel as UCS-2 (70 characters a segment), so the Hindi OTP text stays short.
@@ -52,7 +53,7 @@ _TURNLESS_TEXTS: dict[str, dict[Language, str]] = {
 }
 
 
-CATALOG: dict[str, dict[Language, str]] = {**_TURNLESS_TEXTS, **CHANNEL_TEXTS}
+CATALOG: dict[str, dict[Language, str]] = {**_TURNLESS_TEXTS, **CHANNEL_TEXTS, **REMINDER_TEXTS}
 
 
 def render(message: str, language: Language, **values: object) -> str:

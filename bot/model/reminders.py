@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 
-from bot.model.residents import Language
-
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
+from bot.model.calendar import IST
+from bot.model.residents import Channel, Language
 
 
 class ReminderKind(str, Enum):
@@ -139,8 +138,24 @@ def plan_reminders(
 
 
 @dataclass(frozen=True)
-class ReminderDue:
-    """One claimed reminder with what is needed to send it."""
+class NewReminder:
+    """A reminder to store in the schedule. `consumer_hint` is the masked consumer number
+    ("••••8912"): the schedule never holds the number itself."""
+
+    resident_id: str
+    account_id: str
+    biller_id: str
+    bill_number: str
+    kind: ReminderKind
+    amount_paise: int
+    consumer_hint: str
+    due_on: date
+    send_at: datetime
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A stored reminder (a claimed one carries the claim's token)."""
 
     reminder_id: int
     resident_id: str
@@ -149,9 +164,25 @@ class ReminderDue:
     bill_number: str
     kind: ReminderKind
     amount_paise: int
+    consumer_hint: str
     due_on: date
     send_at: datetime
+    state: ReminderState
     attempts: int
+
+
+@dataclass(frozen=True)
+class ReminderRecipient:
+    """Where a resident's reminders go, as the dispatcher needs it at send time."""
+
+    resident_id: str
+    conversation_id: str
+    channel: Channel
+    address: str
+    language: Language
+    enabled: bool  # reminder consent
+    opted_out: bool  # STOP on WhatsApp/SMS: no proactive messages at all
+    last_inbound_at: datetime | None
 
 
 @dataclass

@@ -247,3 +247,6 @@ outbox_deliveries = Table(
 
 # The delivery loop looks only at recent pushes; this keeps that look cheap as the outbox grows.
 Index(None, outbox.c.created_at)
+
+# Feature tables live in their own modules on the same MetaData (imported last: they use it).
+from integrations.db import reminder_tables as _reminder_tables  # noqa: E402, F401

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.model.calendar import IST
 from bot.model.reminders import (
-    IST,
     QuietHours,
     ReminderKind,
     ReminderPolicy,
