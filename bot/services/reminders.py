@@ -17,10 +17,11 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.errors import BillerUnavailable, BotError, DeliveryFailed, DeliveryUncertain
 from bot.messages import render
-from bot.model.billing import Bill, SavedAccount
+from bot.model.billing import Bill, Biller, SavedAccount
 from bot.model.calendar import format_date
 from bot.model.channels import WHATSAPP_WINDOW, Delivery, DeliveryKind
 from bot.model.identifiers import mask
@@ -45,6 +46,13 @@ from bot.ports import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class BillerNames(Protocol):
+    """The part of the BillerDirectory a dispatcher needs: names, no fetching."""
+
+    def get(self, biller_id: str) -> Biller: ...
+
 
 PAY_PAYLOAD = "/pay_bill"
 MAX_ATTEMPTS = 5
@@ -265,7 +273,7 @@ class ReminderDispatcher:
         self,
         uow: ReminderUnitOfWorkFactory,
         clock: Clock,
-        billers: BillerDirectory,
+        billers: BillerNames,
         lanes: Mapping[Channel, Sequence[SenderLane]],
         limiter: RateLimiter,
         *,
@@ -273,7 +281,7 @@ class ReminderDispatcher:
         chunk_size: int = 200,
         lease: timedelta = timedelta(minutes=2),
         tick_s: float = 0.05,
-        max_in_flight: int = 4,
+        max_in_flight: int = 16,
     ) -> None:
         self._uow = uow
         self._clock = clock
