@@ -25,6 +25,7 @@ from bot.model.reminders import (
     ReminderRecipient,
     ReminderState,
 )
+from bot.ports import BillCheckRepository, ConsentRepository, ReminderRepository
 from integrations.db.reminder_tables import bill_checks, reminder_consents, reminders
 from integrations.db.repositories import upsert_insert
 from integrations.db.tables import channel_states, conversations, payments, saved_accounts
@@ -367,9 +368,9 @@ class SqlReminderUnitOfWork(SqlUnitOfWork):
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine)
-        self.reminders = SqlReminderRepository(self._connection)
-        self.consents = SqlConsentRepository(self._connection)
-        self.bill_checks = SqlBillCheckRepository(self._connection)
+        self.reminders: ReminderRepository = SqlReminderRepository(self._connection)
+        self.consents: ConsentRepository = SqlConsentRepository(self._connection)
+        self.bill_checks: BillCheckRepository = SqlBillCheckRepository(self._connection)
 
     async def __aenter__(self) -> SqlReminderUnitOfWork:
         await super().__aenter__()

@@ -25,7 +25,8 @@ def make_app() -> web.Application:
 
     async def messages(request: web.Request) -> web.Response:
         form = await request.post()
-        key = f"{form.get('To', '')}|{form.get('Body') or form.get('ContentVariables') or ''}"
+        body = form.get("Body") or form.get("ContentVariables") or ""
+        key = f"{form.get('To', '')!s}|{body!s}"
         seen[key] += 1
         now = time.time()
         if not times:
