@@ -159,3 +159,8 @@ class InProcessReminderLoop:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._jobs.aclose()
+
+
+def reminder_consents(container: Container) -> ReminderConsents:
+    """Consent alone, for the action server (which sends nothing itself)."""
+    return ReminderConsents(SqlReminderUnitOfWorkFactory(container.engine), container.clock)
