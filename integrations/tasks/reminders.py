@@ -19,7 +19,7 @@ from bot.bootstrap import Container
 from bot.errors import DeliveryFailed
 from bot.model.channels import Delivery
 from bot.model.residents import Channel
-from bot.ports import RateLimiter
+from bot.ports import Clock, RateLimiter
 from bot.services.reminders import (
     DiscoveryReport,
     DispatchReport,
@@ -45,9 +45,9 @@ class OutboxSender:
 
     channel = Channel.WEBCHAT
 
-    def __init__(self, uow: SqlUnitOfWorkFactory, container: Container) -> None:
+    def __init__(self, uow: SqlUnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
-        self._clock = container.clock
+        self._clock = clock
 
     async def send(self, delivery: Delivery) -> None:
         try:
@@ -103,7 +103,9 @@ def build_reminder_jobs(container: Container) -> ReminderJobs:
     lanes: dict[Channel, list[SenderLane]] = {
         Channel.WEBCHAT: [
             SenderLane(
-                "webchat", OutboxSender(SqlUnitOfWorkFactory(container.engine), container), None
+                "webchat",
+                OutboxSender(SqlUnitOfWorkFactory(container.engine), container.clock),
+                None,
             )
         ]
     }

@@ -80,6 +80,7 @@ async def _resident(
     language: Language = Language.EN,
     last_inbound_at: datetime | None = None,
     opted_out: bool = False,
+    channel: Channel = Channel.WHATSAPP,
 ) -> SavedAccount:
     resident_id = f"r{n:06d}"
     conversation_id = f"c{n:06d}"
@@ -92,9 +93,7 @@ async def _resident(
             Resident(resident_id, f"sso.{n}", "Ramesh Kumar", f"+9198{n:08d}", language, NOTICED)
         )
         await tx.conversations.add(
-            Conversation(
-                conversation_id, Channel.WHATSAPP, f"+9198{n:08d}", resident_id, language, NOTICED
-            )
+            Conversation(conversation_id, channel, f"+9198{n:08d}", resident_id, language, NOTICED)
         )
         await tx.accounts.add(account)
         await tx.channel_states.save(
@@ -360,3 +359,73 @@ async def test_the_redis_bucket_never_grants_more_than_its_rate(redis_limiter: R
         await asyncio.sleep(0.005)
     elapsed = loop.time() - started
     assert 0.9 * 200 * elapsed - 10 <= granted <= 200 * elapsed + 1
+
+
+async def test_whatsapp_reminders_use_the_template_outside_the_24_hour_window(
+    ruow: SqlReminderUnitOfWorkFactory,
+) -> None:
+    from channels.twilio_api import TwilioMessages
+    from channels.whatsapp import WhatsAppSender
+    from tests.channels.providers import ACCOUNT_SID, AUTH_TOKEN, serving
+
+    now = NOTICED + timedelta(minutes=1)
+    await _resident(ruow, 1, last_inbound_at=now - timedelta(hours=2))  # in the window
+    await _resident(ruow, 2, last_inbound_at=now - timedelta(days=3))  # outside it
+    scheduler = ReminderScheduler(
+        ruow, FakeClock(NOTICED), FakeBillerDirectory(), InProcessRateLimiter()
+    )
+    for n in (1, 2):
+        account = SavedAccount(
+            f"a{n:06d}", f"r{n:06d}", Utility.ELECTRICITY, JVVNL.biller_id, f"21{n:010d}"
+        )
+        await scheduler.schedule_bill(account, _bill(account))
+    with serving() as providers:
+        messages = TwilioMessages(ACCOUNT_SID, AUTH_TOKEN, providers.base_url, 5.0, (0.05,))
+        sender = WhatsAppSender(
+            messages, "+14155550000", {("notice", Language.EN): "HXnotice0000000000000000000000en"}
+        )
+        lane = SenderLane("test:wa", sender, None)
+        dispatcher = ReminderDispatcher(
+            ruow,
+            FakeClock(now),
+            FakeBillerDirectory(),
+            {Channel.WHATSAPP: [lane]},
+            InProcessRateLimiter(),
+        )
+        report = await dispatcher.run_until_idle()
+        await messages.aclose()
+        sent = {m["To"]: m for m in providers.twilio()}
+
+    assert report.sent == 2
+    session = sent["whatsapp:+919800000001"]
+    assert "New JVVNL bill" in session["Body"] and "••••0001" in session["Body"]
+    assert "Reply PAY" in session["Body"] and "1. Pay now" in session["Body"]
+    template = sent["whatsapp:+919800000002"]
+    assert template["ContentSid"] == "HXnotice0000000000000000000000en" and "Body" not in template
+    assert "₹482.50" in template["ContentVariables"]
+
+
+async def test_web_chat_reminders_land_in_the_outbox_the_page_polls(
+    ruow: SqlReminderUnitOfWorkFactory, engine: AsyncEngine
+) -> None:
+    from integrations.db.unit_of_work import SqlUnitOfWorkFactory
+    from integrations.tasks.reminders import OutboxSender
+
+    account = await _resident(ruow, 3, channel=Channel.WEBCHAT, language=Language.HI)
+    scheduler = ReminderScheduler(
+        ruow, FakeClock(NOTICED), FakeBillerDirectory(), InProcessRateLimiter()
+    )
+    await scheduler.schedule_bill(account, _bill(account))
+    clock = FakeClock(NOTICED + timedelta(minutes=1))
+    lane = SenderLane("webchat", OutboxSender(SqlUnitOfWorkFactory(engine), clock), None)
+    dispatcher = ReminderDispatcher(
+        ruow, clock, FakeBillerDirectory(), {Channel.WEBCHAT: [lane]}, InProcessRateLimiter()
+    )
+
+    assert (await dispatcher.run_until_idle()).sent == 1
+    async with ruow() as tx:
+        pushed = await tx.outbox.after("c000003", 0)
+    assert len(pushed) == 1
+    message = pushed[0].message
+    assert "JVVNL का नया बिल" in message.text and "25 जनवरी 2025" in message.text
+    assert [b.payload for b in message.buttons] == ["/pay_bill"]
