@@ -29,6 +29,7 @@ from bot.model.money import format_rupees
 from bot.model.outbound import Button, OutboundMessage
 from bot.model.reminders import (
     NewReminder,
+    QuietHours,
     Reminder,
     ReminderConsent,
     ReminderPolicy,
@@ -282,6 +283,7 @@ class ReminderDispatcher:
         lease: timedelta = timedelta(minutes=2),
         tick_s: float = 0.05,
         max_in_flight: int = 16,
+        quiet: QuietHours | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -293,6 +295,7 @@ class ReminderDispatcher:
         self._lease = lease
         self._tick_s = tick_s
         self._max_in_flight = max_in_flight
+        self._quiet = quiet or QuietHours()
 
     def _lane(self, recipient: ReminderRecipient) -> SenderLane | None:
         lanes = self._lanes.get(recipient.channel)
@@ -306,6 +309,9 @@ class ReminderDispatcher:
         report = DispatchReport()
         token = uuid.uuid4().hex
         now = self._clock.now()
+        if self._quiet.contains(now):
+            # Whatever is due (a retry, a dispatcher that was down) waits for the morning.
+            return report
         async with self._uow() as tx:
             report.expired = await tx.reminders.expire_in_flight(now)
             batch = await tx.reminders.claim(now, self._batch_size, token, now + self._lease)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import DeliveryFailed
 from bot.model.billing import Bill, SavedAccount, Utility
+from bot.model.calendar import IST
 from bot.model.channels import ChannelState, Delivery
 from bot.model.payments import Payment, PaymentStatus
 from bot.model.reminders import ReminderKind, ReminderState
@@ -429,3 +430,17 @@ async def test_web_chat_reminders_land_in_the_outbox_the_page_polls(
     message = pushed[0].message
     assert "JVVNL का नया बिल" in message.text and "25 जनवरी 2025" in message.text
     assert [b.payload for b in message.buttons] == ["/pay_bill"]
+
+
+async def test_nothing_is_sent_during_quiet_hours_even_when_overdue_in_the_schedule(
+    ruow: SqlReminderUnitOfWorkFactory,
+) -> None:
+    await _scheduled(ruow, 2)
+    sender = RecordingSender()
+    night = datetime(2025, 1, 15, 22, 30, tzinfo=IST)  # a worker that was down all day
+    clock = FakeClock(night)
+    dispatcher = _dispatcher(ruow, clock, sender, InProcessRateLimiter())
+
+    assert (await dispatcher.run_until_idle()).claimed == 0
+    clock.set(datetime(2025, 1, 16, 9, 0, tzinfo=IST))
+    assert (await dispatcher.run_until_idle()).sent == 2
