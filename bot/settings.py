@@ -94,7 +94,6 @@ class Settings(BaseSettings):
     reminder_dispatch_interval_s: float = 30.0
     reminder_discovery_interval_s: float = 600.0
     reminder_biller_rate_per_s: float = 5.0
-    admin_token: SecretStr = SecretStr("")  # operators' endpoints; empty = off
 
     class Config:
         env_file = ".env"
