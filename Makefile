@@ -10,7 +10,8 @@ DIALOGUE_INPUTS := config.yml $(shell find nlu_data bot/dialogue -name '*.yml' 2
 RASA := RASA_TELEMETRY_ENABLED=false $(BIN)/rasa
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install system-deps db model run test validate lint format types nlu-eval bench clean rotate-keys
+.PHONY: help install system-deps db model run test validate lint format types nlu-eval bench clean \
+	rotate-keys bench-reminders
 
 help:
 	@echo "make run      start the whole stack on embedded defaults (web chat at http://127.0.0.1:8000/)"
@@ -74,10 +75,16 @@ test: install system-deps model validate lint types
 nlu-eval: install
 	$(BIN)/python -m scripts.nlu_eval
 
-# The full stack under load vs a plain `rasa init` bot (scripts/bench.py); BENCH_SECONDS
+# The full stack under load vs a plain `rasa init` bot (scripts/bench/stack.py); BENCH_SECONDS
 # (default 60) per run, BENCH_CONCURRENCY (default 10). Last line: one JSON object.
 bench: install model
-	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m scripts.bench.stack
+
+# N reminders (default 100000) through the real dispatcher to a stand-in Twilio on 127.0.0.1,
+# under BENCH_SENDERS x BENCH_RATE_PER_SENDER messages/s, then with no limit. About 6 minutes.
+N ?= 100000
+bench-reminders: install
+	N=$(N) $(BIN)/python -m scripts.bench.reminders
 
 clean:
 	rm -rf models var .rasa reports .pytest_cache

@@ -13,6 +13,7 @@ from actions.replies import utter_error
 from actions.runtime import ResidentAction, ResidentFormValidation, container
 from bot.errors import BotError, NoPendingLink, OtpAttemptsExceeded, OtpExpired
 from bot.model.identifiers import mask_name
+from integrations.tasks.reminders import reminder_consents
 
 FORM_SLOTS = ("sso_id", "otp", "utility", "biller", "consumer_number")
 
@@ -62,6 +63,11 @@ class ActionLinkCompleted(ResidentAction):
             dispatcher.utter_message(response="utter_not_linked")
             return [*events, SlotSet("linked", False)]
         dispatcher.utter_message(response="utter_linked", name=mask_name(resident.name))
+        # Linking is when reminder consent is asked for and recorded (with its time).
+        await reminder_consents(container()).record_at_linking(
+            resident.resident_id, tracker.sender_id, resident.language
+        )
+        dispatcher.utter_message(response="utter_reminders_consent_note")
         events += [SlotSet("linked", True), SlotSet("language", resident.language.value)]
         if tracker.get_slot("goal") in ("check", "pay"):
             return [*events, FollowupAction("bill_form")]  # carry on with what they came for

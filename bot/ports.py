@@ -27,6 +27,13 @@ from bot.model.handoff import Agent, AgentSession, Handoff, HandoffStatus, Trans
 from bot.model.outbound import OutboundMessage, PushedMessage
 from bot.model.payments import Payment, PaymentEvent, PaymentLink, PaymentStatus, Receipt
 from bot.model.privacy import Consent
+from bot.model.reminders import (
+    NewReminder,
+    Reminder,
+    ReminderConsent,
+    ReminderRecipient,
+    ReminderState,
+)
 from bot.model.residents import Channel, Conversation, Language, LinkChallenge, Resident
 
 
@@ -428,3 +435,102 @@ class SupportUnitOfWork(UnitOfWork, Protocol):
 
 class SupportUnitOfWorkFactory(Protocol):
     def __call__(self) -> SupportUnitOfWork: ...
+
+
+# --- reminders -------------------------------------------------------------------------------
+class ReminderRepository(Protocol):
+    """The durable reminder schedule. Each (account, bill, kind) exists at most once, and a row
+    moves SCHEDULED → CLAIMED → SENDING → a final state; SENDING is never sent again."""
+
+    async def schedule(self, planned: Sequence[NewReminder], now: datetime) -> int:
+        """Store reminders, ignoring any (account, bill, kind) already stored; returns how
+        many were new."""
+        ...
+
+    async def claim(
+        self, now: datetime, limit: int, token: str, lease_until: datetime
+    ) -> list[Reminder]:
+        """Take up to `limit` reminders due by `now` (or CLAIMED under an expired lease) for
+        the claim `token`, atomically: two workers never hold the same row."""
+        ...
+
+    async def start_sending(
+        self, ids: Sequence[int], token: str, now: datetime, lease_until: datetime
+    ) -> set[int]:
+        """Move those of `ids` still held by `token` to SENDING (the at-most-once point);
+        returns the ids moved. Renews the lease of the token's rows to `lease_until`."""
+        ...
+
+    async def settle(self, outcomes: Mapping[int, ReminderState], now: datetime) -> None:
+        """Record final states (or SKIPPED for claimed rows not sent)."""
+        ...
+
+    async def retry(self, retry_at: Mapping[int, datetime], now: datetime) -> None:
+        """Put rows back to SCHEDULED at a later time, one attempt more."""
+        ...
+
+    async def release(self, token: str) -> int:
+        """Give back the CLAIMED rows of `token` (a worker stopping cleanly)."""
+        ...
+
+    async def expire_in_flight(self, now: datetime) -> int:
+        """SENDING rows whose lease ran out (their worker died mid-send) become UNCERTAIN."""
+        ...
+
+    async def paid(self, reminders: Sequence[Reminder]) -> set[int]:
+        """Ids of those reminders whose bill has been paid through us."""
+        ...
+
+    async def recipients(self, resident_ids: Sequence[str]) -> dict[str, ReminderRecipient]:
+        """Where each resident's reminders go; residents without consent are absent."""
+        ...
+
+    async def cancel_bill(self, account_id: str, bill_number: str, now: datetime) -> int:
+        """Cancel the not-yet-sent reminders of a bill (paid elsewhere)."""
+        ...
+
+    async def counts(self) -> dict[ReminderState, int]: ...
+    async def upcoming(self, limit: int) -> list[Reminder]:
+        """Scheduled reminders, soonest first."""
+        ...
+
+
+class ConsentRepository(Protocol):
+    async def get(self, resident_id: str) -> ReminderConsent | None: ...
+    async def save(self, consent: ReminderConsent) -> None:
+        """Insert or replace the resident's consent."""
+        ...
+
+
+class BillCheckRepository(Protocol):
+    """Bill discovery's bookkeeping: when each saved account is looked at again."""
+
+    async def due(self, now: datetime, limit: int) -> list[tuple[SavedAccount, str | None]]:
+        """Saved accounts of residents who consented, whose next check is due (or never
+        checked), with the bill number seen last time."""
+        ...
+
+    async def record(
+        self, account_id: str, bill_number: str | None, checked_at: datetime, next_at: datetime
+    ) -> None: ...
+
+
+class ReminderUnitOfWork(ChannelUnitOfWork, Protocol):
+    reminders: ReminderRepository
+    consents: ConsentRepository
+    bill_checks: BillCheckRepository
+
+    async def __aenter__(self) -> ReminderUnitOfWork: ...
+
+
+class ReminderUnitOfWorkFactory(Protocol):
+    def __call__(self) -> ReminderUnitOfWork: ...
+
+
+class RateLimiter(Protocol):
+    """A token bucket per key shared by every worker (Redis), or by one process."""
+
+    async def acquire(self, key: str, wanted: int, rate_per_s: float, burst: int) -> int:
+        """Take up to `wanted` tokens of `key`'s bucket now; returns how many were granted
+        (0 when empty: wait about 1/rate_per_s and ask again)."""
+        ...

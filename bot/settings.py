@@ -121,6 +121,15 @@ class Settings(BaseSettings):
     # Prometheus metrics of the action server (biller latency) on this port; 0 = off.
     action_server_metrics_port: int = 0
 
+    # reminders: provider rates per sender (Twilio WhatsApp ~80/s, an SMS long code 1/s,
+    # Telegram 30/s), how often the jobs run, and how fast bills are re-fetched per biller
+    reminder_rate_whatsapp_per_s: float = 80.0
+    reminder_rate_sms_per_s: float = 1.0
+    reminder_rate_telegram_per_s: float = 30.0
+    reminder_dispatch_interval_s: float = 30.0
+    reminder_discovery_interval_s: float = 600.0
+    reminder_biller_rate_per_s: float = 5.0
+
     class Config:
         env_file = ".env"
         env_file_encoding = "utf-8"

@@ -76,11 +76,16 @@ class TwilioMessages:
         self._timeout_s = timeout_s
         self._retry_delays_s = tuple(retry_delays_s)
         self._http: AsyncTwilioHttpClient | None = None
+        self._client: Any = None
 
     async def create(self, **params: Any) -> None:
         if self._http is None:  # made inside the running loop, which its session belongs to
             self._http = AsyncTwilioHttpClient()
-        client = twilio_client(self._account_sid, self._auth_token, self._api_base_url, self._http)
+            # Kept: building `client.messages` anew costs more than the request itself.
+            self._client = twilio_client(
+                self._account_sid, self._auth_token, self._api_base_url, self._http
+            )
+        client = self._client
         delays = [*self._retry_delays_s, None]
         for delay in delays:
             try:
@@ -110,3 +115,4 @@ class TwilioMessages:
         if self._http is not None:
             await self._http.close()
             self._http = None
+            self._client = None

@@ -11,7 +11,7 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -50,9 +50,12 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
             app.state.container, app.state.turn_locks
         )
         runtime.start()
+        reminders = _start_reminders(app.state.container)
         try:
             yield
         finally:
+            if reminders is not None:
+                await reminders.stop()
             await runtime.stop()
             app.state.channel_runtime = None
             if redis_locks is not None:
@@ -117,3 +120,19 @@ def _include_sandbox(app: FastAPI, container: Container) -> None:
     from bot.gateway.sandbox import sandbox_router
 
     app.include_router(sandbox_router(container.sandbox))
+
+
+def _start_reminders(container: Container) -> Any:
+    """Embedded defaults (no REDIS_URL): the reminder jobs run in this process. With Redis,
+    Celery workers and beat run them (README)."""
+    if container.settings.redis_url:
+        return None
+    from integrations.tasks.reminders import InProcessReminderLoop, build_reminder_jobs
+
+    loop = InProcessReminderLoop(
+        build_reminder_jobs(container),
+        container.settings.reminder_dispatch_interval_s,
+        container.settings.reminder_discovery_interval_s,
+    )
+    loop.start()
+    return loop

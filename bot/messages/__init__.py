@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.messages.channels import CHANNEL_TEXTS
 from bot.messages.privacy import PRIVACY_TEXTS
+from bot.messages.reminders import REMINDER_TEXTS
 from bot.messages.support import SUPPORT_TEXTS
 from bot.model.residents import Language
 
@@ -59,6 +60,7 @@ CATALOG: dict[str, dict[Language, str]] = {
     **CHANNEL_TEXTS,
     **PRIVACY_TEXTS,
     **SUPPORT_TEXTS,
+    **REMINDER_TEXTS,
 }
 
 

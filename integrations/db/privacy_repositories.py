@@ -13,6 +13,7 @@ from bot.model.privacy import ERASED, Consent
 from bot.model.residents import Conversation, Resident
 from integrations.db.crypto import without_hashes
 from integrations.db.privacy_tables import consents, history_erasures
+from integrations.db.reminder_tables import bill_checks, reminder_consents, reminders
 from integrations.db.repositories import from_row, upsert_insert
 from integrations.db.support_tables import complaints, handoff_transcript, handoffs
 from integrations.db.tables import (
@@ -115,6 +116,15 @@ class SqlPrivacyRepository:
             update(complaints)
             .where(complaints.c.resident_id == resident.resident_id)
             .values(resident_id=ERASED, conversation_id=ERASED, description=ERASED)
+        )
+        # Reminders hold amounts, due dates and masked numbers of the resident's bills.
+        its_accounts = select(saved_accounts.c.account_id).where(
+            saved_accounts.c.resident_id == resident.resident_id
+        )
+        await run(delete(bill_checks).where(bill_checks.c.account_id.in_(its_accounts)))
+        await run(delete(reminders).where(reminders.c.resident_id == resident.resident_id))
+        await run(
+            delete(reminder_consents).where(reminder_consents.c.resident_id == resident.resident_id)
         )
         accounts = await run(
             delete(saved_accounts).where(saved_accounts.c.resident_id == resident.resident_id)

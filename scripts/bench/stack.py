@@ -38,7 +38,7 @@ import aiohttp
 import rasa
 import yaml
 
-from scripts.bench_load import (
+from scripts.bench.load import (
     REST,
     WEBCHAT,
     Conversation,

@@ -1,0 +1,56 @@
+"""Reminder texts, sent outside a turn. Part of the one catalog, `bot.messages.CATALOG`.
+
+Every reminder says the amount, the due date, the biller and the masked consumer number,
+and how to pay in one step (reply PAY, or the numbered/inline "Pay now" option).
+"""
+
+from __future__ import annotations
+
+from bot.model.residents import Language
+
+REMINDER_TEXTS: dict[str, dict[Language, str]] = {
+    "reminder_new_bill": {
+        Language.EN: (
+            "New {biller} bill for consumer number {consumer}: {amount}, due {due}. "
+            "Reply PAY to pay it now."
+        ),
+        Language.HI: (
+            "उपभोक्ता संख्या {consumer} का {biller} का नया बिल: {amount}, अंतिम तिथि {due}। "
+            "अभी भरने के लिए PAY लिखें।"
+        ),
+    },
+    "reminder_before_due": {
+        Language.EN: (
+            "Reminder: your {biller} bill of {amount} for consumer number {consumer} is due "
+            "on {due}. Reply PAY to pay it now."
+        ),
+        Language.HI: (
+            "याद दिलाना: उपभोक्ता संख्या {consumer} का {biller} बिल {amount} {due} तक भरना है। "
+            "अभी भरने के लिए PAY लिखें।"
+        ),
+    },
+    "reminder_due_day": {
+        Language.EN: (
+            "Your {biller} bill of {amount} for consumer number {consumer} is due today "
+            "({due}). Reply PAY to pay it now."
+        ),
+        Language.HI: (
+            "उपभोक्ता संख्या {consumer} का {biller} बिल {amount} आज ({due}) भरना है। "
+            "अभी भरने के लिए PAY लिखें।"
+        ),
+    },
+    "reminder_overdue": {
+        Language.EN: (
+            "Your {biller} bill of {amount} for consumer number {consumer} was due on {due} "
+            "and is still unpaid. Reply PAY to pay it now and avoid a late fee."
+        ),
+        Language.HI: (
+            "उपभोक्ता संख्या {consumer} का {biller} बिल {amount} {due} को देय था और अभी बाकी है। "
+            "विलंब शुल्क से बचने के लिए अभी भरें: PAY लिखें।"
+        ),
+    },
+    "reminder_pay_button": {
+        Language.EN: "Pay now",
+        Language.HI: "अभी भरें",
+    },
+}

@@ -1,0 +1,80 @@
+"""Celery (Redis broker) for the reminder jobs in production.
+
+    celery -A integrations.tasks.celery_app worker --loglevel=INFO --concurrency=2
+    celery -A integrations.tasks.celery_app beat --loglevel=INFO
+
+Any number of workers may run: claims are atomic and each (bill, kind) is sent at most once.
+Beat only enqueues; a job that runs twice (beat restarted, a redelivered task) finds nothing
+left to claim. The app reads REDIS_URL when a Celery command loads it, not at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from celery import Celery
+
+from bot.settings import load_settings
+
+
+def make_celery() -> Celery:
+    settings = load_settings()
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set: the reminder jobs run inside the gateway")
+    app = Celery("bot", broker=settings.redis_url)
+    app.conf.update(
+        task_acks_late=False,  # a job is idempotent; a lost one is simply run by the next beat
+        worker_prefetch_multiplier=1,
+        beat_schedule={
+            "dispatch-reminders": {
+                "task": "reminders.dispatch",
+                "schedule": settings.reminder_dispatch_interval_s,
+            },
+            "discover-bills": {
+                "task": "reminders.discover",
+                "schedule": settings.reminder_discovery_interval_s,
+            },
+        },
+    )
+
+    @app.task(name="reminders.dispatch")  # type: ignore[untyped-decorator]
+    def dispatch() -> dict[str, Any]:
+        return asyncio.run(_run("dispatch"))
+
+    @app.task(name="reminders.discover")  # type: ignore[untyped-decorator]
+    def discover() -> dict[str, Any]:
+        return asyncio.run(_run("discover"))
+
+    return app
+
+
+async def _run(job: str) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from bot.bootstrap import bootstrap
+    from integrations.tasks.reminders import build_reminder_jobs
+
+    # One container per run: asyncio.run gives each task a fresh loop, and pooled
+    # connections must not outlive the loop they were made on.
+    container = bootstrap()
+    jobs = build_reminder_jobs(container)
+    try:
+        report = await (jobs.dispatch() if job == "dispatch" else jobs.discover())
+        return asdict(report)
+    finally:
+        await jobs.aclose()
+        await container.close()
+
+
+_app: Celery | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # `celery -A integrations.tasks.celery_app` looks for `app` / `celery`: built on demand.
+    global _app
+    if name in ("app", "celery"):
+        if _app is None:
+            _app = make_celery()
+        return _app
+    raise AttributeError(name)

@@ -1,0 +1,65 @@
+"""Operators' view of the reminder engine.
+
+    python -m integrations.tasks.reminders_cli counts      # reminders by state (sent, failed, skipped…)
+    python -m integrations.tasks.reminders_cli schedule -n 20   # the next scheduled reminders
+    python -m integrations.tasks.reminders_cli dispatch    # send what is due, now
+    python -m integrations.tasks.reminders_cli discover    # re-fetch the saved accounts due a check
+
+Output is JSON, one object; identifiers are shown masked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from dataclasses import asdict
+from typing import Any
+
+from bot.bootstrap import bootstrap
+from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+from integrations.tasks.reminders import build_reminder_jobs
+
+
+async def run(command: str, limit: int) -> dict[str, Any]:
+    container = bootstrap()
+    jobs = build_reminder_jobs(container)
+    try:
+        if command == "dispatch":
+            return asdict(await jobs.dispatch())
+        if command == "discover":
+            return asdict(await jobs.discover())
+        uow = SqlReminderUnitOfWorkFactory(container.engine)
+        async with uow() as tx:
+            if command == "counts":
+                return {state.value: n for state, n in (await tx.reminders.counts()).items()}
+            upcoming = await tx.reminders.upcoming(limit)
+        return {
+            "scheduled": [
+                {
+                    "reminder_id": r.reminder_id,
+                    "kind": r.kind.value,
+                    "send_at": r.send_at.isoformat(),
+                    "biller_id": r.biller_id,
+                    "consumer": r.consumer_hint,
+                    "amount_paise": r.amount_paise,
+                    "due_on": r.due_on.isoformat(),
+                }
+                for r in upcoming
+            ]
+        }
+    finally:
+        await jobs.aclose()
+        await container.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m integrations.tasks.reminders_cli")
+    parser.add_argument("command", choices=["counts", "schedule", "dispatch", "discover"])
+    parser.add_argument("-n", "--limit", type=int, default=20)
+    args = parser.parse_args(argv)
+    print(json.dumps(asyncio.run(run(args.command, args.limit)), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

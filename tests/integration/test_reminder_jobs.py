@@ -1,0 +1,86 @@
+"""The reminder jobs as Celery runs them (eagerly here: the task code, not the broker) and
+as the operators' CLI runs them, on a migrated SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.model.reminders import NewReminder, ReminderKind
+from integrations.db.engine import make_engine
+from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+from integrations.tasks import reminders_cli
+from integrations.tasks.celery_app import make_celery
+
+
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    path = tmp_path / "bot.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def test_the_celery_tasks_run_the_jobs(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/13")
+    app = make_celery()
+    app.conf.task_always_eager = True
+
+    dispatched = app.tasks["reminders.dispatch"].apply().get()
+    discovered = app.tasks["reminders.discover"].apply().get()
+
+    assert dispatched["claimed"] == 0 and dispatched["sent"] == 0
+    assert discovered["checked"] == 0
+    assert set(app.conf.beat_schedule) == {"dispatch-reminders", "discover-bills"}
+
+
+def test_celery_refuses_to_start_without_redis(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(RuntimeError, match="REDIS_URL"):
+        make_celery()
+
+
+async def _schedule_one(database_url: str) -> None:
+    engine = make_engine(database_url)
+    uow = SqlReminderUnitOfWorkFactory(engine)
+    now = datetime(2030, 1, 10, 4, 30, tzinfo=timezone.utc)
+    async with uow() as tx:
+        await tx.reminders.schedule(
+            [
+                NewReminder(
+                    "r1",
+                    "a1",
+                    "JVVNL0000RAJ01",
+                    "B-1",
+                    ReminderKind.DUE_DAY,
+                    48_250,
+                    "••••8912",
+                    date(2030, 1, 20),
+                    now,
+                )
+            ],
+            now,
+        )
+        await tx.commit()
+    await engine.dispose()
+
+
+def test_the_cli_shows_counts_and_the_schedule_masked(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_schedule_one(database_url))
+
+    reminders_cli.main(["counts"])
+    assert json.loads(capsys.readouterr().out) == {"scheduled": 1}
+    reminders_cli.main(["schedule", "-n", "5"])
+    [shown] = json.loads(capsys.readouterr().out)["scheduled"]
+    assert shown["consumer"] == "••••8912" and shown["kind"] == "due_day"
+    assert shown["send_at"] == "2030-01-10T04:30:00+00:00"
