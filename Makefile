@@ -70,10 +70,10 @@ test: install system-deps model validate lint types
 nlu-eval: install
 	$(BIN)/python -m scripts.nlu_eval
 
-# The full stack under load vs a plain `rasa init` bot (scripts/bench.py); BENCH_SECONDS
+# The full stack under load vs a plain `rasa init` bot (scripts/bench/stack.py); BENCH_SECONDS
 # (default 60) per run, BENCH_CONCURRENCY (default 10). Last line: one JSON object.
 bench: install model
-	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m scripts.bench.stack
 
 clean:
 	rm -rf models var .rasa reports .pytest_cache
