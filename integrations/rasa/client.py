@@ -44,6 +44,9 @@ class RasaDialogueEngine:
     def __init__(self, base_url: str | Sequence[str], token: str, timeout_s: float) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         self._bases = [url.rstrip("/") for url in urls]
+        # The first server. Per-conversation calls should use `_server_for(conversation_id)`,
+        # so that they reach the server that holds the conversation.
+        self._base = self._bases[0]
         self._token = token
         self._client = httpx.AsyncClient(timeout=timeout_s)
         self._languages: OrderedDict[str, Language] = OrderedDict()
@@ -79,6 +82,9 @@ class RasaDialogueEngine:
             what="turn",
             conversation_id=conversation_id,
         )
+
+    def _server_for(self, conversation_id: str) -> str:
+        return self._servers_for(conversation_id)[0]
 
     def _servers_for(self, conversation_id: str) -> list[str]:
         first = zlib.crc32(conversation_id.encode()) % len(self._bases)
