@@ -80,6 +80,9 @@ class RasaDialogueEngine:
             conversation_id=conversation_id,
         )
 
+    def _server_for(self, conversation_id: str) -> str:
+        return self._servers_for(conversation_id)[0]
+
     def _servers_for(self, conversation_id: str) -> list[str]:
         first = zlib.crc32(conversation_id.encode()) % len(self._bases)
         return self._bases[first:] + self._bases[:first]
@@ -134,8 +137,7 @@ class RasaDialogueEngine:
         Rasa cannot answer: the console must still open."""
         try:
             response = await self._client.get(
-                f"{self._servers_for(conversation_id)[0]}"
-                f"/conversations/{quote(conversation_id, safe='')}/tracker",
+                f"{self._server_for(conversation_id)}/conversations/{quote(conversation_id, safe='')}/tracker",
                 params={"token": self._token, "include_events": "APPLIED"},
                 timeout=STATUS_TIMEOUT_S,
             )

@@ -48,7 +48,7 @@ from scripts.bench.load import (
     long_conversation,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 RASA_BIN = str(Path(PYTHON).with_name("rasa"))
 BASELINE_MODEL = ROOT / "var" / "bench" / f"baseline-rasa-{rasa.__version__}.tar.gz"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from bot.errors import DialogueUnavailable
 from bot.gateway.turn_locks import ConversationLocks
 from integrations.cache.turn_locks import RedisConversationLocks
@@ -60,3 +62,42 @@ async def test_rasa_restarting_the_message_gets_a_late_but_correct_reply(
 
     assert [m["Body"] for m in gateway.providers.twilio()] == ["echo: hello there"]
     assert gateway.dialogue.turns == [gateway.dialogue.turns[0]]  # one real turn, no repeat
+
+
+async def test_two_gateway_processes_answer_each_message_once_and_in_order(
+    gateway: Gateway,
+) -> None:
+    """Two gateways on one database and one Redis both drain the inbox and the outbox; each
+    message is answered once, in order, and each reply sent once."""
+    from redis import asyncio as aioredis
+    from redis.exceptions import RedisError
+
+    from bot.gateway.delivery import ChannelRuntime
+
+    probe = aioredis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=2)
+    try:
+        await probe.ping()
+    except (RedisError, OSError) as exc:
+        pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {exc}")
+    finally:
+        await probe.close()
+    first = RedisConversationLocks.from_url("redis://127.0.0.1:6379/15")
+    second = RedisConversationLocks.from_url("redis://127.0.0.1:6379/15")
+    gateway.runtime._locks = first
+    other = ChannelRuntime(gateway.container, second)
+    other.start()
+    gateway.dialogue.delay_s = 0.05  # wide enough for both to reach the same message
+    try:
+        texts = [f"message {n}" for n in range(6)]
+        for text in texts:
+            await gateway.whatsapp(whatsapp_form(text))
+        await wait_for(lambda: len(gateway.providers.twilio()) >= len(texts), seconds=20)
+        await gateway.settle()
+        await other.idle()
+    finally:
+        await other.stop()
+        await first.close()
+        await second.close()
+
+    assert [t for _, t, _ in gateway.dialogue.turns] == texts
+    assert [m["Body"] for m in gateway.providers.twilio()] == [f"echo: {t}" for t in texts]
