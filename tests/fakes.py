@@ -317,6 +317,7 @@ class FakePaymentGateway:
     _KINDS: ClassVar[dict[str, PaymentEventKind]] = {
         "payment_link.paid": PaymentEventKind.PAID,
         "payment.failed": PaymentEventKind.FAILED,
+        "payment.authorized": PaymentEventKind.PENDING,
         "payment_link.expired": PaymentEventKind.EXPIRED,
     }
 

@@ -49,6 +49,14 @@ REMINDER_TEXTS: dict[str, dict[Language, str]] = {
             "विलंब शुल्क से बचने के लिए अभी भरें: PAY लिखें।"
         ),
     },
+    # Payment news between "authorised" and "captured" (Razorpay payment.authorized).
+    "payment_pending": {
+        Language.EN: (
+            "Your payment of {amount} to {biller} is being processed. "
+            "I will tell you here as soon as it is confirmed."
+        ),
+        Language.HI: ("{biller} को {amount} का आपका भुगतान प्रक्रिया में है। पुष्टि होते ही मैं यहीं बताऊँगा।"),
+    },
     "reminder_pay_button": {
         Language.EN: "Pay now",
         Language.HI: "अभी भरें",

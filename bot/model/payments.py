@@ -66,6 +66,7 @@ class PaymentEventKind(str, Enum):
     PAID = "paid"
     FAILED = "failed"
     EXPIRED = "expired"
+    PENDING = "pending"  # authorised, not yet captured: news, no change of status
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,18 @@ class PaymentService:
         ):
             return EventOutcome.ALREADY_APPLIED
         now = self._clock.now()
+        if event.kind is PaymentEventKind.PENDING:
+            # News only: the outcome (paid or failed) follows as its own event.
+            conversation = await get_conversation(tx, payment.conversation_id)
+            resident = await tx.residents.get(payment.resident_id)
+            text = messages.render(
+                "payment_pending",
+                language_of(conversation, resident),
+                amount=format_rupees(payment.total_paise),
+                biller=self._billers.get(payment.biller_id).short_name,
+            )
+            await tx.outbox.push(payment.conversation_id, OutboundMessage(text=text), now)
+            return EventOutcome.PROCESSED
         if event.kind is PaymentEventKind.PAID:
             payment.status = PaymentStatus.PAID
             payment.paid_at = now

@@ -254,7 +254,15 @@ class DispatchReport:
         self.by_state[state.value] = self.by_state.get(state.value, 0) + n
 
 
-def reminder_message(reminder: Reminder, language: Language, biller_name: str) -> OutboundMessage:
+# Where a button carries its payload by itself. WhatsApp and SMS show buttons as numbered
+# options that only mean something against the options stored for the conversation, which
+# the bulk dispatcher does not write: there "reply PAY" (in the text) is the one step.
+BUTTON_CHANNELS = frozenset({Channel.WEBCHAT, Channel.TELEGRAM})
+
+
+def reminder_message(
+    reminder: Reminder, language: Language, biller_name: str, with_button: bool = True
+) -> OutboundMessage:
     text = render(
         f"reminder_{reminder.kind.value}",
         language,
@@ -263,6 +271,8 @@ def reminder_message(reminder: Reminder, language: Language, biller_name: str) -
         amount=format_rupees(reminder.amount_paise),
         due=format_date(reminder.due_on, language),
     )
+    if not with_button:
+        return OutboundMessage(text=text)
     button = Button(render("reminder_pay_button", language), PAY_PAYLOAD)
     return OutboundMessage(text=text, buttons=(button,))
 
@@ -450,7 +460,12 @@ class ReminderDispatcher:
             conversation_id=recipient.conversation_id,
             channel=recipient.channel,
             address=recipient.address,
-            message=reminder_message(reminder, recipient.language, biller_name),
+            message=reminder_message(
+                reminder,
+                recipient.language,
+                biller_name,
+                with_button=recipient.channel in BUTTON_CHANNELS,
+            ),
             language=recipient.language,
             kind=DeliveryKind.PUSH,
             attempts=reminder.attempts,

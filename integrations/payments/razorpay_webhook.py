@@ -10,6 +10,8 @@ the webhook secret. Events we act on:
 - `payment_link.paid`: `payload.payment_link.entity` (id, reference_id, amount_paid) and
   `payload.payment.entity` (id `pay_…`, amount, status `captured`).
 - `payment_link.expired`: `payload.payment_link.entity` only.
+- `payment.authorized` (the bank said yes, capture pending) is shaped like `payment.failed`
+  and read the same way: the resident hears "pending", then the outcome.
 - `payment.failed`: only `payload.payment.entity`; it names no payment link. Razorpay's own
   sample payloads show that a payment made through a link carries the link id, minus its
   `plink_` prefix, as its description (`"#FOGqq3O6E5bkml"` for `plink_FOGqq3O6E5bkml`), and
@@ -86,7 +88,7 @@ def _event(event_id: str, name: str, payload: dict[str, Any]) -> PaymentEvent | 
             gateway_payment_id=str(payment["id"]) if paid else None,
             amount_paise=int(payment["amount"] if paid else link["amount"]),
         )
-    if name == "payment.failed":
+    if name in ("payment.failed", "payment.authorized"):
         payment = payload["payment"]["entity"]
         match = _LINK_DESCRIPTION.fullmatch(str(payment.get("description") or ""))
         if match is None:
@@ -95,7 +97,7 @@ def _event(event_id: str, name: str, payload: dict[str, Any]) -> PaymentEvent | 
         reference_id = notes.get("reference_id", "") if isinstance(notes, dict) else ""
         return PaymentEvent(
             event_id=event_id,
-            kind=PaymentEventKind.FAILED,
+            kind=PaymentEventKind.FAILED if name == "payment.failed" else PaymentEventKind.PENDING,
             link_id=LINK_ID_PREFIX + match.group(1),
             reference_id=str(reference_id),
             gateway_payment_id=str(payment["id"]),

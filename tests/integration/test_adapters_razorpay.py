@@ -259,3 +259,27 @@ def test_genuine_events_we_do_not_act_on_are_none(
     body, headers = _signed(payload)
 
     assert gateway.parse_webhook(body, headers) is None
+
+
+def test_an_authorized_link_payment_is_pending_news(gateway: RazorpayGateway) -> None:
+    body, headers = _signed(
+        {
+            "event": "payment.authorized",
+            "payload": {
+                "payment": {
+                    "entity": {
+                        "id": "pay_DEAU825sJlCbGb",
+                        "amount": 310750,
+                        "status": "authorized",
+                        "description": "#FOGqq3O6E5bkml",
+                        "notes": [],
+                    }
+                }
+            },
+        }
+    )
+
+    event = gateway.parse_webhook(body, headers)
+
+    assert event is not None and event.kind is PaymentEventKind.PENDING
+    assert event.link_id == "plink_FOGqq3O6E5bkml"

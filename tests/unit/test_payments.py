@@ -671,3 +671,29 @@ async def test_history_lists_the_residents_payments_newest_first(
         (JVVNL.biller_id, JVVNL),
         (PHED.biller_id, PHED),
     ]
+
+
+async def test_pending_news_then_the_outcome(
+    linked_chat,
+    payments: PaymentService,
+    gateway: FakePaymentGateway,
+    water_bill,
+    db: InMemoryDatabase,
+    ramesh: SsoHolder,
+) -> None:
+    chat = await linked_chat(ramesh)
+    created = await pay_link(payments, gateway, chat)
+
+    pending = await deliver(payments, gateway, gateway.webhook("payment.authorized", created))
+    assert pending is EventOutcome.PROCESSED
+    assert stored(db, created).status is PaymentStatus.CREATED, "news only, no money moved"
+    (notice,) = db.pushed(chat)
+    assert "being processed" in notice.text and notice.attachment is None
+
+    paid = await deliver(payments, gateway, gateway.webhook("payment_link.paid", created))
+    assert paid is EventOutcome.PROCESSED
+    assert [m.attachment is not None for m in db.pushed(chat)] == [False, True]
+
+    late = await deliver(payments, gateway, gateway.webhook("payment.authorized", created))
+    assert late is EventOutcome.ALREADY_APPLIED, "no 'pending' after the receipt"
+    assert len(db.pushed(chat)) == 2
