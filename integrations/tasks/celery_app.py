@@ -22,8 +22,10 @@ def make_celery() -> Celery:
     settings = load_settings()
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set: the reminder jobs run inside the gateway")
-    app = Celery("bot", broker=settings.redis_url)
+    # Results go to Redis too (kept an hour): operators and tests can wait for a job's report.
+    app = Celery("bot", broker=settings.redis_url, backend=settings.redis_url)
     app.conf.update(
+        result_expires=3600,
         task_acks_late=False,  # a job is idempotent; a lost one is simply run by the next beat
         worker_prefetch_multiplier=1,
         beat_schedule={

@@ -84,3 +84,47 @@ def test_the_cli_shows_counts_and_the_schedule_masked(
     [shown] = json.loads(capsys.readouterr().out)["scheduled"]
     assert shown["consumer"] == "••••8912" and shown["kind"] == "due_day"
     assert shown["send_at"] == "2030-01-10T04:30:00+00:00"
+
+
+def _redis_reachable(url: str) -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"Redis not reachable at {url}: {exc}"
+    return None
+
+
+def test_a_real_celery_worker_runs_a_job_sent_through_redis(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The broker path for real: a `celery worker` process takes the job from Redis, runs it on
+    the database, and its report comes back through the result backend."""
+    import os
+    import subprocess
+    import sys
+
+    redis_url = "redis://127.0.0.1:6379/13"
+    if (reason := _redis_reachable(redis_url)) is not None:
+        pytest.skip(reason)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    asyncio.run(_schedule_one(database_url))
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "integrations.tasks.celery_app", "worker",
+         "--pool=solo", "--loglevel=INFO", "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "-n", f"test-{os.getpid()}@localhost"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        app = make_celery()
+        report = app.send_task("reminders.discover").get(timeout=90)
+        assert report["checked"] == 0  # no resident consented in this database: nothing to check
+        counts = app.send_task("reminders.dispatch").get(timeout=90)
+        assert counts["sent"] == 0  # the one reminder is due in 2030
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
