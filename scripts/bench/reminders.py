@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, delete, insert
 
 from bot.model.reminders import ReminderKind, ReminderState
 from bot.model.residents import Channel, Language
+from integrations.db.crypto import hashed_values
 from integrations.db.engine import sync_url
 from integrations.db.migrate import upgrade
 from integrations.db.reminder_tables import reminder_consents, reminders
@@ -54,28 +55,34 @@ def seed(database_url: str, count: int) -> None:
             connection.execute(
                 insert(residents),
                 [
-                    {
-                        "resident_id": f"r{n:07d}",
-                        "sso_id": f"bench.{n}",
-                        "name": "Bench Resident",
-                        "mobile": f"+9170{n:08d}",
-                        "language": Language.HI if n % 2 else Language.EN,
-                        "linked_at": now,
-                    }
+                    hashed_values(
+                        residents,
+                        {
+                            "resident_id": f"r{n:07d}",
+                            "sso_id": f"bench.{n}",
+                            "name": "Bench Resident",
+                            "mobile": f"+9170{n:08d}",
+                            "language": Language.HI if n % 2 else Language.EN,
+                            "linked_at": now,
+                        },
+                    )
                     for n in ids
                 ],
             )
             connection.execute(
                 insert(conversations),
                 [
-                    {
-                        "conversation_id": f"c{n:07d}",
-                        "channel": Channel.WHATSAPP,
-                        "address": f"+9170{n:08d}",
-                        "resident_id": f"r{n:07d}",
-                        "language": Language.HI if n % 2 else Language.EN,
-                        "created_at": now,
-                    }
+                    hashed_values(
+                        conversations,
+                        {
+                            "conversation_id": f"c{n:07d}",
+                            "channel": Channel.WHATSAPP,
+                            "address": f"+9170{n:08d}",
+                            "resident_id": f"r{n:07d}",
+                            "language": Language.HI if n % 2 else Language.EN,
+                            "created_at": now,
+                        },
+                    )
                     for n in ids
                 ],
             )
