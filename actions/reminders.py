@@ -1,4 +1,7 @@
-"""Reminder consent from the dialogue: "remind me" / "stop reminders"."""
+"""Reminders from the dialogue: "remind me" / "stop reminders", and the settings screen
+(days before, which kinds, for all saved accounts or one), driven by button payloads
+`/set_reminder{"reminder_option": "..."}` that need no NLU training (the intent has its
+examples; the entity only comes from buttons)."""
 
 from __future__ import annotations
 
@@ -6,11 +9,67 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import ResidentAction, container, language
-from integrations.tasks.reminders import reminder_consents
+from bot.errors import BotError
+from bot.model.identifiers import mask
+from bot.model.reminders import ReminderKind
+from bot.services.reminders import PolicyChange, ReminderSettingsView
+from integrations.tasks.reminders import reminder_consents, reminder_settings
+
+ACCOUNT_SLOT = "reminder_account"
+OPTION_ENTITY = "reminder_option"
+DAYS = {"days_1": 1, "days_3": 3, "days_7": 7}
+TOGGLES = {kind.value: kind for kind in ReminderKind}
+
+
+def _payload(option: str) -> str:
+    return f'/set_reminder{{"{OPTION_ENTITY}": "{option}"}}'
+
+
+def _account_label(view: ReminderSettingsView, account_id: str) -> str:
+    account = next(a for a in view.accounts if a.account_id == account_id)
+    try:
+        biller = container().billers.get(account.biller_id).short_name
+    except BotError:
+        biller = account.biller_id
+    return f"{biller} {mask(account.consumer_number)}"
+
+
+def show_settings(
+    dispatcher: CollectingDispatcher, view: ReminderSettingsView, account_id: str | None
+) -> None:
+    """The settings of all accounts (the resident's policy) or of one, with the buttons: the
+    fixed ones come from the response, one per saved account is added here."""
+    policy = view.policy_for(account_id)
+
+    def mark(kind: ReminderKind) -> str:
+        return "✅" if kind in policy.kinds else "❌"
+
+    values = {
+        "days": policy.days_before,
+        "new_bill": mark(ReminderKind.NEW_BILL),
+        "before_due": mark(ReminderKind.BEFORE_DUE),
+        "due_day": mark(ReminderKind.DUE_DAY),
+        "overdue": mark(ReminderKind.OVERDUE),
+    }
+    buttons = [
+        {"title": "⚙️ " + _account_label(view, a.account_id), "payload": _payload(f"account_{n}")}
+        for n, a in enumerate(view.accounts, start=1)
+        if a.account_id != account_id
+    ]
+    if account_id is None:
+        dispatcher.utter_message(response="utter_reminder_settings_all", buttons=buttons, **values)
+    else:
+        dispatcher.utter_message(
+            response="utter_reminder_settings_account",
+            buttons=buttons,
+            account=_account_label(view, account_id),
+            **values,
+        )
 
 
 class _ToggleReminders(ResidentAction, ABC):
@@ -26,14 +85,21 @@ class _ToggleReminders(ResidentAction, ABC):
         if resident is None:
             dispatcher.utter_message(response="utter_not_linked")
             return []
-        consent = await reminder_consents(container()).set_enabled(
+        option = next(tracker.get_latest_entity_values(OPTION_ENTITY), None)
+        if self.enabled and option is not None:  # a button of the settings screen
+            return await settings_button(dispatcher, tracker, resident.resident_id, str(option))
+        await reminder_consents(container()).set_enabled(
             resident.resident_id, tracker.sender_id, language(tracker), self.enabled
         )
-        if self.enabled:
-            dispatcher.utter_message(response="utter_reminders_on", days=consent.days_before)
-        else:
+        if not self.enabled:
             dispatcher.utter_message(response="utter_reminders_off")
-        return []
+            return []
+        dispatcher.utter_message(response="utter_reminders_on")
+        view = await reminder_settings(container()).view(
+            resident.resident_id, tracker.sender_id, language(tracker)
+        )
+        show_settings(dispatcher, view, None)
+        return [SlotSet(ACCOUNT_SLOT, None)]
 
 
 class ActionSetReminder(_ToggleReminders):
@@ -48,3 +114,40 @@ class ActionStopReminders(_ToggleReminders):
 
     def name(self) -> str:
         return "action_stop_reminders"
+
+
+async def settings_button(
+    dispatcher: CollectingDispatcher, tracker: Tracker, resident_id: str, option: str
+) -> list[dict[str, Any]]:
+    """One button of the settings screen: pick the account, or change one setting of the
+    account picked (all accounts until one is). Anything else changes nothing."""
+    settings = reminder_settings(container())
+    cid, lang = tracker.sender_id, language(tracker)
+    view = await settings.view(resident_id, cid, lang)
+    ids = [a.account_id for a in view.accounts]
+    target = tracker.get_slot(ACCOUNT_SLOT)
+    if target not in ids:
+        target = None
+    change: PolicyChange | None = None
+    if option == "account_all":
+        target = None
+    elif option.startswith("account_"):
+        number = option.removeprefix("account_")
+        if not (number.isdigit() and 1 <= int(number) <= len(ids)):
+            dispatcher.utter_message(response="utter_reminder_option_invalid")
+            show_settings(dispatcher, view, target)
+            return [SlotSet(ACCOUNT_SLOT, target)]
+        target = ids[int(number) - 1]
+    elif option in DAYS:
+        change = PolicyChange(days_before=DAYS[option])
+    elif option in TOGGLES:
+        change = PolicyChange(toggle=TOGGLES[option])
+    elif option != "show":
+        dispatcher.utter_message(response="utter_reminder_option_invalid")
+        show_settings(dispatcher, view, target)
+        return [SlotSet(ACCOUNT_SLOT, target)]
+    if change is not None:
+        view = await settings.change(resident_id, cid, lang, target, change)
+        dispatcher.utter_message(response="utter_reminder_settings_saved")
+    show_settings(dispatcher, view, target)
+    return [SlotSet(ACCOUNT_SLOT, target)]

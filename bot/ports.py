@@ -28,6 +28,7 @@ from bot.model.outbound import OutboundMessage, PushedMessage
 from bot.model.payments import Payment, PaymentEvent, PaymentLink, PaymentStatus, Receipt
 from bot.model.privacy import Consent
 from bot.model.reminders import (
+    AccountPolicy,
     NewReminder,
     Reminder,
     ReminderConsent,
@@ -489,6 +490,17 @@ class ReminderRepository(Protocol):
         """Cancel the not-yet-sent reminders of a bill (paid elsewhere)."""
         ...
 
+    async def pending(self, account_ids: Sequence[str]) -> list[Reminder]:
+        """The not-yet-sent reminders (SCHEDULED, CLAIMED, TURNED_OFF) of those accounts."""
+        ...
+
+    async def reschedule(
+        self, changes: Mapping[int, tuple[ReminderState, datetime]], now: datetime
+    ) -> int:
+        """Set (state, send_at) of reminders still pending (a claim is dropped); returns
+        how many changed. Rows already SENDING or final are left alone."""
+        ...
+
     async def counts(self) -> dict[ReminderState, int]: ...
     async def upcoming(self, limit: int) -> list[Reminder]:
         """Scheduled reminders, soonest first."""
@@ -500,6 +512,13 @@ class ConsentRepository(Protocol):
     async def save(self, consent: ReminderConsent) -> None:
         """Insert or replace the resident's consent."""
         ...
+
+    async def account_policies(self, account_ids: Sequence[str]) -> dict[str, AccountPolicy]:
+        """The accounts among `account_ids` that have their own policy."""
+        ...
+
+    async def save_account_policy(self, policy: AccountPolicy, now: datetime) -> None: ...
+    async def drop_account_policy(self, account_id: str) -> None: ...
 
 
 class BillCheckRepository(Protocol):

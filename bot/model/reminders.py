@@ -31,6 +31,7 @@ class ReminderState(str, Enum):
     SKIPPED = "skipped"  # bill paid, resident opted out, no channel to reach them
     CANCELLED = "cancelled"  # bill paid elsewhere (noticed by discovery) before its time
     UNCERTAIN = "uncertain"  # found SENDING after a crash, or a provider timeout: maybe sent
+    TURNED_OFF = "turned_off"  # its kind is off in the resident's policy; back on if turned on
 
 
 FINAL_STATES = frozenset(
@@ -88,6 +89,28 @@ class ReminderPolicy:
             raise ValueError("days_before must be between 1 and 30")
 
 
+def kinds_text(kinds: frozenset[ReminderKind]) -> str:
+    """How a set of kinds is stored: "new_bill,before_due" (in declaration order)."""
+    return ",".join(kind.value for kind in ReminderKind if kind in kinds)
+
+
+def parse_kinds(text: str) -> frozenset[ReminderKind]:
+    return frozenset(ReminderKind(part) for part in text.split(",") if part)
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    """A saved account's own reminder policy, overriding the resident's."""
+
+    account_id: str
+    days_before: int
+    kinds: frozenset[ReminderKind]
+
+    @property
+    def policy(self) -> ReminderPolicy:
+        return ReminderPolicy(days_before=self.days_before, kinds=self.kinds)
+
+
 @dataclass(frozen=True)
 class PlannedReminder:
     kind: ReminderKind
@@ -137,6 +160,37 @@ def plan_reminders(
     return sorted(planned, key=lambda p: p.send_at)
 
 
+def replan(
+    reminder: Reminder, policy: ReminderPolicy, now: datetime
+) -> tuple[ReminderState, datetime] | None:
+    """A pending reminder under a changed policy: its new (state, send_at), or None when it
+    stays as it is. A kind turned off is TURNED_OFF (never sent, kept so that turning it back
+    on revives it); a kind turned back on is SCHEDULED again only while its moment is still
+    ahead; a new `days_before` moves the "before due" reminder (off when already past)."""
+    pending = (ReminderState.SCHEDULED, ReminderState.CLAIMED, ReminderState.TURNED_OFF)
+    if reminder.state not in pending:
+        return None
+    on = reminder.kind in policy.kinds
+    send_at = reminder.send_at
+    if reminder.kind is ReminderKind.BEFORE_DUE:
+        send_at = _at(reminder.due_on - timedelta(days=policy.days_before), policy)
+        if send_at.astimezone(IST).date() >= reminder.due_on:
+            on = False
+    if (
+        on
+        and send_at <= now
+        and (reminder.state is ReminderState.TURNED_OFF or send_at != reminder.send_at)
+    ):
+        on = False  # its moment has passed: nothing useful to send now
+    if not on:
+        wanted = (ReminderState.TURNED_OFF, send_at)
+    elif reminder.state is ReminderState.CLAIMED:
+        return None  # a worker holds it, and it is wanted: let it go out
+    else:
+        wanted = (ReminderState.SCHEDULED, send_at)
+    return None if wanted == (reminder.state, reminder.send_at) else wanted
+
+
 @dataclass(frozen=True)
 class NewReminder:
     """A reminder to store in the schedule. `consumer_hint` is the masked consumer number
@@ -151,6 +205,7 @@ class NewReminder:
     consumer_hint: str
     due_on: date
     send_at: datetime
+    state: ReminderState = ReminderState.SCHEDULED  # TURNED_OFF: a kind off in the policy
 
 
 @dataclass(frozen=True)
@@ -198,3 +253,8 @@ class ReminderConsent:
     consented_at: datetime
     changed_at: datetime
     days_before: int = 3
+    kinds: frozenset[ReminderKind] = ALL_KINDS
+
+    @property
+    def policy(self) -> ReminderPolicy:
+        return ReminderPolicy(days_before=self.days_before, kinds=self.kinds)

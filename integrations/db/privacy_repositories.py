@@ -13,7 +13,12 @@ from bot.model.privacy import ERASED, Consent
 from bot.model.residents import Conversation, Resident
 from integrations.db.crypto import without_hashes
 from integrations.db.privacy_tables import consents, history_erasures
-from integrations.db.reminder_tables import bill_checks, reminder_consents, reminders
+from integrations.db.reminder_tables import (
+    bill_checks,
+    reminder_account_policies,
+    reminder_consents,
+    reminders,
+)
 from integrations.db.repositories import from_row, upsert_insert
 from integrations.db.support_tables import complaints, handoff_transcript, handoffs
 from integrations.db.tables import (
@@ -122,6 +127,8 @@ class SqlPrivacyRepository:
             saved_accounts.c.resident_id == resident.resident_id
         )
         await run(delete(bill_checks).where(bill_checks.c.account_id.in_(its_accounts)))
+        policies = reminder_account_policies.c
+        await run(delete(reminder_account_policies).where(policies.account_id.in_(its_accounts)))
         await run(delete(reminders).where(reminders.c.resident_id == resident.resident_id))
         await run(
             delete(reminder_consents).where(reminder_consents.c.resident_id == resident.resident_id)

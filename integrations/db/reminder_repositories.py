@@ -13,20 +13,28 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.model.billing import SavedAccount
 from bot.model.payments import PaymentStatus
 from bot.model.reminders import (
+    AccountPolicy,
     NewReminder,
     Reminder,
     ReminderConsent,
     ReminderRecipient,
     ReminderState,
+    kinds_text,
+    parse_kinds,
 )
 from bot.ports import BillCheckRepository, ConsentRepository, ReminderRepository
-from integrations.db.reminder_tables import bill_checks, reminder_consents, reminders
+from integrations.db.reminder_tables import (
+    bill_checks,
+    reminder_account_policies,
+    reminder_consents,
+    reminders,
+)
 from integrations.db.repositories import upsert_insert
 from integrations.db.tables import channel_states, conversations, payments, saved_accounts
 from integrations.db.unit_of_work import SqlUnitOfWork
@@ -74,7 +82,7 @@ class SqlReminderRepository:
                     "consumer_hint": p.consumer_hint,
                     "due_on": p.due_on,
                     "send_at": p.send_at,
-                    "state": ReminderState.SCHEDULED,
+                    "state": p.state,
                     "attempts": 0,
                     "updated_at": now,
                 }
@@ -263,13 +271,50 @@ class SqlReminderRepository:
                 )
         return found
 
+    async def pending(self, account_ids: Sequence[str]) -> list[Reminder]:
+        c = reminders.c
+        found: list[Reminder] = []
+        states = [ReminderState.SCHEDULED, ReminderState.CLAIMED, ReminderState.TURNED_OFF]
+        for chunk in _chunks(sorted(set(account_ids))):
+            result = await self._connection.execute(
+                select(reminders)
+                .where(c.account_id.in_(chunk), c.state.in_(states))
+                .order_by(c.send_at, c.reminder_id)
+            )
+            found.extend(_reminder(row) for row in result.mappings())
+        return found
+
+    async def reschedule(
+        self, changes: Mapping[int, tuple[ReminderState, datetime]], now: datetime
+    ) -> int:
+        c = reminders.c
+        moved = 0
+        states = [ReminderState.SCHEDULED, ReminderState.CLAIMED, ReminderState.TURNED_OFF]
+        for reminder_id, (state, send_at) in sorted(changes.items()):
+            # Only rows still pending: one that went to SENDING meanwhile is left alone.
+            result = await self._connection.execute(
+                update(reminders)
+                .where(c.reminder_id == reminder_id, c.state.in_(states))
+                .values(
+                    state=state,
+                    send_at=send_at,
+                    claim_token=None,
+                    lease_until=None,
+                    updated_at=now,
+                )
+            )
+            moved += max(result.rowcount, 0)
+        return moved
+
     async def cancel_bill(self, account_id: str, bill_number: str, now: datetime) -> int:
         result = await self._connection.execute(
             update(reminders)
             .where(
                 reminders.c.account_id == account_id,
                 reminders.c.bill_number == bill_number,
-                reminders.c.state.in_([ReminderState.SCHEDULED, ReminderState.CLAIMED]),
+                reminders.c.state.in_(
+                    [ReminderState.SCHEDULED, ReminderState.CLAIMED, ReminderState.TURNED_OFF]
+                ),
             )
             .values(state=ReminderState.CANCELLED, claim_token=None, updated_at=now)
         )
@@ -300,7 +345,9 @@ class SqlConsentRepository:
             select(reminder_consents).where(reminder_consents.c.resident_id == resident_id)
         )
         row = result.mappings().first()
-        return None if row is None else ReminderConsent(**row)
+        if row is None:
+            return None
+        return ReminderConsent(**{**row, "kinds": parse_kinds(row["kinds"])})
 
     async def save(self, consent: ReminderConsent) -> None:
         values = {
@@ -311,6 +358,7 @@ class SqlConsentRepository:
             "consented_at": consent.consented_at,
             "changed_at": consent.changed_at,
             "days_before": consent.days_before,
+            "kinds": kinds_text(consent.kinds),
         }
         statement = upsert_insert(self._connection, reminder_consents).values(**values)
         statement = statement.on_conflict_do_update(
@@ -318,6 +366,40 @@ class SqlConsentRepository:
             set_={k: v for k, v in values.items() if k != "resident_id"},
         )
         await self._connection.execute(statement)
+
+    async def account_policies(self, account_ids: Sequence[str]) -> dict[str, AccountPolicy]:
+        p = reminder_account_policies.c
+        found: dict[str, AccountPolicy] = {}
+        for chunk in _chunks(sorted(set(account_ids))):
+            result = await self._connection.execute(
+                select(reminder_account_policies).where(p.account_id.in_(chunk))
+            )
+            for row in result.mappings():
+                found[row["account_id"]] = AccountPolicy(
+                    row["account_id"], row["days_before"], parse_kinds(row["kinds"])
+                )
+        return found
+
+    async def save_account_policy(self, policy: AccountPolicy, now: datetime) -> None:
+        values = {
+            "account_id": policy.account_id,
+            "days_before": policy.days_before,
+            "kinds": kinds_text(policy.kinds),
+            "changed_at": now,
+        }
+        statement = upsert_insert(self._connection, reminder_account_policies).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["account_id"],
+            set_={k: v for k, v in values.items() if k != "account_id"},
+        )
+        await self._connection.execute(statement)
+
+    async def drop_account_policy(self, account_id: str) -> None:
+        await self._connection.execute(
+            delete(reminder_account_policies).where(
+                reminder_account_policies.c.account_id == account_id
+            )
+        )
 
 
 class SqlBillCheckRepository:

@@ -63,6 +63,18 @@ reminder_consents = Table(
     Column("consented_at", UtcDateTime(), nullable=False),
     Column("changed_at", UtcDateTime(), nullable=False),
     Column("days_before", Integer, nullable=False),
+    # The kinds on, comma-separated ("new_bill,before_due,due_day,overdue": all four).
+    Column("kinds", String(64), nullable=False),
+)
+
+# A saved account's own policy, overriding the resident's (absent: the resident's applies).
+reminder_account_policies = Table(
+    "reminder_account_policies",
+    metadata,
+    _id("account_id", primary_key=True),
+    Column("days_before", Integer, nullable=False),
+    Column("kinds", String(64), nullable=False),
+    Column("changed_at", UtcDateTime(), nullable=False),
 )
 
 # Bill discovery's own bookkeeping per saved account: when to look again, what it saw last.

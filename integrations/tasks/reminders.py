@@ -26,6 +26,7 @@ from bot.services.reminders import (
     ReminderConsents,
     ReminderDispatcher,
     ReminderScheduler,
+    ReminderSettings,
     SenderLane,
 )
 from integrations.billers.catalog import BillerCatalog, load_billers
@@ -166,3 +167,8 @@ class InProcessReminderLoop:
 def reminder_consents(container: Container) -> ReminderConsents:
     """Consent alone, for the action server (which sends nothing itself)."""
     return ReminderConsents(SqlReminderUnitOfWorkFactory(container.engine), container.clock)
+
+
+def reminder_settings(container: Container) -> ReminderSettings:
+    """The reminder policy screen, for the action server."""
+    return ReminderSettings(SqlReminderUnitOfWorkFactory(container.engine), container.clock)

@@ -109,6 +109,7 @@ def seed(database_url: str, count: int) -> None:
                         "consented_at": now,
                         "changed_at": now,
                         "days_before": 3,
+                        "kinds": "new_bill,before_due,due_day,overdue",
                     }
                     for n in ids
                 ],

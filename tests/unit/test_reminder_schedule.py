@@ -10,10 +10,14 @@ from hypothesis import strategies as st
 
 from bot.model.calendar import IST
 from bot.model.reminders import (
+    ALL_KINDS,
     QuietHours,
+    Reminder,
     ReminderKind,
     ReminderPolicy,
+    ReminderState,
     plan_reminders,
+    replan,
 )
 
 due_dates = st.dates(min_value=date(2024, 1, 1), max_value=date(2032, 12, 31))
@@ -130,3 +134,39 @@ def test_a_before_due_reminder_deferred_onto_the_due_date_is_dropped() -> None:
     planned = plan_reminders(due_on, _noticed(due_on, timedelta(days=-5)), policy)
     assert ReminderKind.BEFORE_DUE not in {p.kind for p in planned}
     assert {p.kind for p in planned} >= {ReminderKind.DUE_DAY, ReminderKind.OVERDUE}
+
+
+def _stored(kind: ReminderKind, send_at: datetime, state: ReminderState) -> Reminder:
+    return Reminder(
+        1, "r", "a", "b", "B-1", kind, 100, "••••1234", date(2025, 1, 25), send_at, state, 0
+    )
+
+
+def test_replan_turns_kinds_off_and_back_on_only_while_their_moment_is_ahead() -> None:
+    due_day = datetime(2025, 1, 25, 4, 30, tzinfo=timezone.utc)
+    before = datetime(2025, 1, 20, tzinfo=timezone.utc)
+    after = datetime(2025, 1, 26, tzinfo=timezone.utc)
+    scheduled = _stored(ReminderKind.DUE_DAY, due_day, ReminderState.SCHEDULED)
+    off = _stored(ReminderKind.DUE_DAY, due_day, ReminderState.TURNED_OFF)
+    no_due_day = ReminderPolicy(kinds=ALL_KINDS - {ReminderKind.DUE_DAY})
+
+    assert replan(scheduled, no_due_day, before) == (ReminderState.TURNED_OFF, due_day)
+    assert replan(scheduled, ReminderPolicy(), before) is None
+    assert replan(off, ReminderPolicy(), before) == (ReminderState.SCHEDULED, due_day)
+    assert replan(off, ReminderPolicy(), after) is None  # too late: stays off
+    sent = _stored(ReminderKind.DUE_DAY, due_day, ReminderState.SENDING)
+    assert replan(sent, no_due_day, before) is None  # at-most-once: never touched
+
+
+def test_replan_moves_the_before_due_reminder_with_days_before() -> None:
+    three = datetime(2025, 1, 22, 4, 30, tzinfo=timezone.utc)
+    row = _stored(ReminderKind.BEFORE_DUE, three, ReminderState.SCHEDULED)
+    now = datetime(2025, 1, 15, tzinfo=timezone.utc)
+
+    assert replan(row, ReminderPolicy(days_before=7), now) == (
+        ReminderState.SCHEDULED,
+        datetime(2025, 1, 18, 4, 30, tzinfo=timezone.utc),
+    )
+    late = datetime(2025, 1, 19, tzinfo=timezone.utc)  # 7 days before has passed
+    moved = replan(row, ReminderPolicy(days_before=7), late)
+    assert moved is not None and moved[0] is ReminderState.TURNED_OFF

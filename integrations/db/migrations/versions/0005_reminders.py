@@ -1,5 +1,5 @@
-"""Reminders: the durable schedule (one row per bill and kind), residents' reminder consent,
-and bill discovery's per-account bookkeeping.
+"""Reminders: the durable schedule (one row per bill and kind), residents' reminder consent
+and policy, per-account policies, and bill discovery's per-account bookkeeping.
 
 Revision ID: 0005
 Revises: 0004
@@ -37,7 +37,15 @@ def upgrade() -> None:
     sa.Column('consented_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('days_before', sa.Integer(), nullable=False),
+    sa.Column('kinds', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('resident_id', name=op.f('pk_reminder_consents'))
+    )
+    op.create_table('reminder_account_policies',
+    sa.Column('account_id', sa.String(length=64), nullable=False),
+    sa.Column('days_before', sa.Integer(), nullable=False),
+    sa.Column('kinds', sa.String(length=64), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('account_id', name=op.f('pk_reminder_account_policies'))
     )
     op.create_table('reminders',
     sa.Column('reminder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -73,6 +81,7 @@ def downgrade() -> None:
 
     op.drop_table('reminders')
     op.drop_table('reminder_consents')
+    op.drop_table('reminder_account_policies')
     with op.batch_alter_table('bill_checks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bill_checks_next_check_at'))
 
