@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -111,18 +112,20 @@ def test_a_real_celery_worker_runs_a_job_sent_through_redis(
     monkeypatch.setenv("REDIS_URL", redis_url)
     asyncio.run(_schedule_one(database_url))
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    # A queue of its own: another suite's worker on the same Redis must not take these jobs.
+    queue = f"test-{uuid.uuid4().hex}"
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "integrations.tasks.celery_app", "worker",
          "--pool=solo", "--loglevel=INFO", "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "-n", f"test-{os.getpid()}@localhost"],
+         "--without-mingle", "-Q", queue, "-n", f"{queue}@localhost"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         app = make_celery()
-        report = app.send_task("reminders.discover").get(timeout=90)
+        report = app.send_task("reminders.discover", queue=queue).get(timeout=90)
         assert report["checked"] == 0  # no resident consented in this database: nothing to check
-        counts = app.send_task("reminders.dispatch").get(timeout=90)
+        counts = app.send_task("reminders.dispatch", queue=queue).get(timeout=90)
         assert counts["sent"] == 0  # the one reminder is due in 2030
     finally:
         worker.terminate()

@@ -47,8 +47,11 @@ class RecordingSender:
         self.block_after: int | None = None
         self.blocked = asyncio.Event()
         self.refuse: set[int] = set()
+        self.delay_s = 0.0  # a provider's round trip: lets concurrent workers interleave
 
     async def send(self, delivery: Delivery) -> None:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if delivery.sequence in self.refuse:
             raise DeliveryFailed("refused", permanent=True)
         if self.block_after is not None and len(self.sent) >= self.block_after:
@@ -182,6 +185,8 @@ async def test_two_workers_with_a_shared_redis_limit_send_each_reminder_once(
     await _scheduled(ruow, 60)
     clock = FakeClock(datetime(2025, 1, 27, 5, 0, tzinfo=UTC))  # all four kinds are due
     sender = RecordingSender()
+    # Without a round trip, one worker could finish everything before the other claims.
+    sender.delay_s = 0.003
     key = f"test:{uuid.uuid4().hex}"
     lanes = {Channel.WHATSAPP: [SenderLane(key, sender, 2000.0, burst=40)]}
     workers = [
