@@ -20,14 +20,12 @@ from bot.errors import DeliveryFailed
 from bot.model.channels import Delivery
 from bot.model.residents import Channel
 from bot.ports import Clock, RateLimiter
+from bot.services.reminder_dispatch import DispatchReport, ReminderDispatcher, SenderLane
 from bot.services.reminders import (
     DiscoveryReport,
-    DispatchReport,
     ReminderConsents,
-    ReminderDispatcher,
     ReminderScheduler,
     ReminderSettings,
-    SenderLane,
 )
 from integrations.billers.catalog import BillerCatalog, load_billers
 from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter

@@ -163,7 +163,7 @@ async def worker(args: dict[str, Any]) -> None:
 
     from bot.bootstrap import SystemClock
     from bot.model.reminders import QuietHours
-    from bot.services.reminders import ReminderDispatcher, SenderLane
+    from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
     from channels.twilio_api import TwilioMessages
     from channels.whatsapp import WhatsAppSender
     from integrations.billers.catalog import BillerCatalog, load_billers

@@ -13,13 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.model.billing import SavedAccount, Utility
 from bot.model.reminders import ReminderKind, ReminderPolicy, ReminderState
 from bot.model.residents import Channel, Language
-from bot.services.reminders import (
-    PolicyChange,
-    ReminderDispatcher,
-    ReminderScheduler,
-    ReminderSettings,
-    SenderLane,
-)
+from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
+from bot.services.reminders import PolicyChange, ReminderScheduler, ReminderSettings
 from integrations.cache.rate_limit import InProcessRateLimiter
 from integrations.db.privacy_repositories import SqlPrivacyRepository
 from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory

@@ -22,12 +22,8 @@ from bot.model.payments import Payment, PaymentStatus
 from bot.model.reminders import ReminderKind, ReminderState
 from bot.model.residents import Channel, Conversation, Language, Resident
 from bot.ports import RateLimiter
-from bot.services.reminders import (
-    ReminderConsents,
-    ReminderDispatcher,
-    ReminderScheduler,
-    SenderLane,
-)
+from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
+from bot.services.reminders import ReminderConsents, ReminderScheduler
 from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
 from tests.fakes import JVVNL, FakeBillerDirectory, FakeClock
