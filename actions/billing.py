@@ -23,16 +23,21 @@ from bot.services.payments import PaymentQuote
 UTILITY_ICONS = {Utility.ELECTRICITY: "⚡", Utility.WATER: "💧", Utility.GAS: "🔥"}
 
 
+def account_label(account: SavedAccount) -> str:
+    """How a saved account is named to its owner: company and masked consumer number."""
+    biller = container().billing.biller(account.biller_id)
+    return f"{biller.short_name} {mask(account.consumer_number)}"
+
+
 def account_button(account: SavedAccount) -> dict[str, str]:
     """A one-tap choice of a saved account: the payload fills all three form slots."""
-    biller = container().billing.biller(account.biller_id)
     entities = {
         "utility": account.utility.value,
         "biller": account.biller_id,
         "consumer_number": account.consumer_number,
     }
     return {
-        "title": f"{UTILITY_ICONS[account.utility]} {biller.short_name} {mask(account.consumer_number)}",
+        "title": f"{UTILITY_ICONS[account.utility]} {account_label(account)}",
         "payload": "/inform" + json.dumps(entities),
     }
 

@@ -13,9 +13,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.billing import account_label
 from actions.runtime import ResidentAction, container, language
-from bot.errors import BotError
-from bot.model.identifiers import mask
 from bot.model.reminders import ReminderKind
 from bot.services.reminders import PolicyChange, ReminderSettingsView
 from integrations.tasks.reminders import reminder_consents, reminder_settings
@@ -31,12 +30,7 @@ def _payload(option: str) -> str:
 
 
 def _account_label(view: ReminderSettingsView, account_id: str) -> str:
-    account = next(a for a in view.accounts if a.account_id == account_id)
-    try:
-        biller = container().billers.get(account.biller_id).short_name
-    except BotError:
-        biller = account.biller_id
-    return f"{biller} {mask(account.consumer_number)}"
+    return account_label(next(a for a in view.accounts if a.account_id == account_id))
 
 
 def show_settings(

@@ -52,8 +52,7 @@ class ActionAskComplaintPayment(ResidentAction):
             }
             for number, p in enumerate(payments, start=1)
         ]
-        service_title = "सेवा के बारे में" if lang.value == "hi" else "About the service"
-        buttons.append({"title": service_title, "payload": SERVICE})
+        buttons.append({"title": texts.render("complaint_about_service", lang), "payload": SERVICE})
         response = "utter_ask_complaint_payment" if payments else "utter_ask_complaint_no_payments"
         dispatcher.utter_message(response=response, buttons=buttons)
         return []

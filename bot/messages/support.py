@@ -26,6 +26,7 @@ SUPPORT_TEXTS: dict[str, dict[Language, str]] = {
         Language.EN: "Update on your complaint {complaint_id}: it is now {status}.",
         Language.HI: "आपकी शिकायत {complaint_id} पर अपडेट: अब यह {status} है।",
     },
+    "complaint_about_service": {Language.EN: "About the service", Language.HI: "सेवा के बारे में"},
     "complaint_status_open": {Language.EN: "open", Language.HI: "दर्ज"},
     "complaint_status_in_progress": {Language.EN: "being worked on", Language.HI: "जाँच में"},
     "complaint_status_resolved": {Language.EN: "resolved", Language.HI: "सुलझ गई"},
