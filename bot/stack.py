@@ -41,8 +41,9 @@ LOCK_STORE_PASSWORD_ENV = "BOT_RASA_LOCK_STORE_PASSWORD"
 def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
     """Rasa's endpoints from the environment, and the secrets they refer to by name.
 
-    RASA_TRACKER_STORE_URL (PostgreSQL) gives Rasa's SQL tracker store, which loads only
-    the current session of a conversation; REDIS_URL gives Rasa's Redis lock store (turns
+    RASA_TRACKER_STORE_URL (PostgreSQL) gives Rasa's SQL tracker store (with the trackers
+    in use remembered: integrations/rasa/tracker_store.py), which loads only the current
+    session of a conversation; REDIS_URL gives Rasa's Redis lock store (turns
     are serialised before Rasa anyway: rasa.md explains why Rasa's alone is not enough)."""
     config: dict[str, Any] = {
         "action_endpoint": {"url": f"{settings.action_server_url}/webhook"},
@@ -55,7 +56,8 @@ def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]
         if dialect not in ("postgresql", "postgres"):
             raise ValueError("RASA_TRACKER_STORE_URL must be a postgresql:// URL")
         config["tracker_store"] = {
-            "type": "SQL",
+            # Rasa's SQL tracker store, minus reloading every session on every turn.
+            "type": "integrations.rasa.tracker_store.CachedSQLTrackerStore",
             "dialect": "postgresql",
             "url": url.hostname or "127.0.0.1",
             "port": url.port or 5432,

@@ -27,6 +27,14 @@ Say = Callable[["Conversation"], Awaitable[str]]
 class Step:
     text: str | Say
     expect: str = ""
+    # Names the step in the per-step latencies ("where the time goes"); turns of one label
+    # are pooled across conversations and languages.
+    label: str = ""
+
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        return self.text if isinstance(self.text, str) else self.text.__name__.strip("_")
 
 
 @dataclass
@@ -38,6 +46,7 @@ class Results:
     elapsed_s: float = 0.0
     error_kinds: dict[str, int] = field(default_factory=dict)
     mismatch_kinds: dict[str, int] = field(default_factory=dict)
+    by_step: dict[str, list[float]] = field(default_factory=dict)
 
     def error(self, kind: str) -> None:
         self.errors += 1
@@ -57,6 +66,18 @@ class Results:
             "error_kinds": self.error_kinds,
             "mismatch_kinds": self.mismatch_kinds,
         }
+
+    def steps(self) -> dict[str, dict[str, float]]:
+        """p50/p95 per step label, slowest p95 first: which kind of turn costs what."""
+        table = {}
+        for label, values in self.by_step.items():
+            ordered = sorted(values)
+            table[label] = {
+                "turns": len(ordered),
+                "p50_ms": round(percentile(ordered, 50), 1),
+                "p95_ms": round(percentile(ordered, 95), 1),
+            }
+        return dict(sorted(table.items(), key=lambda item: -item[1]["p95_ms"]))
 
 
 def percentile(sorted_values: Sequence[float], pct: float) -> float:
@@ -135,6 +156,7 @@ async def run_script(
             results.error(str(exc) or type(exc).__name__)
             return  # the rest of this conversation would make no sense
         results.latencies_ms.append(latency)
+        results.by_step.setdefault(step.name(), []).append(latency)
         if step.expect and step.expect not in visible(replies):
             results.mismatches += 1
             results.mismatch_kinds[step.expect] = results.mismatch_kinds.get(step.expect, 0) + 1

@@ -53,6 +53,10 @@ PYTHON = sys.executable
 RASA_BIN = str(Path(PYTHON).with_name("rasa"))
 BASELINE_MODEL = ROOT / "var" / "bench" / f"baseline-rasa-{rasa.__version__}.tar.gz"
 STARTUP_TIMEOUT_S = 300
+# Where the production stores are found (production_stores); BENCH_REDIS_URL names a Redis
+# database the bench empties first.
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 RESIDENTS = 1000  # each may ask for 3 OTPs per 30 minutes (bot/services/linking.py)
 
 
@@ -114,18 +118,18 @@ def resident_script(hindi: bool, sso_id: str, consumer_number: str) -> list[Step
         words += ["thank you", "bye"]
     hello, menu, ask_bill, yes, history, thanks, bye = words
     return [
-        Step(hello),
-        Step(menu, "/check_bill"),
-        Step(ask_bill, "SSO"),
-        Step(sso_id, "••••"),
-        Step(_otp, '/inform{"biller"'),
-        Step(biller, "K Number"),
-        Step(consumer_number, "₹"),
-        Step("/pay_bill", "/affirm"),
-        Step(yes, "/sandbox/pay/plink_"),
-        Step(history),
-        Step(thanks),
-        Step(bye),
+        Step(hello, label="greet"),
+        Step(menu, "/check_bill", label="menu"),
+        Step(ask_bill, "SSO", label="ask for the bill"),
+        Step(sso_id, "••••", label="give the SSO ID"),
+        Step(_otp, '/inform{"biller"', label="give the OTP"),
+        Step(biller, "K Number", label="pick the biller (button)"),
+        Step(consumer_number, "₹", label="give the consumer number: the bill"),
+        Step("/pay_bill", "/affirm", label="pay (button)"),
+        Step(yes, "/sandbox/pay/plink_", label="confirm: payment link"),
+        Step(history, label="history"),
+        Step(thanks, label="thanks"),
+        Step(bye, label="bye"),
     ]
 
 
@@ -236,10 +240,9 @@ def running(
                 process.wait()
 
 
-def stack_env(workdir: Path, seed: Path) -> dict[str, str]:
+def stack_env(workdir: Path, seed: Path, stores: dict[str, str]) -> dict[str, str]:
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
         "SANDBOX_SEED_PATH": str(seed),
         "GATEWAY_PORT": str(free_port()),
         "RASA_PORT": str(free_port()),
@@ -255,7 +258,67 @@ def stack_env(workdir: Path, seed: Path) -> dict[str, str]:
     }
     for name in ("PUBLIC_BASE_URL", "REDIS_URL", "TWILIO_ACCOUNT_SID", "TELEGRAM_BOT_TOKEN"):
         env.pop(name, None)
-    return env
+    env.setdefault("RASA_SERVERS", "2")
+    return {**env, **stores}
+
+
+@contextmanager
+def production_stores(workdir: Path) -> Iterator[dict[str, str]]:
+    """The stores the stack runs on in production, where this machine has them: a fresh
+    PostgreSQL database (dropped afterwards) and Redis; else SQLite and in-process stand-ins.
+    BENCH_STORES=embedded measures the embedded defaults; BENCH_RASA_TRACKER_STORE=sql keeps
+    Rasa's trackers in PostgreSQL too (a second fresh database)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    stores = {"DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
+    created: list[str] = []
+    admin = None
+    if os.environ.get("BENCH_STORES", "production") == "production":
+        try:
+            admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                for purpose in ("app", "rasa"):
+                    name = f"bench_{purpose}_{os.getpid()}"
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+                    created.append(name)
+        except Exception as exc:  # no PostgreSQL here: measure on SQLite, and say so
+            print(f"bench: PostgreSQL not reachable ({type(exc).__name__}); using SQLite")
+        else:
+            url = make_url(POSTGRES_URL)
+            stores["DATABASE_URL"] = url.set(database=created[0]).render_as_string(False)
+            if os.environ.get("BENCH_RASA_TRACKER_STORE") == "sql":
+                rasa_url = url.set(database=created[1]).render_as_string(False)
+                stores["RASA_TRACKER_STORE_URL"] = rasa_url
+        try:
+            import redis
+
+            client = redis.Redis.from_url(REDIS_URL)
+            # A database of its own: OTP send limits per SSO ID must start from zero.
+            client.flushdb()
+            stores["REDIS_URL"] = REDIS_URL
+        except Exception as exc:
+            print(f"bench: Redis not reachable ({type(exc).__name__}); in-process stand-ins")
+    try:
+        yield stores
+    finally:
+        if admin is not None:
+            with admin.connect() as connection:
+                for name in created:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def describe(stores: dict[str, str], env: dict[str, str]) -> str:
+    database = "postgresql" if stores["DATABASE_URL"].startswith("postgresql") else "sqlite"
+    redis = "redis" if "REDIS_URL" in stores else "no redis"
+    trackers = (
+        "rasa trackers in postgresql"
+        if "RASA_TRACKER_STORE_URL" in stores
+        else ("rasa trackers in memory")
+    )
+    return f"{database}, {redis}, {env['RASA_SERVERS']} rasa servers, {trackers}"
 
 
 def baseline_model() -> Path:
@@ -283,7 +346,15 @@ def baseline_model() -> Path:
 def measure_stack(seconds: float, concurrency: int, workdir: Path) -> dict[str, Any]:
     seed = workdir / "bench-seed.yml"
     bench_seed(seed)
-    env = stack_env(workdir, seed)
+    with production_stores(workdir) as stores:
+        env = stack_env(workdir, seed, stores)
+        measured = run_stack(env, workdir, seconds, concurrency)
+        return {"configuration": describe(stores, env), **measured}
+
+
+def run_stack(
+    env: dict[str, str], workdir: Path, seconds: float, concurrency: int
+) -> dict[str, Any]:
     for module in ("integrations.db.migrate", "integrations.sandbox.seed"):
         subprocess.run([PYTHON, "-m", module], cwd=ROOT, env=env, check=True)
     base_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
@@ -298,7 +369,7 @@ def measure_stack(seconds: float, concurrency: int, workdir: Path) -> dict[str, 
         long = asyncio.run(
             long_conversation(base_url, WEBCHAT, f"bench-long-{run}", STACK_LONG_CYCLE)
         )
-    return {**results.summary(), **long}
+    return {**results.summary(), **long, "steps": results.steps()}
 
 
 def measure_baseline(seconds: float, concurrency: int, workdir: Path) -> dict[str, Any]:
@@ -355,6 +426,7 @@ def main() -> None:
         "turn1_ms": stack["turn1_ms"],
         "turn200_ms": stack["turn200_ms"],
         "mismatches": stack["mismatches"],
+        "configuration": stack["configuration"],
         "turns": stack["turns"],
         "conversations": stack["conversations"],
         "baseline_p50_ms": baseline["p50_ms"],

@@ -1,0 +1,149 @@
+"""Rasa's SQL tracker store, with the trackers this Rasa server last read or wrote kept in
+memory and checked against the database before each use.
+
+Rasa 3.6's SQLTrackerStore rebuilds the whole session from its rows on every turn (a query,
+a JSON parse and a replay per event) and counts the stored rows again before each save:
+measured under `make bench` with PostgreSQL, a third of the Rasa server's CPU, done with a
+blocking driver inside its event loop. Here a turn costs one indexed `max(id)` query to
+check the remembered tracker, and the save inserts only the events added since.
+
+The database stays the truth. A remembered tracker is used only when
+- the sender's newest row in the database is still the one it was remembered with (so no
+  other Rasa server wrote to this conversation since, and no erasure deleted its rows), and
+- it holds exactly the events it was remembered with (a turn that failed before saving
+  leaves unsaved events on it, and it is dropped).
+Otherwise the session is loaded from the database as Rasa does. Events are only ever
+appended to a tracker, and event ids only grow, which is what makes these checks enough.
+
+Configured as the tracker store type `integrations.rasa.tracker_store.CachedSQLTrackerStore`
+with the keys of Rasa's `SQL` type (bot/stack.py writes it from RASA_TRACKER_STORE_URL).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+# Trackers remembered per Rasa server. A session holds at most ~120 events
+# (server_tuning.MAX_SESSION_EVENTS): measured about 0.2 MB per remembered tracker.
+TRACKERS_REMEMBERED = 2000
+
+
+@dataclass
+class _Remembered:
+    tracker: DialogueStateTracker
+    length: int  # how many of the tracker's events the database holds
+    newest_id: int  # the sender's newest row when it was remembered
+    domain: Any  # a new model brings a new domain, and slots built from it
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that skips reloading a session it already holds (module docstring)."""
+
+    @property
+    def _remembered(self) -> OrderedDict[str, _Remembered]:
+        # Created on first use: Rasa builds tracker stores from the arguments of
+        # SQLTrackerStore.__init__, which this class keeps as they are.
+        if "_trackers" not in self.__dict__:
+            self.__dict__["_trackers"] = OrderedDict()
+        trackers: OrderedDict[str, _Remembered] = self.__dict__["_trackers"]
+        return trackers
+
+    def _newest_id(self, session: Any, sender_id: str) -> int | None:
+        newest = (
+            session.query(sa.func.max(self.SQLEvent.id))
+            .filter(self.SQLEvent.sender_id == sender_id)
+            .scalar()
+        )
+        return int(newest) if newest is not None else None
+
+    def _current(self, sender_id: str, newest_id: int | None) -> _Remembered | None:
+        """The remembered entry if the database has not changed since it was remembered."""
+        entry = self._remembered.get(sender_id)
+        if (
+            entry is None
+            or newest_id is None
+            or entry.newest_id != newest_id
+            or entry.domain is not self.domain
+        ):
+            return None
+        return entry
+
+    def _remember(self, tracker: DialogueStateTracker, newest_id: int) -> None:
+        sender_id = tracker.sender_id
+        self._remembered[sender_id] = _Remembered(
+            tracker, len(tracker.events), newest_id, self.domain
+        )
+        self._remembered.move_to_end(sender_id)
+        while len(self._remembered) > TRACKERS_REMEMBERED:
+            self._remembered.popitem(last=False)
+
+    def forget(self, sender_id: str) -> None:
+        self._remembered.pop(sender_id, None)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session of `sender_id`, as Rasa's SQLTrackerStore returns it."""
+        with self.session_scope() as session:
+            entry = self._current(sender_id, self._newest_id(session, sender_id))
+            # Events added since were never saved (that turn failed): not the truth.
+            if entry is not None and len(entry.tracker.events) == entry.length:
+                self._remembered.move_to_end(sender_id)
+                return entry.tracker
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            if not rows or not self.domain:
+                self.forget(sender_id)
+                return None
+            events = [json.loads(row.data) for row in rows]
+            newest_id = rows[-1].id  # rows come ordered by id
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        self._remember(tracker, newest_id)
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Stores the events the database does not hold yet, as Rasa's save does."""
+        await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        with self.session_scope() as session:
+            newest_id = self._newest_id(session, sender_id)
+            entry = self._current(sender_id, newest_id)
+            if entry is not None and entry.tracker is tracker:
+                # Only this server's turn has written to this tracker since it was remembered.
+                new_events = list(tracker.events)[entry.length :]
+                # A session started in this turn: retrieve returns the latest session only,
+                # so the next one loads it instead of keeping the old session's events.
+                known = not any(isinstance(event, SessionStarted) for event in new_events)
+            else:
+                new_events = list(self._additional_events(session, tracker))
+                known = False
+            rows = [self._row(sender_id, event) for event in new_events]
+            session.add_all(rows)
+            session.flush()  # assigns the ids; read before commit, which expires the rows
+            if rows:
+                newest_id = max(row.id for row in rows)
+            session.commit()
+        if known and newest_id is not None:
+            self._remember(tracker, newest_id)
+        else:
+            # Rasa's own rule decided what was new; whether the database now holds exactly
+            # this tracker's events is not known here. The next retrieve loads it.
+            self.forget(sender_id)
+
+    def _row(self, sender_id: str, event: Any) -> Any:
+        # The same row as SQLTrackerStore.save writes.
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
