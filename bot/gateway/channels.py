@@ -29,7 +29,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 PATHS = {Channel.WHATSAPP: "/channels/whatsapp", Channel.SMS: "/channels/sms"}
 
 
-def get_runtime(request: Request) -> ChannelRuntime | None:
+async def get_runtime(request: Request) -> ChannelRuntime | None:  # async: no thread hop
     runtime: ChannelRuntime | None = getattr(request.app.state, "channel_runtime", None)
     return runtime
 

@@ -10,14 +10,16 @@ from bot.bootstrap import Container
 from bot.gateway.turn_locks import TurnLocks
 
 
-def get_container(request: Request) -> Container:
+# Async although they never await: FastAPI runs a plain `def` dependency in its thread pool,
+# two thread hand-offs on every request for a dictionary lookup.
+async def get_container(request: Request) -> Container:
     container: Container | None = request.app.state.container
     if container is None:  # only between create_app() and the lifespan's startup
         raise RuntimeError("the gateway is not started yet")
     return container
 
 
-def get_turn_locks(request: Request) -> TurnLocks:
+async def get_turn_locks(request: Request) -> TurnLocks:
     locks: TurnLocks = request.app.state.turn_locks
     return locks
 

@@ -19,17 +19,8 @@ class ConversationService:
     async def open(self, channel: Channel, address: str) -> Conversation:
         """The conversation for this channel address, created on first contact."""
         async with self._uow() as tx:
-            conversation = await tx.conversations.find(channel, address)
-            if conversation is None:
-                conversation = Conversation(
-                    conversation_id=secrets.token_hex(12),
-                    channel=channel,
-                    address=address,
-                    resident_id=None,
-                    language=None,
-                    created_at=self._clock.now(),
-                )
-                await tx.conversations.add(conversation)
+            conversation, created = await self._find_or_create(tx, channel, address)
+            if created:
                 await tx.commit()
             return conversation
 
@@ -41,16 +32,38 @@ class ConversationService:
         a resident who asked for English is not flipped back by one Hinglish word."""
         async with self._uow() as tx:
             conversation = await get_conversation(tx, conversation_id)
-            resident = await _resident_of(tx, conversation)
-            if resident is not None:
-                return resident.language
-            if conversation.language is None:
-                detected = detect_language(text)
-                if detected is not None:
-                    conversation.language = detected
-                    await tx.conversations.update(conversation)
-                    await tx.commit()
-            return conversation.language or Language.EN
+            language, changed = await _answer_language(tx, conversation, text)
+            if changed:
+                await tx.commit()
+            return language
+
+    async def open_for_message(
+        self, channel: Channel, address: str, text: str
+    ) -> tuple[Conversation, Language]:
+        """`open` and `language_for_message` in one transaction: every turn starts here."""
+        async with self._uow() as tx:
+            conversation, created = await self._find_or_create(tx, channel, address)
+            language, changed = await _answer_language(tx, conversation, text)
+            if created or changed:
+                await tx.commit()
+            return conversation, language
+
+    async def _find_or_create(
+        self, tx: UnitOfWork, channel: Channel, address: str
+    ) -> tuple[Conversation, bool]:
+        conversation = await tx.conversations.find(channel, address)
+        if conversation is not None:
+            return conversation, False
+        conversation = Conversation(
+            conversation_id=secrets.token_hex(12),
+            channel=channel,
+            address=address,
+            resident_id=None,
+            language=None,
+            created_at=self._clock.now(),
+        )
+        await tx.conversations.add(conversation)
+        return conversation, True
 
     async def set_language(self, conversation_id: str, language: Language) -> None:
         """The resident asked for `language`: remembered for this chat and, once linked,
@@ -87,6 +100,22 @@ async def get_conversation(tx: UnitOfWork, conversation_id: str) -> Conversation
     if conversation is None:
         raise NotLinked(f"unknown conversation {conversation_id}")
     return conversation
+
+
+async def _answer_language(
+    tx: UnitOfWork, conversation: Conversation, text: str
+) -> tuple[Language, bool]:
+    """language_for_message's rule; True when the conversation's language was just set."""
+    resident = await _resident_of(tx, conversation)
+    if resident is not None:
+        return resident.language, False
+    if conversation.language is None:
+        detected = detect_language(text)
+        if detected is not None:
+            conversation.language = detected
+            await tx.conversations.update(conversation)
+            return detected, True
+    return conversation.language or Language.EN, False
 
 
 async def _resident_of(tx: UnitOfWork, conversation: Conversation) -> Resident | None:

@@ -43,12 +43,11 @@ class TurnService:
 
         Callers serialise turns per conversation; raises DialogueUnavailable.
         """
-        conversation = await self._conversations.open(channel, address)
-        cid = conversation.conversation_id
         # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
         screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
         text = screened.without_markers if screened.found else screened.text
-        language = await self._conversations.language_for_message(cid, text)
+        conversation, language = await self._conversations.open_for_message(channel, address, text)
+        cid = conversation.conversation_id
         if self._limits is not None and self._messages_per_minute > 0:
             count = await self._limits.hit(f"messages:{cid}", timedelta(minutes=1))
             if count > self._messages_per_minute:

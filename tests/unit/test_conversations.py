@@ -177,3 +177,34 @@ async def test_linking_another_chat_keeps_the_language_the_resident_chose(
     await linking.verify(telegram, sms.codes_sent_to(ramesh.mobile)[-1])
 
     assert await conversations.language_for_message(whatsapp, "ok") is Language.EN
+
+
+# --- a turn's start: open and language in one go ----------------------------------------------
+async def test_open_for_message_creates_the_chat_and_remembers_the_detected_language(
+    conversations: ConversationService, db: InMemoryDatabase
+) -> None:
+    conversation, language = await conversations.open_for_message(
+        Channel.SMS, "+919812345678", "bijli ka bill kitna hai"
+    )
+
+    assert language is Language.HI
+    assert db.conversations[conversation.conversation_id].language is Language.HI
+    again, language = await conversations.open_for_message(
+        Channel.SMS, "+919812345678", "what is my bill"
+    )
+    assert again.conversation_id == conversation.conversation_id
+    assert language is Language.HI  # detected once; only an explicit switch changes it
+
+
+async def test_open_for_message_answers_as_open_and_language_for_message_do(
+    conversations: ConversationService,
+) -> None:
+    opened = await conversations.open(Channel.TELEGRAM, "4242")
+    expected = await conversations.language_for_message(opened.conversation_id, "123456")
+
+    conversation, language = await conversations.open_for_message(
+        Channel.TELEGRAM, "4242", "what is my bill"
+    )
+
+    assert conversation.conversation_id == opened.conversation_id
+    assert (expected, language) == (Language.EN, Language.EN)
