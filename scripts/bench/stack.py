@@ -273,41 +273,40 @@ def production_stores(workdir: Path) -> Iterator[dict[str, str]]:
 
     stores = {"DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
     created: list[str] = []
-    admin = None
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     if os.environ.get("BENCH_STORES", "production") == "production":
+        purposes = {"DATABASE_URL": "app"}
+        if os.environ.get("BENCH_RASA_TRACKER_STORE") == "sql":
+            purposes["RASA_TRACKER_STORE_URL"] = "rasa"
         try:
-            admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
-                for purpose in ("app", "rasa"):
+                for setting, purpose in purposes.items():
                     name = f"bench_{purpose}_{os.getpid()}"
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
                     connection.execute(text(f'CREATE DATABASE "{name}"'))
                     created.append(name)
+                    url = make_url(POSTGRES_URL).set(database=name)
+                    stores[setting] = url.render_as_string(hide_password=False)
         except Exception as exc:  # no PostgreSQL here: measure on SQLite, and say so
             print(f"bench: PostgreSQL not reachable ({type(exc).__name__}); using SQLite")
-        else:
-            url = make_url(POSTGRES_URL)
-            stores["DATABASE_URL"] = url.set(database=created[0]).render_as_string(False)
-            if os.environ.get("BENCH_RASA_TRACKER_STORE") == "sql":
-                rasa_url = url.set(database=created[1]).render_as_string(False)
-                stores["RASA_TRACKER_STORE_URL"] = rasa_url
+            stores = {"DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
         try:
             import redis
 
-            client = redis.Redis.from_url(REDIS_URL)
-            # A database of its own: OTP send limits per SSO ID must start from zero.
-            client.flushdb()
+            with redis.Redis.from_url(REDIS_URL) as client:
+                # A database of its own: OTP send limits per SSO ID must start from zero.
+                client.flushdb()
             stores["REDIS_URL"] = REDIS_URL
         except Exception as exc:
             print(f"bench: Redis not reachable ({type(exc).__name__}); in-process stand-ins")
     try:
         yield stores
     finally:
-        if admin is not None:
+        if created:
             with admin.connect() as connection:
                 for name in created:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        admin.dispose()
 
 
 def describe(stores: dict[str, str], env: dict[str, str]) -> str:

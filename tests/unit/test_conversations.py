@@ -196,15 +196,16 @@ async def test_open_for_message_creates_the_chat_and_remembers_the_detected_lang
     assert language is Language.HI  # detected once; only an explicit switch changes it
 
 
-async def test_open_for_message_answers_as_open_and_language_for_message_do(
-    conversations: ConversationService,
+async def test_open_for_message_answers_in_the_linked_residents_language(
+    linked_chat, conversations: ConversationService, db: InMemoryDatabase, ramesh: SsoHolder
 ) -> None:
-    opened = await conversations.open(Channel.TELEGRAM, "4242")
-    expected = await conversations.language_for_message(opened.conversation_id, "123456")
+    chat = await linked_chat(ramesh, Channel.WHATSAPP)
+    await conversations.set_language(chat, Language.HI)
+    address = db.conversations[chat].address
 
     conversation, language = await conversations.open_for_message(
-        Channel.TELEGRAM, "4242", "what is my bill"
+        Channel.WHATSAPP, address, "what is my bill"
     )
 
-    assert conversation.conversation_id == opened.conversation_id
-    assert (expected, language) == (Language.EN, Language.EN)
+    assert conversation.conversation_id == chat
+    assert language is Language.HI  # the resident's choice, not this English message
