@@ -89,6 +89,15 @@ def _turn(tracker: Any, text: str, language: str) -> None:
     tracker.update(ActionExecuted("action_listen"))
 
 
+async def _first_turn(store: Any, sender: str, text: str, language: str) -> Any:
+    """A new conversation's first turn, saved: the tracker the store now remembers."""
+    await store.get_or_create_tracker(sender)
+    tracker = await store.retrieve(sender)  # loaded from the database: remembered now
+    _turn(tracker, text, language)
+    await store.save(tracker)
+    return tracker
+
+
 def test_it_writes_the_rows_rasas_own_store_writes(stores: tuple[Any, Any, Any]) -> None:
     one, _, plain = stores
     cached_sender, plain_sender = _sender(), _sender()
@@ -118,10 +127,7 @@ def test_a_turn_reuses_the_tracker_it_saved(stores: tuple[Any, Any, Any]) -> Non
     sender = _sender()
 
     async def two_turns() -> tuple[Any, Any]:
-        tracker = await one.get_or_create_tracker(sender)
-        tracker = await one.retrieve(sender)  # loaded from the database: remembered now
-        _turn(tracker, "hello", "hi")
-        await one.save(tracker)
+        tracker = await _first_turn(one, sender, "hello", "hi")
         return tracker, await one.retrieve(sender)
 
     saved, retrieved = run(two_turns())
@@ -134,10 +140,7 @@ def test_another_servers_write_is_seen(stores: tuple[Any, Any, Any]) -> None:
     sender = _sender()
 
     async def scenario() -> Any:
-        await one.get_or_create_tracker(sender)
-        tracker = await one.retrieve(sender)
-        _turn(tracker, "hello", "en")
-        await one.save(tracker)
+        await _first_turn(one, sender, "hello", "en")
         # This server went down; the conversation moved to the other one for a turn.
         elsewhere = await other.retrieve(sender)
         _turn(elsewhere, "namaste", "hi")
@@ -156,10 +159,7 @@ def test_events_of_a_turn_that_failed_before_saving_are_not_served(
     sender = _sender()
 
     async def scenario() -> Any:
-        await one.get_or_create_tracker(sender)
-        tracker = await one.retrieve(sender)
-        _turn(tracker, "hello", "en")
-        await one.save(tracker)
+        await _first_turn(one, sender, "hello", "en")
         broken = await one.retrieve(sender)
         _turn(broken, "this turn crashes", "hi")  # never saved
         return await one.retrieve(sender)
@@ -174,10 +174,7 @@ def test_an_erased_conversation_is_gone(stores: tuple[Any, Any, Any]) -> None:
     sender = _sender()
 
     async def scenario() -> Any:
-        await one.get_or_create_tracker(sender)
-        tracker = await one.retrieve(sender)
-        _turn(tracker, "hello", "hi")
-        await one.save(tracker)
+        await _first_turn(one, sender, "hello", "hi")
         # What the gateway's SqlTrackerHistory does on "delete my data".
         with plain.session_scope() as session:
             session.query(plain.SQLEvent).filter_by(sender_id=sender).delete()
