@@ -5,7 +5,6 @@ says. On an SQLite file, and on the real PostgreSQL (skipped with a reason when 
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 
 from integrations.rasa.tracker_store import CachedSQLTrackerStore
+from tests.integration.conftest import POSTGRES_URL
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DOMAIN = Domain.from_dict(
     {
         "intents": ["greet"],

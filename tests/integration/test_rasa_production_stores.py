@@ -15,8 +15,8 @@ from pydantic import SecretStr
 from bot.settings import Settings
 from bot.stack import LOCK_STORE_PASSWORD_ENV, TRACKER_STORE_PASSWORD_ENV, endpoints_config
 from integrations.rasa.tracker_store import CachedSQLTrackerStore
+from tests.integration.conftest import POSTGRES_URL
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
 
