@@ -24,6 +24,7 @@ from bot.ports import (
     ReceiptRenderer,
     SmsSender,
     SsoRegistry,
+    TurnUnitOfWorkFactory,
     UnitOfWorkFactory,
 )
 from bot.services.agents import AgentService
@@ -58,6 +59,8 @@ class Container:
     clock: Clock
     engine: AsyncEngine
     uow: UnitOfWorkFactory
+    # The unit of work that reaches every table (support and privacy too): a turn's.
+    turn_uow: TurnUnitOfWorkFactory
     sso: SsoRegistry
     billers: BillerDirectory
     payment_gateway: PaymentGateway
@@ -166,6 +169,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         clock=clock,
         engine=engine,
         uow=uow,
+        turn_uow=support_uow,
         sso=sso,
         billers=biller_directory,
         payment_gateway=gateway,
@@ -184,7 +188,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             callback_url=f"{settings.public_base_url}/payments/return",
         ),
         turns=TurnService(
-            conversations,
+            support_uow,
+            clock,
             dialogue,
             privacy,
             conversation_history(settings, dialogue),

@@ -438,6 +438,17 @@ class SupportUnitOfWorkFactory(Protocol):
     def __call__(self) -> SupportUnitOfWork: ...
 
 
+class TurnUnitOfWork(SupportUnitOfWork, PrivacyUnitOfWork, Protocol):
+    """What the start of a turn reads and writes in one transaction: the conversation and its
+    resident, an agent's handoff, the privacy notice."""
+
+    async def __aenter__(self) -> TurnUnitOfWork: ...
+
+
+class TurnUnitOfWorkFactory(Protocol):
+    def __call__(self) -> TurnUnitOfWork: ...
+
+
 # --- reminders -------------------------------------------------------------------------------
 class ReminderRepository(Protocol):
     """The durable reminder schedule. Each (account, bill, kind) exists at most once, and a row

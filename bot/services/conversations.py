@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from bot.errors import NotLinked
 from bot.model.language import detect_language
@@ -19,7 +20,7 @@ class ConversationService:
     async def open(self, channel: Channel, address: str) -> Conversation:
         """The conversation for this channel address, created on first contact."""
         async with self._uow() as tx:
-            conversation, created = await self._find_or_create(tx, channel, address)
+            conversation, created = await find_or_create(tx, channel, address, self._clock.now())
             if created:
                 await tx.commit()
             return conversation
@@ -32,38 +33,10 @@ class ConversationService:
         a resident who asked for English is not flipped back by one Hinglish word."""
         async with self._uow() as tx:
             conversation = await get_conversation(tx, conversation_id)
-            language, changed = await _answer_language(tx, conversation, text)
+            language, changed = await answer_language(tx, conversation, text)
             if changed:
                 await tx.commit()
             return language
-
-    async def open_for_message(
-        self, channel: Channel, address: str, text: str
-    ) -> tuple[Conversation, Language]:
-        """`open` and `language_for_message` in one transaction: every turn starts here."""
-        async with self._uow() as tx:
-            conversation, created = await self._find_or_create(tx, channel, address)
-            language, changed = await _answer_language(tx, conversation, text)
-            if created or changed:
-                await tx.commit()
-            return conversation, language
-
-    async def _find_or_create(
-        self, tx: UnitOfWork, channel: Channel, address: str
-    ) -> tuple[Conversation, bool]:
-        conversation = await tx.conversations.find(channel, address)
-        if conversation is not None:
-            return conversation, False
-        conversation = Conversation(
-            conversation_id=secrets.token_hex(12),
-            channel=channel,
-            address=address,
-            resident_id=None,
-            language=None,
-            created_at=self._clock.now(),
-        )
-        await tx.conversations.add(conversation)
-        return conversation, True
 
     async def set_language(self, conversation_id: str, language: Language) -> None:
         """The resident asked for `language`: remembered for this chat and, once linked,
@@ -102,7 +75,26 @@ async def get_conversation(tx: UnitOfWork, conversation_id: str) -> Conversation
     return conversation
 
 
-async def _answer_language(
+async def find_or_create(
+    tx: UnitOfWork, channel: Channel, address: str, now: datetime
+) -> tuple[Conversation, bool]:
+    """The conversation for this channel address, and True when it was just created."""
+    conversation = await tx.conversations.find(channel, address)
+    if conversation is not None:
+        return conversation, False
+    conversation = Conversation(
+        conversation_id=secrets.token_hex(12),
+        channel=channel,
+        address=address,
+        resident_id=None,
+        language=None,
+        created_at=now,
+    )
+    await tx.conversations.add(conversation)
+    return conversation, True
+
+
+async def answer_language(
     tx: UnitOfWork, conversation: Conversation, text: str
 ) -> tuple[Language, bool]:
     """language_for_message's rule; True when the conversation's language was just set."""

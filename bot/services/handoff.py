@@ -79,26 +79,22 @@ class HandoffService:
         return HandoffRequested(handoff, None if opening == now else opening)
 
     async def intercept(
-        self, conversation: Conversation, text: str
+        self, tx: SupportUnitOfWork, conversation: Conversation, text: str, language: Language
     ) -> list[OutboundMessage] | None:
         """None when no handoff is active (the bot answers). Otherwise the message is kept
         for the agent and the replies are returned: none, except when a resident still
-        waiting asks for the bot back."""
+        waiting asks for the bot back. Works in the turn's transaction; the caller commits."""
+        handoff = await tx.handoffs.active_for(conversation.conversation_id)
+        if handoff is None:
+            return None
         now = self._clock.now()
-        async with self._uow() as tx:
-            handoff = await tx.handoffs.active_for(conversation.conversation_id)
-            if handoff is None:
-                return None
-            if handoff.status is HandoffStatus.WAITING and wants_the_bot(text):
-                handoff.status, handoff.released_at = HandoffStatus.RELEASED, now
-                if not await tx.handoffs.update(handoff, HandoffStatus.WAITING):
-                    return []  # an agent took it in the meantime: theirs now
-                language = await _language(tx, conversation.conversation_id)
-                await tx.commit()
+        if handoff.status is HandoffStatus.WAITING and wants_the_bot(text):
+            handoff.status, handoff.released_at = HandoffStatus.RELEASED, now
+            if await tx.handoffs.update(handoff, HandoffStatus.WAITING):
                 return [OutboundMessage(texts.render("handoff_cancelled", language))]
-            await tx.handoffs.append(TranscriptLine(handoff.handoff_id, Author.RESIDENT, text, now))
-            await tx.commit()
-            return []
+            # An agent took it in the meantime: theirs now, and so is the message.
+        await tx.handoffs.append(TranscriptLine(handoff.handoff_id, Author.RESIDENT, text, now))
+        return []
 
     async def queue(self) -> list[QueuedConversation]:
         """Waiting and held conversations, oldest request first, with their transcripts."""

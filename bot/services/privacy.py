@@ -16,7 +16,7 @@ import logging
 from bot.errors import DialogueUnavailable
 from bot.model.identifiers import mask, mask_name
 from bot.model.privacy import NOTICE_VERSION, Consent, DataHeld, Erasure, HeldAccount
-from bot.ports import Clock, ConversationHistory, PrivacyUnitOfWorkFactory
+from bot.ports import Clock, ConversationHistory, PrivacyUnitOfWork, PrivacyUnitOfWorkFactory
 from bot.services.conversations import get_conversation
 
 log = logging.getLogger(__name__)
@@ -27,21 +27,20 @@ class PrivacyService:
         self._uow = uow
         self._clock = clock
 
-    async def on_turn(self, conversation_id: str) -> bool:
-        """Record notice and consent for one incoming message; True when the notice must be
-        shown with this turn's replies (the conversation's first message, or a new version)."""
-        now = self._clock.now()
-        async with self._uow() as tx:
-            consent = await tx.privacy.consent(conversation_id)
-            if consent is None or consent.notice_version != NOTICE_VERSION:
-                await tx.privacy.save_consent(Consent(conversation_id, NOTICE_VERSION, now))
-                await tx.commit()
-                return True
-            if consent.consented_at is None:
-                consent.consented_at = now  # wrote again after seeing the notice
-                await tx.privacy.save_consent(consent)
-                await tx.commit()
-            return False
+    async def note_message(self, tx: PrivacyUnitOfWork, conversation_id: str) -> bool:
+        """Record notice and consent for one incoming message, in the turn's transaction (the
+        caller commits); True when the notice must be shown with this turn's replies (the
+        conversation's first message, or a new version)."""
+        consent = await tx.privacy.consent(conversation_id)
+        if consent is None or consent.notice_version != NOTICE_VERSION:
+            await tx.privacy.save_consent(
+                Consent(conversation_id, NOTICE_VERSION, self._clock.now())
+            )
+            return True
+        if consent.consented_at is None:
+            consent.consented_at = self._clock.now()  # wrote again after seeing the notice
+            await tx.privacy.save_consent(consent)
+        return False
 
     async def data_held(self, conversation_id: str) -> DataHeld:
         """What we store about the person in this conversation, masked to the last 4."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import messages
 from bot.model.outbound import OutboundMessage
-from bot.model.residents import Channel, Conversation
+from bot.model.residents import Channel, Conversation, Language
 from bot.model.sensitive import screen
-from bot.ports import ConversationHistory, DialogueEngine, RateCounter
-from bot.services.conversations import ConversationService
+from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, TurnUnitOfWorkFactory
+from bot.services.conversations import answer_language, find_or_create
 from bot.services.handoff import HandoffService
 from bot.services.privacy import PrivacyService
 
@@ -20,7 +21,8 @@ MAX_MESSAGE_CHARS = 1000
 class TurnService:
     def __init__(
         self,
-        conversations: ConversationService,
+        uow: TurnUnitOfWorkFactory,
+        clock: Clock,
         dialogue: DialogueEngine,
         privacy: PrivacyService | None = None,
         history: ConversationHistory | None = None,
@@ -28,9 +30,10 @@ class TurnService:
         messages_per_minute: int = 0,
         handoff: HandoffService | None = None,
     ) -> None:
+        self._uow = uow
+        self._clock = clock
         self._limits = limits
         self._messages_per_minute = messages_per_minute
-        self._conversations = conversations
         self._dialogue = dialogue
         self._privacy = privacy
         self._history = history
@@ -46,35 +49,26 @@ class TurnService:
         # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
         screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
         text = screened.without_markers if screened.found else screened.text
-        conversation, language = await self._conversations.open_for_message(channel, address, text)
-        cid = conversation.conversation_id
-        if self._limits is not None and self._messages_per_minute > 0:
-            count = await self._limits.hit(f"messages:{cid}", timedelta(minutes=1))
-            if count > self._messages_per_minute:
-                # Said once per window, then silence: a flood must not be echoed back.
-                if count > self._messages_per_minute + 1:
-                    return conversation, []
-                return conversation, [
-                    OutboundMessage(text=messages.render("rate_limited", language))
-                ]
-        if self._handoff is not None:
-            # While an agent has (or is about to have) the conversation, the bot is silent;
-            # the agent's transcript gets the screened text, never the secret.
-            held = await self._handoff.intercept(conversation, text)
-            if held is not None:
-                if screened.found:
-                    warning = messages.render("sensitive_warning", language)
-                    return conversation, [OutboundMessage(text=warning), *held]
-                return conversation, held
-        show_notice = False
-        if self._privacy is not None:
-            show_notice = await self._privacy.on_turn(conversation.conversation_id)
-        replies: list[OutboundMessage] = []
-        if screened.found:
-            replies.append(OutboundMessage(text=messages.render("sensitive_warning", language)))
+        opened = await self._open(channel, address, text)
+        conversation, language = opened.conversation, opened.language
+        warning = (
+            [OutboundMessage(text=messages.render("sensitive_warning", language))]
+            if screened.found
+            else []
+        )
+        if opened.rate_limited:
+            # Said once per window, then silence: a flood must not be echoed back.
+            if opened.rate_limited > 1:
+                return conversation, []
+            return conversation, [OutboundMessage(text=messages.render("rate_limited", language))]
+        if opened.held is not None:
+            # An agent has (or is about to have) the conversation: the bot is silent, and the
+            # agent's transcript got the screened text, never the secret.
+            return conversation, [*warning, *opened.held]
+        replies = warning
         # The notice goes before the bot's replies: the last message sent holds the options
         # a numbered answer on WhatsApp/SMS refers to.
-        if show_notice:
+        if opened.show_notice:
             replies.append(OutboundMessage(text=messages.render("privacy_notice", language)))
         if not screened.found or any(char.isalnum() for char in text):
             replies += await self._dialogue.converse(conversation.conversation_id, text, language)
@@ -82,3 +76,33 @@ class TurnService:
             # After the turn: Rasa has saved the tracker an erasure in this turn asked to drop.
             await self._privacy.erase_histories(self._history)
         return conversation, replies
+
+    async def _open(self, channel: Channel, address: str, text: str) -> _OpenedTurn:
+        """Everything before the dialogue runs, in one transaction (a turn's database work
+        is most of the gateway's share of it): the conversation, created on first contact;
+        the language to answer in; the flood limit; an agent's handoff; the privacy notice."""
+        async with self._uow() as tx:
+            conversation, _ = await find_or_create(tx, channel, address, self._clock.now())
+            language, _ = await answer_language(tx, conversation, text)
+            opened = _OpenedTurn(conversation, language)
+            cid = conversation.conversation_id
+            if self._limits is not None and self._messages_per_minute > 0:
+                count = await self._limits.hit(f"messages:{cid}", timedelta(minutes=1))
+                opened.rate_limited = max(0, count - self._messages_per_minute)
+            if not opened.rate_limited and self._handoff is not None:
+                opened.held = await self._handoff.intercept(tx, conversation, text, language)
+            if not opened.rate_limited and opened.held is None and self._privacy is not None:
+                opened.show_notice = await self._privacy.note_message(tx, cid)
+            await tx.commit()
+        return opened
+
+
+@dataclass
+class _OpenedTurn:
+    conversation: Conversation
+    language: Language
+    # How many messages over the limit this one is (0: within it).
+    rate_limited: int = 0
+    # The replies while an agent has the conversation; None when the bot answers.
+    held: list[OutboundMessage] | None = None
+    show_notice: bool = False

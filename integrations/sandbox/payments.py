@@ -28,6 +28,11 @@ OUTCOMES = ("success", "failure")
 FINAL_STATUSES = ("paid", "expired")
 
 
+# Built once: a client per webhook would otherwise load the CA bundle each time (~4 ms of
+# the gateway's CPU per payment under `make bench`).
+_TLS_CONTEXT = httpx.create_ssl_context()
+
+
 class LinkClosedError(Exception):
     """The link can no longer be paid: it is paid or expired."""
 
@@ -175,7 +180,9 @@ class SandboxPaymentGateway:
             razorpay_webhook.EVENT_ID_HEADER: webhook_events.razorpay_id(),
         }
         try:
-            async with httpx.AsyncClient(timeout=10.0, transport=self._webhook_transport) as client:
+            async with httpx.AsyncClient(
+                timeout=10.0, transport=self._webhook_transport, verify=_TLS_CONTEXT
+            ) as client:
                 response = await client.post(self._webhook_url, content=raw, headers=headers)
         except httpx.HTTPError as exc:
             log.warning("sandbox webhook %s not delivered: %s", body["event"], type(exc).__name__)

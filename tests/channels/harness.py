@@ -232,7 +232,9 @@ async def gateway(
     )
     dialogue = ScriptedDialogue()
     dialogue.container = container
-    container.turns = TurnService(container.conversations, dialogue, handoff=container.handoff)
+    container.turns = TurnService(
+        container.turn_uow, container.clock, dialogue, handoff=container.handoff
+    )
     app = create_app(container)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)

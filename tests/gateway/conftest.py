@@ -114,7 +114,9 @@ def dialogue() -> FakeDialogueEngine:
 @pytest.fixture
 async def container(make_container: ContainerFactory, dialogue: FakeDialogueEngine) -> Container:
     container = await make_container()
-    container.turns = TurnService(container.conversations, dialogue, handoff=container.handoff)
+    container.turns = TurnService(
+        container.turn_uow, container.clock, dialogue, handoff=container.handoff
+    )
     return container
 
 

@@ -46,7 +46,9 @@ class ErasingDialogue:
 async def wired(make_container: ContainerFactory) -> tuple[Container, ErasingDialogue]:
     container = await make_container()
     dialogue = ErasingDialogue(container)
-    container.turns = TurnService(container.conversations, dialogue, container.privacy, dialogue)
+    container.turns = TurnService(
+        container.turn_uow, container.clock, dialogue, container.privacy, dialogue
+    )
     return container, dialogue
 
 

@@ -78,11 +78,19 @@ async def everything_stored(engine: AsyncEngine) -> str:
     return "\n".join(values)
 
 
+async def note_message(uow: SqlUnitOfWorkFactory, privacy: PrivacyService, chat: str) -> bool:
+    """What a turn does for the notice, in a transaction of its own."""
+    async with uow() as tx:
+        show = await privacy.note_message(tx, chat)
+        await tx.commit()
+    return show
+
+
 async def test_access_lists_the_data_masked(uow: SqlUnitOfWorkFactory) -> None:
     await fill(uow)
     privacy = PrivacyService(uow, FakeClock(NOW))
-    assert await privacy.on_turn("web") is True  # first contact: show the notice
-    assert await privacy.on_turn("web") is False  # wrote again: consent recorded
+    assert await note_message(uow, privacy, "web") is True  # first contact: show the notice
+    assert await note_message(uow, privacy, "web") is False  # wrote again: consent recorded
 
     held = await privacy.data_held("web")
 
@@ -103,7 +111,7 @@ async def test_erasure_leaves_no_personal_data_in_any_table(
     before = await everything_stored(engine)
     assert SSO_ID in before and NUMBERS[0] in before  # the scan sees decrypted values
     privacy = PrivacyService(uow, FakeClock(NOW + timedelta(days=1)))
-    await privacy.on_turn("web")
+    await note_message(uow, privacy, "web")
 
     erasure = await privacy.erase("web")
 

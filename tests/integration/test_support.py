@@ -24,7 +24,6 @@ from bot.model.handoff import Author, HandoffStatus, OfficeHours
 from bot.model.payments import Payment, PaymentStatus
 from bot.model.residents import Channel, Conversation, Language, Resident
 from bot.services.agents import AgentService
-from bot.services.conversations import ConversationService
 from bot.services.handoff import HandoffService
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
@@ -97,7 +96,7 @@ async def test_the_bot_is_silent_while_an_agent_holds_the_chat_and_answers_after
     agent_service = AgentService(support, clock, timedelta(hours=8))
     asha = await agent_service.add("asha", "correct horse battery")
     dialogue = FakeDialogueEngine()
-    turns = TurnService(ConversationService(support, clock), dialogue, handoff=handoff)
+    turns = TurnService(support, clock, dialogue, handoff=handoff)
 
     requested = await handoff.request(chat.conversation_id, "talk to a person")
     assert requested.answer_by is None  # Tuesday 10:00 IST: open
@@ -160,7 +159,7 @@ async def test_a_waiting_resident_can_go_back_to_the_bot(
     chat = await resident_chat(support, clock, "anita", Language.EN)
     handoff = HandoffService(support, clock, HOURS)
     dialogue = FakeDialogueEngine()
-    turns = TurnService(ConversationService(support, clock), dialogue, handoff=handoff)
+    turns = TurnService(support, clock, dialogue, handoff=handoff)
     await handoff.request(chat.conversation_id)
 
     _, replies = await turns.handle(Channel.WEBCHAT, chat.address, "cancel")

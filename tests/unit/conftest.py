@@ -124,8 +124,10 @@ def payments(
 
 
 @pytest.fixture
-def turns(conversations: ConversationService, dialogue: FakeDialogueEngine) -> TurnService:
-    return TurnService(conversations, dialogue)
+def turns(
+    uow: InMemoryUnitOfWorkFactory, clock: FakeClock, dialogue: FakeDialogueEngine
+) -> TurnService:
+    return TurnService(uow, clock, dialogue)
 
 
 OpenChat = Callable[..., Awaitable[str]]

@@ -12,7 +12,6 @@ from bot import messages
 from bot.errors import OtpIncorrect, OtpLockedOut, TooManyOtpRequests
 from bot.model.residents import Channel, Language
 from bot.ports import SsoHolder
-from bot.services.conversations import ConversationService
 from bot.services.linking import MAX_FAILURES, MAX_SENDS_PER_MOBILE, LinkingService
 from bot.services.turns import TurnService
 from integrations.cache.rate_counters import InProcessRateCounter
@@ -105,12 +104,12 @@ async def test_repeated_wrong_codes_lock_the_sso_id_for_an_hour(
 
 
 async def test_a_flood_gets_one_polite_answer_then_silence(
-    conversations: ConversationService,
+    uow: InMemoryUnitOfWorkFactory,
     dialogue: FakeDialogueEngine,
     counter: InProcessRateCounter,
     clock: FakeClock,
 ) -> None:
-    turns = TurnService(conversations, dialogue, limits=counter, messages_per_minute=3)
+    turns = TurnService(uow, clock, dialogue, limits=counter, messages_per_minute=3)
     answers = [
         (await turns.handle(Channel.WHATSAPP, "+919811111111", f"bill {i}"))[1] for i in range(6)
     ]

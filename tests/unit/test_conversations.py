@@ -9,7 +9,8 @@ from bot.model.residents import Channel, Language
 from bot.ports import SsoHolder
 from bot.services.conversations import ConversationService
 from bot.services.linking import LinkingService
-from tests.fakes import FakeSmsSender, InMemoryDatabase
+from bot.services.turns import TurnService
+from tests.fakes import FakeDialogueEngine, FakeSmsSender, InMemoryDatabase
 
 pytestmark = pytest.mark.asyncio
 
@@ -179,33 +180,32 @@ async def test_linking_another_chat_keeps_the_language_the_resident_chose(
     assert await conversations.language_for_message(whatsapp, "ok") is Language.EN
 
 
-# --- a turn's start: open and language in one go ----------------------------------------------
-async def test_open_for_message_creates_the_chat_and_remembers_the_detected_language(
-    conversations: ConversationService, db: InMemoryDatabase
+# --- a turn's start: open and language in one transaction --------------------------------------
+async def test_a_first_message_creates_the_chat_and_remembers_the_detected_language(
+    turns: TurnService, dialogue: FakeDialogueEngine, db: InMemoryDatabase
 ) -> None:
-    conversation, language = await conversations.open_for_message(
-        Channel.SMS, "+919812345678", "bijli ka bill kitna hai"
-    )
+    conversation, _ = await turns.handle(Channel.SMS, "+919812345678", "bijli ka bill kitna hai")
 
-    assert language is Language.HI
+    assert dialogue.turns[-1][2] is Language.HI
     assert db.conversations[conversation.conversation_id].language is Language.HI
-    again, language = await conversations.open_for_message(
-        Channel.SMS, "+919812345678", "what is my bill"
-    )
+    again, _ = await turns.handle(Channel.SMS, "+919812345678", "what is my bill")
     assert again.conversation_id == conversation.conversation_id
-    assert language is Language.HI  # detected once; only an explicit switch changes it
+    assert dialogue.turns[-1][2] is Language.HI  # detected once; only a switch changes it
 
 
-async def test_open_for_message_answers_in_the_linked_residents_language(
-    linked_chat, conversations: ConversationService, db: InMemoryDatabase, ramesh: SsoHolder
+async def test_a_turn_answers_in_the_linked_residents_language(
+    linked_chat,
+    conversations: ConversationService,
+    turns: TurnService,
+    dialogue: FakeDialogueEngine,
+    db: InMemoryDatabase,
+    ramesh: SsoHolder,
 ) -> None:
     chat = await linked_chat(ramesh, Channel.WHATSAPP)
     await conversations.set_language(chat, Language.HI)
     address = db.conversations[chat].address
 
-    conversation, language = await conversations.open_for_message(
-        Channel.WHATSAPP, address, "what is my bill"
-    )
+    conversation, _ = await turns.handle(Channel.WHATSAPP, address, "what is my bill")
 
     assert conversation.conversation_id == chat
-    assert language is Language.HI  # the resident's choice, not this English message
+    assert dialogue.turns[-1][2] is Language.HI  # the resident's choice, not this message
