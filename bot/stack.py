@@ -43,8 +43,10 @@ def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]
 
     RASA_TRACKER_STORE_URL (PostgreSQL) gives Rasa's SQL tracker store (with the trackers
     in use remembered: integrations/rasa/tracker_store.py), which loads only the current
-    session of a conversation; REDIS_URL gives Rasa's Redis lock store (turns
-    are serialised before Rasa anyway: rasa.md explains why Rasa's alone is not enough)."""
+    session of a conversation; REDIS_URL gives a Redis lock store with the keys of Rasa's
+    `redis` type, on redis.asyncio instead of Rasa's blocking ticket lock
+    (integrations/rasa/lock_store.py; turns are serialised before Rasa anyway: rasa.md
+    explains why Rasa's alone is not enough)."""
     config: dict[str, Any] = {
         "action_endpoint": {"url": f"{settings.action_server_url}/webhook"},
     }
@@ -70,7 +72,8 @@ def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]
     if settings.redis_url:
         url = urlsplit(settings.redis_url)
         config["lock_store"] = {
-            "type": "redis",
+            # Rasa's Redis lock store, minus blocking the event loop and its 7 round trips.
+            "type": "integrations.rasa.lock_store.AsyncRedisLockStore",
             "url": url.hostname or "127.0.0.1",
             "port": url.port or 6379,
             "db": int(url.path.lstrip("/") or 0),

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.settings import Settings
 from bot.stack import LOCK_STORE_PASSWORD_ENV, TRACKER_STORE_PASSWORD_ENV, endpoints_config
+from integrations.rasa.lock_store import AsyncRedisLockStore
 from integrations.rasa.tracker_store import CachedSQLTrackerStore
 from tests.integration.conftest import POSTGRES_URL
 
@@ -50,7 +51,15 @@ def test_passwords_go_to_the_environment_not_the_file() -> None:
         "username": "rasa",
         "password": "${" + TRACKER_STORE_PASSWORD_ENV + "}",
     }
-    assert config["lock_store"]["url"] == "cache" and config["lock_store"]["db"] == 2
+    assert config["lock_store"] == {
+        "type": "integrations.rasa.lock_store.AsyncRedisLockStore",
+        "url": "cache",
+        "port": 6380,
+        "db": 2,
+        "key_prefix": "rasa",
+        "use_ssl": False,
+        "password": "${" + LOCK_STORE_PASSWORD_ENV + "}",
+    }
     assert config["action_endpoint"]["url"] == "http://actions:5055/webhook"
 
 
@@ -62,7 +71,8 @@ def test_a_tracker_store_that_is_not_postgresql_is_refused() -> None:
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_rasa_loads_both_stores_and_keeps_a_conversation_in_postgresql(tmp_path: Path) -> None:
-    from rasa.core.lock_store import LockStore, RedisLockStore
+    import redis
+    from rasa.core.lock_store import LockStore
     from rasa.core.tracker_store import TrackerStore
     from rasa.core.utils import AvailableEndpoints
     from rasa.shared.core.domain import Domain
@@ -81,22 +91,24 @@ def test_rasa_loads_both_stores_and_keeps_a_conversation_in_postgresql(tmp_path:
     except Exception as exc:  # Rasa wraps the driver's error in its own
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
     try:
-        locks = LockStore.create(endpoints.lock_store)
-        locks.red.ping()
-    except Exception as exc:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except (redis.RedisError, OSError) as exc:
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    locks = LockStore.create(endpoints.lock_store)
     # Rasa falls back to an in-memory store, with a mere warning, if the class fails to load.
-    assert isinstance(store, CachedSQLTrackerStore) and isinstance(locks, RedisLockStore)
+    assert isinstance(store, CachedSQLTrackerStore) and isinstance(locks, AsyncRedisLockStore)
 
     import asyncio
 
     sender = f"stores-test-{uuid.uuid4().hex}"
 
     async def round_trip() -> str | None:
-        tracker = await store.get_or_create_tracker(sender)
-        tracker.update(SlotSet("language", "hi"))
-        await store.save(tracker)
+        async with locks.lock(sender):  # as Rasa's processor holds it around a turn
+            tracker = await store.get_or_create_tracker(sender)
+            tracker.update(SlotSet("language", "hi"))
+            await store.save(tracker)
         again = await store.retrieve(sender)
+        await locks.close()
         return again.get_slot("language") if again else None
 
     assert asyncio.run(round_trip()) == "hi"
