@@ -141,17 +141,34 @@ def test_a_forms_rejection_still_reaches_rasa(action_server: ActionServerDouble)
         run_action(action_server.url)
 
 
-def test_only_form_validation_actions_are_sent_the_domain() -> None:
+def test_only_form_validation_actions_are_sent_the_domain_and_only_what_they_read() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
     server_tuning.apply()
-    domain = Domain.from_dict({"forms": {"link_form": {"required_slots": []}}})
+    domain = Domain.from_dict(
+        {
+            "slots": {"sso_id": {"type": "text", "mappings": [{"type": "from_text"}]}},
+            "forms": {"link_form": {"required_slots": ["sso_id"]}},
+            "responses": {"utter_ask_sso_id": [{"text": "Your SSO ID?"}]},
+            "actions": ["action_show_bill", {"action_needs_all": {"send_domain": True}}],
+        }
+    )
     tracker = DialogueStateTracker.from_events("domain", [])
     endpoint = EndpointConfig(url="http://127.0.0.1:1/webhook")
-    validate = RemoteAction("validate_link_form", endpoint)._action_call_format(tracker, domain)
-    other = RemoteAction("action_show_bill", endpoint)._action_call_format(tracker, domain)
-    assert validate["domain"]["forms"] == {"link_form": {"required_slots": []}}
+
+    def call(action: str) -> dict:
+        return RemoteAction(action, endpoint)._action_call_format(tracker, domain)
+
+    validate, other, flagged = (
+        call("validate_link_form"),
+        call("action_show_bill"),
+        call("action_needs_all"),
+    )
+    assert validate["domain"]["forms"] == {"link_form": {"required_slots": ["sso_id"]}}
+    assert set(validate["domain"]) == {"slots", "forms"}  # no responses: 70 KB of them
+    assert validate["domain"]["slots"]["sso_id"]["mappings"] == [{"type": "from_text"}]
     assert "domain" not in other and other["tracker"]["sender_id"] == "domain"
+    assert "utter_ask_sso_id" in flagged["domain"]["responses"]
