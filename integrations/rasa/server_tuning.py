@@ -25,6 +25,9 @@ MAX_SESSION_EVENTS = 120
 # Slots that hold an open question: a session never restarts while one is set.
 OPEN_QUESTION_SLOTS = ("requested_slot", "pending_confirmation")
 FAILED_ACTION_RESPONSE = "utter_service_unavailable"
+# Idle connections to the action server are reused for this long: well under the 5 s after
+# which its Sanic closes them, so a reused one is never closed under a request in flight.
+ACTION_SERVER_KEEPALIVE_S = 2.0
 # All of the domain that rasa-sdk's form validation reads.
 FORM_VALIDATION_DOMAIN_KEYS = ("slots", "forms")
 
@@ -37,6 +40,7 @@ def apply() -> None:
     _parse_payloads_and_frequent_texts_once()
     _answer_when_the_action_server_fails()
     _send_the_action_server_only_what_it_reads()
+    _keep_connections_to_the_action_server_open()
     _start_a_new_session_when_one_grows_long()
 
 
@@ -284,6 +288,53 @@ def _send_the_action_server_only_what_it_reads() -> None:
 
     RemoteAction._action_call_format = call_format
     RemoteAction._bot_selective_domain = True
+
+
+def _keep_connections_to_the_action_server_open() -> None:
+    """Rasa's EndpointConfig.request opens a new aiohttp session, and so a new TCP
+    connection, for every call to the action server (several per turn), and closes it after.
+    Keep one session per endpoint and event loop instead, made as Rasa makes it, whose
+    connections stay open between calls (ACTION_SERVER_KEEPALIVE_S)."""
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    if getattr(EndpointConfig, "_bot_keeps_sessions", False):
+        return
+
+    class KeptOpen:
+        """`async with` that hands out the kept session and leaves it open."""
+
+        def __init__(self, session: aiohttp.ClientSession) -> None:
+            self._session = session
+
+        async def __aenter__(self) -> aiohttp.ClientSession:
+            return self._session
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            return None
+
+    def session(self: EndpointConfig) -> KeptOpen:
+        loop = asyncio.get_running_loop()
+        kept = self.__dict__.get("_bot_session")
+        if kept is None or kept[0] is not loop or kept[1].closed:
+            auth = (
+                aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth
+                else None
+            )
+            made = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=auth,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=ACTION_SERVER_KEEPALIVE_S),
+            )
+            kept = self.__dict__["_bot_session"] = (loop, made)
+        return KeptOpen(kept[1])
+
+    EndpointConfig.session = session
+    EndpointConfig._bot_keeps_sessions = True
 
 
 def _start_a_new_session_when_one_grows_long() -> None:

@@ -5,7 +5,9 @@ Rasa 3.6's SQLTrackerStore rebuilds the whole session from its rows on every tur
 a JSON parse and a replay per event) and counts the stored rows again before each save:
 measured under `make bench` with PostgreSQL, a third of the Rasa server's CPU, done with a
 blocking driver inside its event loop. Here a turn costs one indexed `max(id)` query to
-check the remembered tracker, and the save inserts only the events added since.
+check the remembered tracker, and the save inserts only the events added since, in one
+statement. Both in SQLAlchemy Core, built once: Rasa's ORM queries and flushes, rebuilt per
+call, cost more CPU than the round trips themselves.
 
 The database stays the truth. A remembered tracker is used only when
 - the sender's newest row in the database is still the one it was remembered with (so no
@@ -21,6 +23,7 @@ with the keys of Rasa's `SQL` type (bot/stack.py writes it from RASA_TRACKER_STO
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -58,12 +61,17 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         trackers: OrderedDict[str, _Remembered] = self.__dict__["_trackers"]
         return trackers
 
-    def _newest_id(self, session: Any, sender_id: str) -> int | None:
-        newest = (
-            session.query(sa.func.max(self.SQLEvent.id))
-            .filter(self.SQLEvent.sender_id == sender_id)
-            .scalar()
+    @functools.cached_property
+    def _newest_id_query(self) -> Any:
+        # Built once, in SQLAlchemy Core: an ORM query rebuilt per call cost more CPU than
+        # the round trip (py-spy under `make bench`).
+        events = self.SQLEvent.__table__
+        return sa.select(sa.func.max(events.c.id)).where(
+            events.c.sender_id == sa.bindparam("sender_id")
         )
+
+    def _newest_id(self, session: Any, sender_id: str) -> int | None:
+        newest = session.execute(self._newest_id_query, {"sender_id": sender_id}).scalar()
         return int(newest) if newest is not None else None
 
     def _current(self, sender_id: str, newest_id: int | None) -> _Remembered | None:
@@ -124,11 +132,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             else:
                 new_events = list(self._additional_events(session, tracker))
                 known = False
-            rows = [self._row(sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.flush()  # assigns the ids; read before commit, which expires the rows
-            if rows:
-                newest_id = max(row.id for row in rows)
+            if new_events:
+                newest_id = self._insert(session, [self._row(sender_id, e) for e in new_events])
             session.commit()
         if known and newest_id is not None:
             self._remember(tracker, newest_id)
@@ -137,14 +142,26 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             # this tracker's events is not known here. The next retrieve loads it.
             self.forget(sender_id)
 
-    def _row(self, sender_id: str, event: Any) -> Any:
+    def _insert(self, session: Any, rows: list[dict[str, Any]]) -> int | None:
+        """Inserts the rows in one statement (Core: no ORM flush); the newest id it wrote."""
+        events = self.SQLEvent.__table__
+        if session.bind.dialect.name == "postgresql":
+            ids = session.execute(events.insert().values(rows).returning(events.c.id)).scalars()
+            return int(max(ids))
+        # SQLite (tests) has no RETURNING here; the conversation's turns are serialised
+        # (Rasa's lock), so the newest row is ours.
+        session.execute(events.insert(), rows)
+        return self._newest_id(session, rows[0]["sender_id"])
+
+    @staticmethod
+    def _row(sender_id: str, event: Any) -> dict[str, Any]:
         # The same row as SQLTrackerStore.save writes.
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }

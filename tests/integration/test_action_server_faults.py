@@ -28,12 +28,16 @@ class ActionServerDouble:
         self.body: dict[str, Any] = {"events": [], "responses": []}
         self.delay_s = 0.0
         self.calls = 0
+        self.clients: set[tuple[str, int]] = set()  # one per TCP connection
         double = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps connections open, as Sanic does
+
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["Content-Length"]))
                 double.calls += 1
+                double.clients.add(self.client_address)
                 time.sleep(double.delay_s)
                 payload = json.dumps(double.body).encode()
                 self.send_response(double.status)
@@ -87,9 +91,23 @@ def run_action(url: str, language: str = "en") -> list[Any]:
     tracker = DialogueStateTracker.from_events(
         "faults", [SlotSet("language", language)], slots=domain.slots
     )
-    action = RemoteAction("action_show_bill", EndpointConfig(url=url))
+    endpoint = EndpointConfig(url=url)
+    action = RemoteAction("action_show_bill", endpoint)
     nlg = TemplatedNaturalLanguageGenerator(domain.responses)
-    return asyncio.run(action.run(CollectingOutputChannel(), nlg, tracker, domain))
+
+    async def run() -> list[Any]:
+        try:
+            return await action.run(CollectingOutputChannel(), nlg, tracker, domain)
+        finally:
+            await close_kept_session(endpoint)
+
+    return asyncio.run(run())
+
+
+async def close_kept_session(endpoint: Any) -> None:
+    """The session server_tuning keeps open for the Rasa server's life; a test's ends here."""
+    async with endpoint.session() as session:
+        await session.close()
 
 
 def texts(events: list[Any]) -> list[str]:
@@ -130,6 +148,25 @@ def test_a_hanging_action_server_times_out_with_the_same_answer(
 def test_a_working_action_server_is_untouched(action_server: ActionServerDouble) -> None:
     action_server.body = {"events": [], "responses": [{"text": "Your bill is ₹3,107.50"}]}
     assert texts(run_action(action_server.url)) == ["Your bill is ₹3,107.50"]
+
+
+def test_calls_to_the_action_server_share_one_connection(
+    action_server: ActionServerDouble,
+) -> None:
+    import asyncio
+
+    from rasa.utils.endpoints import EndpointConfig
+
+    server_tuning.apply()
+    endpoint = EndpointConfig(url=action_server.url)
+
+    async def three_calls() -> None:
+        for _ in range(3):
+            await endpoint.request(json={"next_action": "action_show_bill"}, method="post")
+        await close_kept_session(endpoint)
+
+    asyncio.run(three_calls())
+    assert action_server.calls == 3 and len(action_server.clients) == 1
 
 
 def test_a_forms_rejection_still_reaches_rasa(action_server: ActionServerDouble) -> None:
