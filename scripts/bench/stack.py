@@ -264,10 +264,10 @@ def stack_env(workdir: Path, seed: Path, stores: dict[str, str]) -> dict[str, st
 
 @contextmanager
 def production_stores(workdir: Path) -> Iterator[dict[str, str]]:
-    """The stores the stack runs on in production, where this machine has them: a fresh
-    PostgreSQL database (dropped afterwards) and Redis; else SQLite and in-process stand-ins.
-    BENCH_STORES=embedded measures the embedded defaults; BENCH_RASA_TRACKER_STORE=sql keeps
-    Rasa's trackers in PostgreSQL too (a second fresh database)."""
+    """The stores the stack runs on in production, where this machine has them: fresh
+    PostgreSQL databases for the app and for Rasa's trackers (dropped afterwards) and Redis;
+    else SQLite and in-process stand-ins. BENCH_STORES=embedded measures the embedded
+    defaults; BENCH_RASA_TRACKER_STORE=memory keeps Rasa's trackers in memory instead."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -276,7 +276,7 @@ def production_stores(workdir: Path) -> Iterator[dict[str, str]]:
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     if os.environ.get("BENCH_STORES", "production") == "production":
         purposes = {"DATABASE_URL": "app"}
-        if os.environ.get("BENCH_RASA_TRACKER_STORE") == "sql":
+        if os.environ.get("BENCH_RASA_TRACKER_STORE", "sql") == "sql":
             purposes["RASA_TRACKER_STORE_URL"] = "rasa"
         try:
             with admin.connect() as connection:
