@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -28,6 +30,7 @@ from integrations.db.tables import metadata
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -120,3 +123,17 @@ async def engine(
 @pytest.fixture
 def uow(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
     return SqlUnitOfWorkFactory(engine)
+
+
+@pytest_asyncio.fixture
+async def redis_client() -> AsyncIterator[aioredis.Redis]:
+    """A client on the test Redis database (REDIS_TEST_URL); skips the test with a reason
+    when Redis is not reachable."""
+    client = aioredis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.close()
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    yield client
+    await client.close()

@@ -5,7 +5,6 @@ absent. Two stores stand for two Rasa processes: each has its own connections.""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
@@ -25,9 +24,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.settings import Settings
 from bot.stack import endpoints_config
 from integrations.rasa.lock_store import AsyncRedisLockStore
+from tests.integration.conftest import REDIS_URL
 
 pytestmark = pytest.mark.redis
-REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
 
 async def _hold(store: AsyncRedisLockStore, cid: str, lifetime: float) -> None:
@@ -75,20 +74,7 @@ def require_redis() -> None:
 
 
 @pytest_asyncio.fixture
-async def raw() -> AsyncIterator[aioredis.Redis]:
-    """A plain client on the test database, to look at the keys; skips without Redis."""
-    client = aioredis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as exc:
-        await client.close()
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    yield client
-    await client.close()
-
-
-@pytest_asyncio.fixture
-async def stores(raw: aioredis.Redis) -> AsyncIterator[tuple[AsyncRedisLockStore, ...]]:
+async def stores(redis_client: aioredis.Redis) -> AsyncIterator[tuple[AsyncRedisLockStore, ...]]:
     """Two lock stores on one key prefix: what two Rasa processes have."""
     first = make_store()
     second = make_store(key_prefix=first.key_prefix.split(":")[0])
@@ -98,7 +84,7 @@ async def stores(raw: aioredis.Redis) -> AsyncIterator[tuple[AsyncRedisLockStore
 
 
 async def test_one_conversation_runs_strictly_one_turn_at_a_time(
-    raw: aioredis.Redis, stores: tuple[AsyncRedisLockStore, ...]
+    redis_client: aioredis.Redis, stores: tuple[AsyncRedisLockStore, ...]
 ) -> None:
     cid = conversation()
     running, overlaps, done = 0, 0, []
@@ -115,7 +101,9 @@ async def test_one_conversation_runs_strictly_one_turn_at_a_time(
     await asyncio.gather(*(turn(stores[n % 2], f"t{n}") for n in range(6)))
 
     assert overlaps == 0 and sorted(done) == sorted(f"t{n}" for n in range(6))
-    assert await raw.exists(stores[0].key_prefix + cid) == 0  # released, nothing left behind
+    assert (
+        await redis_client.exists(stores[0].key_prefix + cid) == 0
+    )  # released, nothing left behind
 
 
 async def test_other_conversations_are_not_held_up(
@@ -129,20 +117,20 @@ async def test_other_conversations_are_not_held_up(
 
 
 async def test_the_lock_is_released_when_the_turn_fails(
-    raw: aioredis.Redis, stores: tuple[AsyncRedisLockStore, ...]
+    redis_client: aioredis.Redis, stores: tuple[AsyncRedisLockStore, ...]
 ) -> None:
     first, second = stores
     cid = conversation()
     with pytest.raises(RuntimeError, match="the turn failed"):
         async with first.lock(cid, lock_lifetime=10):
             raise RuntimeError("the turn failed")
-    assert await raw.exists(first.key_prefix + cid) == 0
+    assert await redis_client.exists(first.key_prefix + cid) == 0
 
     assert await finishes_within(1, _hold(second, cid, lifetime=10))  # not after 10 s
 
 
 async def test_a_holder_whose_lock_expired_does_not_release_its_successors_lock(
-    raw: aioredis.Redis, stores: tuple[AsyncRedisLockStore, ...]
+    redis_client: aioredis.Redis, stores: tuple[AsyncRedisLockStore, ...]
 ) -> None:
     first, second = stores
     cid = conversation()
@@ -151,13 +139,13 @@ async def test_a_holder_whose_lock_expired_does_not_release_its_successors_lock(
     await stalled.__aenter__()
     await asyncio.sleep(0.3)  # the stalled turn outlives its lock
     async with second.lock(cid, lock_lifetime=10):
-        successor = await raw.get(key)
+        successor = await redis_client.get(key)
         await stalled.__aexit__(None, None, None)  # the stalled turn ends and "releases"
-        assert await raw.get(key) == successor  # the successor still holds it
+        assert await redis_client.get(key) == successor  # the successor still holds it
         with pytest.raises(LockError):  # and still keeps a third turn out
             async with first.lock(cid, lock_lifetime=0.2):
                 pytest.fail("a third turn ran while the successor held the lock")
-    assert await raw.exists(key) == 0
+    assert await redis_client.exists(key) == 0
 
 
 async def test_a_waiter_gives_up_with_lock_error_after_the_lock_lifetime(
@@ -177,7 +165,7 @@ async def test_a_waiter_gives_up_with_lock_error_after_the_lock_lifetime(
     "lost", [RedisTimeoutError("no answer in time"), asyncio.CancelledError()], ids=repr
 )
 async def test_a_lock_taken_just_as_its_answer_was_lost_is_not_left_behind(
-    raw: aioredis.Redis,
+    redis_client: aioredis.Redis,
     stores: tuple[AsyncRedisLockStore, ...],
     monkeypatch: pytest.MonkeyPatch,
     lost: BaseException,
@@ -255,7 +243,7 @@ def endpoints_file(tmp_path: Path) -> Iterator[Path]:
 
 
 async def test_rasa_builds_it_from_the_endpoints_file_bot_stack_writes(
-    raw: aioredis.Redis, endpoints_file: Path, monkeypatch: pytest.MonkeyPatch
+    redis_client: aioredis.Redis, endpoints_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rasa.core.utils import AvailableEndpoints, number_of_sanic_workers
 
@@ -268,8 +256,8 @@ async def test_rasa_builds_it_from_the_endpoints_file_bot_stack_writes(
     cid = conversation()
     async with store.lock(cid):
         # On the database of REDIS_URL, under the prefix bot/stack.py writes.
-        assert await raw.exists(f"rasa:mutex:{cid}") == 1
-    assert await raw.exists(f"rasa:mutex:{cid}") == 0
+        assert await redis_client.exists(f"rasa:mutex:{cid}") == 1
+    assert await redis_client.exists(f"rasa:mutex:{cid}") == 0
     await store.close()
     # Several Sanic workers stay allowed, as with Rasa's own Redis lock store.
     monkeypatch.setenv("SANIC_WORKERS", "2")

@@ -16,9 +16,7 @@ from bot.settings import Settings
 from bot.stack import LOCK_STORE_PASSWORD_ENV, TRACKER_STORE_PASSWORD_ENV, endpoints_config
 from integrations.rasa.lock_store import AsyncRedisLockStore
 from integrations.rasa.tracker_store import CachedSQLTrackerStore
-from tests.integration.conftest import POSTGRES_URL
-
-REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+from tests.integration.conftest import POSTGRES_URL, REDIS_URL
 
 
 def settings(**values: object) -> Settings:

@@ -4,45 +4,29 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from redis import asyncio as aioredis
-from redis.exceptions import RedisError
 
 from bot.errors import DialogueUnavailable
 from bot.model.residents import Channel
 from integrations.cache.turn_locks import PREFIX, RedisConversationLocks, lock_key
+from tests.integration.conftest import REDIS_URL
 
 pytestmark = [pytest.mark.redis, pytest.mark.asyncio]
-REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
 
-@pytest_asyncio.fixture
-async def client() -> AsyncIterator[aioredis.Redis]:
-    redis = aioredis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await redis.ping()
-    except (RedisError, OSError) as exc:
-        await redis.close()
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    yield redis
-    await redis.close()
-
-
-def two_gateways(client: aioredis.Redis, **kw: float) -> tuple[RedisConversationLocks, ...]:
+def two_gateways(redis_client: aioredis.Redis, **kw: float) -> tuple[RedisConversationLocks, ...]:
     """Two lock registries on separate connections: what two gateway processes have."""
     other = aioredis.from_url(REDIS_URL)
-    return RedisConversationLocks(client, **kw), RedisConversationLocks(other, **kw)
+    return RedisConversationLocks(redis_client, **kw), RedisConversationLocks(other, **kw)
 
 
 async def test_two_processes_never_run_one_conversations_turns_at_once(
-    client: aioredis.Redis,
+    redis_client: aioredis.Redis,
 ) -> None:
-    first, second = two_gateways(client)
+    first, second = two_gateways(redis_client)
     key = (Channel.WHATSAPP, f"+91{uuid.uuid4().int % 10**10:010d}")
     running, overlaps, done = 0, 0, []
 
@@ -58,12 +42,12 @@ async def test_two_processes_never_run_one_conversations_turns_at_once(
     await asyncio.gather(*(turn((first, second)[n % 2], f"t{n}") for n in range(8)))
 
     assert overlaps == 0 and sorted(done) == sorted(f"t{n}" for n in range(8))
-    assert await client.exists(lock_key(key)) == 0  # released, nothing left behind
+    assert await redis_client.exists(lock_key(key)) == 0  # released, nothing left behind
     await second.close()
 
 
-async def test_other_conversations_are_not_held_up(client: aioredis.Redis) -> None:
-    first, second = two_gateways(client)
+async def test_other_conversations_are_not_held_up(redis_client: aioredis.Redis) -> None:
+    first, second = two_gateways(redis_client)
 
     async def other_conversation() -> None:
         async with second.hold("conversation-b"):
@@ -76,22 +60,22 @@ async def test_other_conversations_are_not_held_up(client: aioredis.Redis) -> No
 
 
 async def test_a_dead_holders_lease_expires_and_cannot_touch_its_successor(
-    client: aioredis.Redis,
+    redis_client: aioredis.Redis,
 ) -> None:
     """A gateway that stalls past its lease loses the lock; the next turn runs, and the
     stalled one's release does not free its successor's lock (fencing by token)."""
-    first, second = two_gateways(client, lease_s=0.3)
+    first, second = two_gateways(redis_client, lease_s=0.3)
     key = f"conversation-{uuid.uuid4().hex}"
     fences = []
     first._keep = _never_renew  # type: ignore[method-assign]  # a process that froze
     stalled = first.hold(key)
     fences.append(await stalled.__aenter__())
-    await client.pexpire(lock_key(key), 50)  # its lease runs out
+    await redis_client.pexpire(lock_key(key), 50)  # its lease runs out
     await asyncio.sleep(0.1)
     async with second.hold(key) as fence:
         fences.append(fence)
         await stalled.__aexit__(None, None, None)  # the stalled holder wakes up and "releases"
-        assert await client.exists(lock_key(key)) == 1  # the successor still holds it
+        assert await redis_client.exists(lock_key(key)) == 1  # the successor still holds it
     assert fences[1] > fences[0]
     await second.close()
 
