@@ -25,19 +25,6 @@ class ConversationService:
                 await tx.commit()
             return conversation
 
-    async def language_for_message(self, conversation_id: str, text: str) -> Language:
-        """The language to answer `text` in: the linked resident's, else this chat's, else
-        the one detected from this message (remembered from then on), else English.
-
-        Detection happens once: after that only an explicit switch changes the language, so
-        a resident who asked for English is not flipped back by one Hinglish word."""
-        async with self._uow() as tx:
-            conversation = await get_conversation(tx, conversation_id)
-            language, changed = await answer_language(tx, conversation, text)
-            if changed:
-                await tx.commit()
-            return language
-
     async def set_language(self, conversation_id: str, language: Language) -> None:
         """The resident asked for `language`: remembered for this chat and, once linked,
         for the resident on every channel."""
@@ -97,7 +84,12 @@ async def find_or_create(
 async def answer_language(
     tx: UnitOfWork, conversation: Conversation, text: str
 ) -> tuple[Language, bool]:
-    """language_for_message's rule; True when the conversation's language was just set."""
+    """The language to answer `text` in: the linked resident's, else this chat's, else the
+    one detected from this message (remembered from then on), else English; True when the
+    conversation's language was just set.
+
+    Detection happens once: after that only an explicit switch changes the language, so a
+    resident who asked for English is not flipped back by one Hinglish word."""
     resident = await _resident_of(tx, conversation)
     if resident is not None:
         return resident.language, False

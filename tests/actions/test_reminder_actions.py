@@ -4,37 +4,23 @@ one setting, which is stored and reschedules; a bad choice changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.runtime
 from actions.reminders import ActionSetReminder, ActionStopReminders
 from bot.bootstrap import Container
 from bot.model.billing import SavedAccount, Utility
 from bot.model.reminders import ReminderKind
 from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
-from tests.gateway.conftest import (  # noqa: F401  (fixtures)
+from tests.gateway.conftest import (
     JVVNL,
     RAMESH_NUMBER,
-    ContainerFactory,
     link_webchat,
-    make_container,
-    seeded_template,
 )
 
 OTHER_NUMBER = "210100004321"
-
-
-@pytest.fixture
-async def container(make_container: ContainerFactory) -> Iterator[Container]:  # noqa: F811
-    built = await make_container()
-    actions.runtime._container = built
-    yield built
-    actions.runtime._container = None
 
 
 def tracker(

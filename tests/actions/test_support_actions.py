@@ -4,15 +4,12 @@ complaint; tracking answers only the resident's own; talk to a person queues the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.runtime
 from actions.support import (
     ActionAskComplaintPayment,
     ActionRaiseComplaint,
@@ -25,22 +22,11 @@ from bot.model.calendar import IST
 from bot.model.complaints import ComplaintStatus, Disposition
 from bot.model.handoff import HandoffStatus
 from tests.fakes import FakeClock
-from tests.gateway.conftest import (  # noqa: F401  (fixtures)
+from tests.gateway.conftest import (
     JVVNL,
     RAMESH_NUMBER,
-    ContainerFactory,
     link_webchat,
-    make_container,
-    seeded_template,
 )
-
-
-@pytest.fixture
-async def container(make_container: ContainerFactory) -> Iterator[Container]:  # noqa: F811
-    built = await make_container()
-    actions.runtime._container = built
-    yield built
-    actions.runtime._container = None
 
 
 def tracker(sender: str, text: str = "", language: str = "en", **slots: Any) -> Tracker:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
-from bot.errors import NotLinked
 from bot.model.residents import Channel, Language
 from bot.ports import SsoHolder
 from bot.services.conversations import ConversationService
@@ -13,6 +14,21 @@ from bot.services.turns import TurnService
 from tests.fakes import FakeDialogueEngine, FakeSmsSender, InMemoryDatabase
 
 pytestmark = pytest.mark.asyncio
+
+AnswerIn = Callable[[str, str], Awaitable[Language]]
+
+
+@pytest.fixture
+def answer_in(turns: TurnService, dialogue: FakeDialogueEngine, db: InMemoryDatabase) -> AnswerIn:
+    """A resident's message on the chat `chat_id`, through the turn every channel takes; the
+    language the dialogue was asked to answer in."""
+
+    async def answer(chat_id: str, text: str) -> Language:
+        chat = db.conversations[chat_id]
+        await turns.handle(chat.channel, chat.address, text)
+        return dialogue.turns[-1][2]
+
+    return answer
 
 
 # --- opening -----------------------------------------------------------------------------------
@@ -61,49 +77,49 @@ async def test_resident_of_an_unlinked_or_unknown_chat_is_none(
     ],
 )
 async def test_language_is_detected_from_the_message(
-    open_chat, conversations: ConversationService, text: str, expected: Language
+    answer_in: AnswerIn,
+    open_chat,
+    text: str,
+    expected: Language,
 ) -> None:
     chat = await open_chat()
 
-    assert await conversations.language_for_message(chat, text) is expected
+    assert await answer_in(chat, text) is expected
 
 
 async def test_english_is_the_default_when_nothing_can_be_detected(
-    open_chat, conversations: ConversationService
+    answer_in: AnswerIn, open_chat
 ) -> None:
-    assert await conversations.language_for_message(await open_chat(), "123456") is Language.EN
+    assert await answer_in(await open_chat(), "123456") is Language.EN
 
 
 @pytest.mark.parametrize("neutral", ["123456", "ok", "ramesh.kumar", "2101 4567 8912"])
 async def test_message_saying_too_little_keeps_the_previous_language(
-    open_chat, conversations: ConversationService, neutral: str
+    answer_in: AnswerIn, open_chat, neutral: str
 ) -> None:
     chat = await open_chat()
-    await conversations.language_for_message(chat, "bijli ka bill kitna hai")
+    await answer_in(chat, "bijli ka bill kitna hai")
 
-    assert await conversations.language_for_message(chat, neutral) is Language.HI
+    assert await answer_in(chat, neutral) is Language.HI
 
 
 async def test_detected_language_is_remembered_for_the_chat(
-    open_chat, conversations: ConversationService, db: InMemoryDatabase
+    answer_in: AnswerIn, open_chat, db: InMemoryDatabase
 ) -> None:
     chat = await open_chat()
 
-    await conversations.language_for_message(chat, "मेरा बिल")
+    await answer_in(chat, "मेरा बिल")
 
     assert db.conversations[chat].language is Language.HI
 
 
-async def test_language_of_an_unknown_conversation_is_not_linked(
-    conversations: ConversationService,
-) -> None:
-    with pytest.raises(NotLinked):
-        await conversations.language_for_message("no-such-conversation", "hello there")
-
-
 # --- choosing a language -----------------------------------------------------------------------
 async def test_chosen_language_persists_to_the_resident_and_wins_over_detection(
-    linked_chat, conversations: ConversationService, db: InMemoryDatabase, ramesh: SsoHolder
+    answer_in: AnswerIn,
+    linked_chat,
+    conversations: ConversationService,
+    db: InMemoryDatabase,
+    ramesh: SsoHolder,
 ) -> None:
     chat = await linked_chat(ramesh)
 
@@ -111,29 +127,29 @@ async def test_chosen_language_persists_to_the_resident_and_wins_over_detection(
 
     resident = await conversations.resident(chat)
     assert resident is not None and resident.language is Language.HI
-    assert await conversations.language_for_message(chat, "what is my bill") is Language.HI
+    assert await answer_in(chat, "what is my bill") is Language.HI
 
 
 async def test_chosen_language_follows_the_resident_to_their_other_chats(
-    linked_chat, conversations: ConversationService, ramesh: SsoHolder
+    answer_in: AnswerIn, linked_chat, conversations: ConversationService, ramesh: SsoHolder
 ) -> None:
     whatsapp = await linked_chat(ramesh, Channel.WHATSAPP)
     telegram = await linked_chat(ramesh, Channel.TELEGRAM)
 
     await conversations.set_language(whatsapp, Language.HI)
 
-    assert await conversations.language_for_message(telegram, "what is my bill") is Language.HI
+    assert await answer_in(telegram, "what is my bill") is Language.HI
 
 
 async def test_new_resident_starts_in_the_language_the_chat_was_speaking(
+    answer_in: AnswerIn,
     open_chat,
-    conversations: ConversationService,
     linking: LinkingService,
     sms: FakeSmsSender,
     ramesh: SsoHolder,
 ) -> None:
     chat = await open_chat()
-    await conversations.language_for_message(chat, "bijli ka bill kitna hai")
+    await answer_in(chat, "bijli ka bill kitna hai")
     await linking.start(chat, ramesh.sso_id)
 
     resident = await linking.verify(chat, sms.codes_sent_to(ramesh.mobile)[-1])
@@ -152,17 +168,16 @@ async def test_new_resident_takes_the_sso_language_when_the_chat_had_none(
 
 
 async def test_language_chosen_before_linking_wins_over_detection(
-    open_chat, conversations: ConversationService
+    answer_in: AnswerIn, open_chat, conversations: ConversationService
 ) -> None:
     chat = await open_chat()
     await conversations.set_language(chat, Language.EN)
 
-    assert await conversations.language_for_message(chat, "bijli ka bill kitna hai") is (
-        Language.EN
-    )
+    assert await answer_in(chat, "bijli ka bill kitna hai") is Language.EN
 
 
 async def test_linking_another_chat_keeps_the_language_the_resident_chose(
+    answer_in: AnswerIn,
     linked_chat,
     open_chat,
     conversations: ConversationService,
@@ -173,11 +188,11 @@ async def test_linking_another_chat_keeps_the_language_the_resident_chose(
     whatsapp = await linked_chat(ramesh)
     await conversations.set_language(whatsapp, Language.EN)
     telegram = await open_chat(Channel.TELEGRAM, "5551234")
-    await conversations.language_for_message(telegram, "bijli ka bill kitna hai")
+    await answer_in(telegram, "bijli ka bill kitna hai")
     await linking.start(telegram, ramesh.sso_id)
     await linking.verify(telegram, sms.codes_sent_to(ramesh.mobile)[-1])
 
-    assert await conversations.language_for_message(whatsapp, "ok") is Language.EN
+    assert await answer_in(whatsapp, "ok") is Language.EN
 
 
 # --- a turn's start: open and language in one transaction --------------------------------------
