@@ -1,0 +1,244 @@
+"""The resident's side of each channel: send a message or press a button, get the bot's answer.
+
+- Web chat: the public API (`POST /webchat/messages`); the answer is in the response.
+- WhatsApp and SMS: a webhook signed as Twilio signs it; the answer is what the bot then
+  sent to the fake Twilio Messages API (tests/channels/providers.py) on 127.0.0.1.
+- Telegram: an update with the webhook's secret header (a message, or a callback query for
+  a pressed inline button); the answer is what reached the fake Bot API.
+
+Channel turns run later, in the gateway's inbox and delivery loops. A turn is finished when
+the stack's own database says so (`TurnWatcher`): the resident's inbox entry is processed
+and every outbox message of that conversation has been sent (or given up on). Only then is
+what the provider received collected: no sleeping, no guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from integrations.db.crypto import derived_keyring
+from scripts.converse_eval.sms import segments
+from tests.channels.harness import (
+    TELEGRAM_SECRET,
+    sms_form,
+    telegram_press,
+    telegram_text,
+    twilio_signature,
+    whatsapp_form,
+)
+from tests.channels.providers import Providers
+
+TURN_TIMEOUT_S = 90.0
+_OPTION = re.compile(r"^\s*(\d{1,2})[.)]\s+(.+?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    send: str  # what pressing it sends: the payload, the option's number or callback data
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    sms_segments: int = 0  # SMS only: what this message cost
+
+
+@dataclass
+class Answer:
+    messages: list[BotMessage]
+    callback_answered: bool | None = None  # Telegram button presses only
+
+
+class TurnNotFinished(RuntimeError):
+    pass
+
+
+class ChannelClient(Protocol):
+    channel: str
+
+    def say(self, text: str) -> Answer: ...
+
+    def press(self, button: Button) -> Answer: ...
+
+
+class TurnWatcher:
+    """Reads the stack's SQLite database (read-only) to tell when a channel turn is done."""
+
+    def __init__(self, database: Path, app_secret: str) -> None:
+        self._database = database
+        self._keyring = derived_keyring(app_secret)
+
+    def _query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        uri = f"file:{self._database}?mode=ro"
+        with sqlite3.connect(uri, uri=True, timeout=10) as connection:
+            return list(connection.execute(sql, params))
+
+    def wait(self, channel: str, address: str) -> None:
+        address_hash = self._keyring.blind_index("address", address)
+        deadline = time.monotonic() + TURN_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._finished(channel, address_hash):
+                return
+            time.sleep(0.05)
+        raise TurnNotFinished(f"no answer within {TURN_TIMEOUT_S:.0f} s")
+
+    def _finished(self, channel: str, address_hash: str) -> bool:
+        # The webhook records the message before it answers 2xx, so once the request has
+        # returned, "nothing unprocessed for this address" includes this message.
+        unprocessed = self._query(
+            "SELECT count(*) FROM inbox WHERE channel = ? AND address_hash = ?"
+            " AND processed_at IS NULL",
+            channel,
+            address_hash,
+        )
+        if unprocessed[0][0]:
+            return False
+        unsent = self._query(
+            "SELECT count(*) FROM outbox o JOIN conversations c"
+            " ON c.conversation_id = o.conversation_id"
+            " LEFT JOIN outbox_deliveries d ON d.sequence = o.sequence"
+            " WHERE c.channel = ? AND c.address_hash = ?"
+            " AND (d.sequence IS NULL OR d.state IN ('pending', 'sending'))",
+            channel,
+            address_hash,
+        )
+        return not unsent[0][0]
+
+
+class WebChat:
+    channel = "webchat"
+
+    def __init__(self, base_url: str, sender: str) -> None:
+        self._http = httpx.Client(base_url=base_url, timeout=TURN_TIMEOUT_S)
+        self._sender = sender
+
+    def say(self, text: str) -> Answer:
+        response = self._http.post("/webchat/messages", json={"sender": self._sender, "text": text})
+        response.raise_for_status()
+        return Answer([_web_message(m) for m in response.json()["messages"]])
+
+    def press(self, button: Button) -> Answer:
+        return self.say(button.send)
+
+
+def _web_message(raw: dict[str, Any]) -> BotMessage:
+    buttons = tuple(Button(b["title"], b["payload"]) for b in raw.get("buttons") or ())
+    text = raw.get("text") or ""
+    if raw.get("attachment"):
+        text = f"{text}\n{raw['attachment'].get('url', '')}".strip()
+    return BotMessage(text, buttons)
+
+
+class Twilio:
+    """A WhatsApp or SMS resident writing from `mobile`."""
+
+    def __init__(
+        self, channel: str, base_url: str, providers: Providers, watcher: TurnWatcher, mobile: str
+    ) -> None:
+        self.channel = channel
+        self._http = httpx.Client(base_url=base_url, timeout=30)
+        self._base_url = base_url
+        self._providers = providers
+        self._watcher = watcher
+        self._mobile = mobile
+        self._to = f"whatsapp:{mobile}" if channel == "whatsapp" else mobile
+        self._seen = 0
+
+    def say(self, text: str) -> Answer:
+        path = f"/channels/{self.channel}"
+        form = whatsapp_form(text, self._mobile) if self.channel == "whatsapp" else sms_form(text, self._mobile)
+        signature = twilio_signature(path, form, base_url=self._base_url)
+        response = self._http.post(path, data=form, headers={"X-Twilio-Signature": signature})
+        response.raise_for_status()
+        self._watcher.wait(self.channel, self._mobile)
+        sent = [m for m in self._providers.twilio() if m.get("To") == self._to]
+        new, self._seen = sent[self._seen :], len(sent)
+        return Answer([self._message(m) for m in new])
+
+    def press(self, button: Button) -> Answer:
+        return self.say(button.send)
+
+    def _message(self, params: dict[str, Any]) -> BotMessage:
+        body = str(params.get("Body") or "")
+        if params.get("MediaUrl"):
+            body = f"{body}\n{params['MediaUrl']}".strip()
+        options = tuple(Button(title, number) for number, title in _OPTION.findall(body))
+        cost = segments(body) if self.channel == "sms" else 0
+        return BotMessage(body, options, cost)
+
+
+class Telegram:
+    def __init__(
+        self,
+        base_url: str,
+        providers: Providers,
+        watcher: TurnWatcher,
+        chat_id: int,
+        language_code: str,
+    ) -> None:
+        self.channel = "telegram"
+        self._http = httpx.Client(base_url=base_url, timeout=30)
+        self._providers = providers
+        self._watcher = watcher
+        self._chat_id = chat_id
+        self._language_code = language_code
+        self._seen = 0
+
+    def say(self, text: str) -> Answer:
+        update = telegram_text(text, self._chat_id)
+        update["message"]["from"]["language_code"] = self._language_code
+        return self._post(update)
+
+    def press(self, button: Button) -> Answer:
+        update = telegram_press(button.send, self._chat_id)
+        update["callback_query"]["from"]["language_code"] = self._language_code
+        return self._post(update)
+
+    def _post(self, update: dict[str, Any]) -> Answer:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        response = self._http.post("/channels/telegram", json=update, headers=headers)
+        response.raise_for_status()
+        self._watcher.wait("telegram", str(self._chat_id))
+        answered = None
+        if "callback_query" in update:
+            # Answered in the webhook's response (a Bot API call), or by an API call.
+            body = response.json() if response.content else {}
+            query_id = update["callback_query"]["id"]
+            answered = body.get("method") == "answerCallbackQuery" or any(
+                c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query_id
+                for c in list(self._providers.calls)
+            )
+        sent = [
+            c.params
+            for c in list(self._providers.calls)
+            if c.api == "telegram"
+            and c.method.startswith("send")
+            and c.params.get("_ok")
+            and str(c.params.get("chat_id")) == str(self._chat_id)
+        ]
+        new, self._seen = sent[self._seen :], len(sent)
+        return Answer([_telegram_message(p) for p in new], answered)
+
+
+def _telegram_message(params: dict[str, Any]) -> BotMessage:
+    text = str(params.get("text") or params.get("caption") or "")
+    if params.get("document"):
+        text = f"{text}\n{params['document']}".strip()
+    markup = params.get("reply_markup")
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    rows = (markup or {}).get("inline_keyboard") or []
+    buttons = tuple(
+        Button(b["text"], str(b.get("callback_data", ""))) for row in rows for b in row
+    )
+    return BotMessage(text, buttons)
