@@ -19,12 +19,17 @@ from scripts.converse_eval.suite import DEFAULT_JOBS, run_suite
 def main() -> None:
     parser = argparse.ArgumentParser(prog="converse-eval", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", action="append", default=[], metavar="TEXT",
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
         help="run the scenarios whose name contains TEXT (repeatable)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print each turn's exchange")
     parser.add_argument(
-        "--jobs", type=int, default=int(os.environ.get("CONVERSE_EVAL_JOBS", DEFAULT_JOBS)),
+        "--jobs",
+        type=int,
+        default=int(os.environ.get("CONVERSE_EVAL_JOBS", DEFAULT_JOBS)),
         help=f"scenarios played at once (default {DEFAULT_JOBS})",
     )
     parser.add_argument("--keep", action="store_true", help="keep the stack's log and database")

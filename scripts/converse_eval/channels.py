@@ -156,7 +156,11 @@ class Twilio:
 
     def say(self, text: str) -> Answer:
         path = f"/channels/{self.channel}"
-        form = whatsapp_form(text, self._mobile) if self.channel == "whatsapp" else sms_form(text, self._mobile)
+        form = (
+            whatsapp_form(text, self._mobile)
+            if self.channel == "whatsapp"
+            else sms_form(text, self._mobile)
+        )
         signature = twilio_signature(path, form, base_url=self._base_url)
         response = self._http.post(path, data=form, headers={"X-Twilio-Signature": signature})
         response.raise_for_status()
@@ -238,7 +242,5 @@ def _telegram_message(params: dict[str, Any]) -> BotMessage:
     if isinstance(markup, str):
         markup = json.loads(markup)
     rows = (markup or {}).get("inline_keyboard") or []
-    buttons = tuple(
-        Button(b["text"], str(b.get("callback_data", ""))) for row in rows for b in row
-    )
+    buttons = tuple(Button(b["text"], str(b.get("callback_data", ""))) for row in rows for b in row)
     return BotMessage(text, buttons)

@@ -19,14 +19,15 @@ from scripts.converse_eval.transcript import TurnRecord
 PAYMENT_LINK = re.compile(r"/sandbox/pay/\w+")
 COMPLAINT_NUMBER = re.compile(r"\bRJC\d{6,}\b")
 HANDOFF = frozenset({"utter_handoff_queued", "utter_handoff_after_hours"})
-REMINDERS = frozenset({"utter_reminders_off", "utter_reminders_on", "utter_reminder_settings_saved"})
 DATA_SHOWN = frozenset({"utter_my_data_linked", "utter_my_data_unlinked"})
 # What a clean cancellation must not have done.
 SIDE_EFFECTS = (
     "payment_link",
     "data_deleted",
     "unlinked",
-    "reminders_changed",
+    "reminders_off",
+    "reminders_on",
+    "reminder_settings_saved",
     "complaint_raised",
     "handoff_queued",
 )
@@ -67,10 +68,14 @@ def turn_reaches(goal: Goal, record: TurnRecord) -> bool:
         "bill_shown": lambda: "utter_bill" in record.responses,
         "linked": lambda: "utter_linked" in record.responses,
         "unlinked": lambda: "utter_unlinked" in record.responses,
-        "complaint_raised": lambda: "utter_complaint_raised" in record.responses
-        and bool(COMPLAINT_NUMBER.search(record.text)),
+        "complaint_raised": lambda: (
+            "utter_complaint_raised" in record.responses
+            and bool(COMPLAINT_NUMBER.search(record.text))
+        ),
         "handoff_queued": lambda: _names(record, HANDOFF),
-        "reminders_changed": lambda: _names(record, REMINDERS),
+        "reminders_off": lambda: "utter_reminders_off" in record.responses,
+        "reminders_on": lambda: "utter_reminders_on" in record.responses,
+        "reminder_settings_saved": lambda: "utter_reminder_settings_saved" in record.responses,
         "data_shown": lambda: _names(record, DATA_SHOWN),
         "data_deleted": lambda: "utter_data_deleted" in record.responses,
         "cancelled": lambda: any("cancel" in name for name in record.responses),

@@ -51,7 +51,9 @@ def transcript(result: ScenarioResult) -> str:
         if record.callback_answered is False:
             flags.append("callback not answered")
         names = ", ".join(sorted(record.responses)) or "-"
-        lines.append(f"  {record.index:2d} you: {record.sent}   <{names}> {' '.join(flags)}".rstrip())
+        lines.append(
+            f"  {record.index:2d} you: {record.sent}   <{names}> {' '.join(flags)}".rstrip()
+        )
         lines += _bot_line(record)
         lines += [f"      ! {item}" for item in record.notes + record.failures]
     if result.goal_reached_at is not None:

@@ -24,7 +24,11 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_]+))?(?:\|([a-z]+))?\}")
 
 
 class PlaceholderError(ValueError):
-    """A placeholder that cannot be filled (unknown name, no such account, no OTP yet)."""
+    """A placeholder that cannot be filled (unknown name, no such account)."""
+
+
+class NoCodeSent(PlaceholderError):
+    """{otp} when the bot never sent the resident a code: they have nothing to type."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ def _format(value: str, style: str | None) -> str:
         return " ".join(value[i : i + 4] for i in range(0, len(value), 4))
     if style == "devanagari":
         return value.translate(DEVANAGARI_DIGITS)
+    if style == "upper":  # typed with caps lock on, or as printed on an SSO letter
+        return value.upper()
     raise PlaceholderError(f"unknown format |{style}")
 
 
@@ -97,7 +103,7 @@ def fill(text: str, resident: ResidentCopy, otps: Sequence[str] = ()) -> str:
 
     {sso_id} {mobile} {account:TPADL} {account:water} {otp} (the latest code)
     {otp:first} (the first code: one that "arrives late") {wrong_otp} (six digits that are
-    not the latest code). Any of them may end in |spaced or |devanagari."""
+    none of the codes sent). Any of them may end in |spaced, |devanagari or |upper."""
 
     def one(match: re.Match[str]) -> str:
         name, argument, style = match.group(1), match.group(2), match.group(3)
@@ -109,11 +115,10 @@ def fill(text: str, resident: ResidentCopy, otps: Sequence[str] = ()) -> str:
             value = resident.account(argument).consumer_number
         elif name == "otp":
             if not otps:
-                raise PlaceholderError(f"no code was sent to {resident.mobile}")
+                raise NoCodeSent("the resident has no code to type: none was sent to their mobile")
             value = otps[0] if argument == "first" else otps[-1]
         elif name == "wrong_otp":
-            latest = otps[-1] if otps else ""
-            value = "135790" if latest != "135790" else "246801"
+            value = next(code for code in ("135790", "246801", "864200") if code not in otps)
         else:
             raise PlaceholderError(f"unknown placeholder {match.group(0)}")
         return _format(value, style)

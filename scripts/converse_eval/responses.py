@@ -65,7 +65,9 @@ class ResponseCatalog:
         return cls.from_responses(responses)
 
     @classmethod
-    def from_responses(cls, responses: Mapping[str, Iterable[Mapping[str, Any]]]) -> ResponseCatalog:
+    def from_responses(
+        cls, responses: Mapping[str, Iterable[Mapping[str, Any]]]
+    ) -> ResponseCatalog:
         patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
         switches: set[str] = set()
         for name, variations in responses.items():

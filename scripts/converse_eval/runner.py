@@ -22,7 +22,7 @@ from scripts.converse_eval.channels import (
     WebChat,
 )
 from scripts.converse_eval.metrics import language_mixups
-from scripts.converse_eval.residents import PlaceholderError, ResidentCopy, fill
+from scripts.converse_eval.residents import NoCodeSent, PlaceholderError, ResidentCopy, fill
 from scripts.converse_eval.responses import ResponseCatalog, normalise
 from scripts.converse_eval.scenarios import Scenario, Turn
 from scripts.converse_eval.stack import Stack
@@ -82,15 +82,23 @@ def check_turn(turn: Turn, record: TurnRecord, catalog: ResponseCatalog) -> list
         if unknown:
             failures.append(f"turn {record.index}: unknown response {', '.join(unknown)}")
         elif not record.responses & set(options):
-            failures.append(f"turn {record.index} ({record.sent!r}): expected {item}, bot said: {said}")
+            failures.append(
+                f"turn {record.index} ({record.sent!r}): expected {item}, bot said: {said}"
+            )
     for item in turn.not_expect:
         hit = record.responses & set(item.split("|"))
         if hit:
-            failures.append(f"turn {record.index} ({record.sent!r}): got {', '.join(sorted(hit))}: {said}")
+            failures.append(
+                f"turn {record.index} ({record.sent!r}): got {', '.join(sorted(hit))}: {said}"
+            )
     if turn.expect_text and not re.search(turn.expect_text, record.text):
-        failures.append(f"turn {record.index} ({record.sent!r}): expected /{turn.expect_text}/, bot said: {said}")
+        failures.append(
+            f"turn {record.index} ({record.sent!r}): expected /{turn.expect_text}/, bot said: {said}"
+        )
     if turn.not_expect_text and re.search(turn.not_expect_text, record.text):
-        failures.append(f"turn {record.index} ({record.sent!r}): /{turn.not_expect_text}/ in: {said}")
+        failures.append(
+            f"turn {record.index} ({record.sent!r}): /{turn.not_expect_text}/ in: {said}"
+        )
     return failures
 
 
@@ -138,6 +146,10 @@ def run_scenario(cast: Cast, stack: Stack, catalog: ResponseCatalog) -> Scenario
             if played is None:
                 continue
             sent, answer, notes = played
+        except NoCodeSent as exc:
+            # The bot's doing (it never sent a code), not the runner's: the resident is stuck.
+            result.stuck = f"turn {len(result.records) + 1} ({turn.shown!r}): {exc}"
+            break
         except (TurnNotFinished, httpx.HTTPError, PlaceholderError) as exc:
             number = len(result.records) + 1
             result.error = f"turn {number} ({turn.shown!r}): {type(exc).__name__}: {exc}"
@@ -155,7 +167,10 @@ def run_scenario(cast: Cast, stack: Stack, catalog: ResponseCatalog) -> Scenario
         record.failures = check_turn(turn, record, catalog)
         result.records.append(record)
         last = answer.messages
-        reached = reached or goals.first_reached(scenario.goal, result.records, cast.resident)[0] is not None
+        reached = (
+            reached
+            or goals.first_reached(scenario.goal, result.records, cast.resident)[0] is not None
+        )
     judge(result, cast, catalog)
     return result
 
@@ -165,6 +180,8 @@ def judge(result: ScenarioResult, cast: Cast, catalog: ResponseCatalog) -> None:
     reached, reasons = goals.evaluate(scenario.goal, scenario.forbid, result.records, cast.resident)
     result.goal_reached_at = reached
     result.reasons = reasons + [f for r in result.records for f in r.failures]
+    if result.stuck:
+        result.reasons.append(result.stuck)
     result.reasons += [
         f"turn {r.index} ({r.sent!r}): no answer"
         for r in result.records

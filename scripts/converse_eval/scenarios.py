@@ -47,7 +47,9 @@ GOALS = (
     "unlinked",  # the chat was unlinked after a confirmation (utter_unlinked)
     "complaint_raised",  # a complaint number RJC… was given
     "handoff_queued",  # queued for a person (later `after_goal` turns must be answered)
-    "reminders_changed",  # reminders turned off/on or a setting saved
+    "reminders_off",  # bill reminders turned off (utter_reminders_off)
+    "reminders_on",  # turned back on (utter_reminders_on)
+    "reminder_settings_saved",  # a reminder setting changed (utter_reminder_settings_saved)
     "data_shown",  # "what do you know about me" answered
     "data_deleted",  # the resident's data erased
     "cancelled",  # a cancellation confirmed, and nothing with a side effect happened
@@ -135,7 +137,14 @@ def parse_turn(raw: Any, where: str) -> Turn:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{where}: a turn is text or a mapping")
     unknown = set(raw) - {
-        "say", "tap", "menu", "after_goal", "optional", "expect", "not_expect", "expect_text",
+        "say",
+        "tap",
+        "menu",
+        "after_goal",
+        "optional",
+        "expect",
+        "not_expect",
+        "expect_text",
         "not_expect_text",
     }
     if unknown:

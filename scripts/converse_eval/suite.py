@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from scripts.converse_eval import metrics, report
-from scripts.converse_eval.residents import copy_resident, load_seed_residents, write_seed
+from scripts.converse_eval.residents import (
+    PlaceholderError,
+    copy_resident,
+    fill,
+    load_seed_residents,
+    write_seed,
+)
 from scripts.converse_eval.responses import ResponseCatalog
 from scripts.converse_eval.runner import Cast, run_scenario
 from scripts.converse_eval.scenarios import Scenario, ScenarioError, load_scenarios
@@ -31,13 +37,20 @@ def cast_all(scenarios: Sequence[Scenario], catalog: ResponseCatalog) -> list[Ca
     for index, scenario in enumerate(scenarios):
         if scenario.resident not in seed:
             raise ScenarioError(f"{scenario.name}: no seed resident {scenario.resident!r}")
-        names = [n for t in scenario.turns for item in t.expect + t.not_expect for n in item.split("|")]
+        names = [
+            n for t in scenario.turns for item in t.expect + t.not_expect for n in item.split("|")
+        ]
         unknown = sorted({n for n in names if not catalog.knows(n)})
         if unknown:
             raise ScenarioError(f"{scenario.name}: unknown responses {unknown}")
         resident = copy_resident(seed[scenario.resident], index)
-        if scenario.goal.account:
-            resident.account(scenario.goal.account)  # raises when the account is ambiguous
+        try:
+            if scenario.goal.account:
+                resident.account(scenario.goal.account)
+            for turn in scenario.turns:
+                fill(turn.say or "", resident, ["000000"])
+        except PlaceholderError as exc:
+            raise ScenarioError(f"{scenario.name}: {exc}") from exc
         casts.append(Cast(scenario, resident, index))
     return casts
 
@@ -72,9 +85,15 @@ def run_suite(
             print(f"converse-eval: keeping the stack's files in {workdir}", file=out)
         seed = workdir / "seed.yml"
         write_seed(seed, [cast.resident for cast in casts])
-        print(f"converse-eval: starting the stack for {len(casts)} scenarios…", file=out, flush=True)
+        print(
+            f"converse-eval: starting the stack for {len(casts)} scenarios…", file=out, flush=True
+        )
         with running_stack(workdir, seed) as stack:
-            print(f"converse-eval: stack up after {time.monotonic() - started:.0f} s", file=out, flush=True)
+            print(
+                f"converse-eval: stack up after {time.monotonic() - started:.0f} s",
+                file=out,
+                flush=True,
+            )
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 futures = {pool.submit(run_scenario, c, stack, catalog): c for c in casts}
                 for future in as_completed(futures):

@@ -47,6 +47,7 @@ class ScenarioResult:
     goal_reached_at: int | None = None  # the turn after which the goal was reached
     reasons: list[str] = field(default_factory=list)  # why it failed; empty when it passed
     error: str | None = None  # the run itself broke (timeout, HTTP error, bad placeholder)
+    stuck: str | None = None  # the resident could not go on (e.g. no code was ever sent)
     language_mixups: list[str] = field(default_factory=list)  # the offending bot texts
     sms_journey_segments: int | None = None  # SMS: segments up to the payment link
 
