@@ -51,7 +51,8 @@ def _about_account_before_link(
     """Whether the last of the resident's accounts the bot named, up to the payment link
     in turn `upto`, is `number`."""
     text = "\n".join(r.text for r in records[:upto])
-    text = text[: PAYMENT_LINK.search(text).start()] if PAYMENT_LINK.search(text) else text
+    link = PAYMENT_LINK.search(text)
+    text = text[: link.start()] if link else text
     last_at, last = -1, None
     for account in resident.accounts:
         for match in _last4(account.consumer_number).finditer(text):

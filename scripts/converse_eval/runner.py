@@ -106,7 +106,7 @@ def play_turn(
     turn: Turn, index: int, client: ChannelClient, cast: Cast, stack: Stack, last: list[BotMessage]
 ) -> tuple[str, Answer, list[str]] | None:
     """Sends the turn; None for an optional tap the bot did not offer (nothing sent)."""
-    notes = []
+    notes: list[str] = []
     if turn.tap is not None:
         button = find_button(turn.tap, last)
         if button is not None:
