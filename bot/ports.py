@@ -235,10 +235,15 @@ class UnitOfWorkFactory(Protocol):
 
 class DialogueEngine(Protocol):
     async def converse(
-        self, conversation_id: str, text: str, language: Language
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
     ) -> list[OutboundMessage]:
         """One resident turn through the dialogue engine (Rasa): the replies to `text`,
-        rendered in `language`. Raises DialogueUnavailable when the engine is down."""
+        rendered in `language` for `channel` (SMS gets its shorter texts). Raises
+        DialogueUnavailable when the engine is down."""
         ...
 
 

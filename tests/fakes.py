@@ -428,7 +428,11 @@ class FakeDialogueEngine:
         self.unavailable = False
 
     async def converse(
-        self, conversation_id: str, text: str, language: Language
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
     ) -> list[OutboundMessage]:
         if self.unavailable:
             raise DialogueUnavailable(conversation_id)

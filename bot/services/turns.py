@@ -71,7 +71,9 @@ class TurnService:
         if opened.show_notice:
             replies.append(OutboundMessage(text=messages.render("privacy_notice", language)))
         if not screened.found or any(char.isalnum() for char in text):
-            replies += await self._dialogue.converse(conversation.conversation_id, text, language)
+            replies += await self._dialogue.converse(
+                conversation.conversation_id, text, language, channel
+            )
         if self._privacy is not None and self._history is not None:
             # After the turn: Rasa has saved the tracker an erasure in this turn asked to drop.
             await self._privacy.erase_histories(self._history)

@@ -22,12 +22,14 @@ import aiohttp
 from bot.errors import DialogueUnavailable
 from bot.model.identifiers import mask
 from bot.model.outbound import Attachment, Button, OutboundMessage
-from bot.model.residents import Language
+from bot.model.residents import Channel, Language
 
 log = logging.getLogger(__name__)
 
 # Languages remembered per conversation. Forgetting one only costs an extra slot event.
 LANGUAGE_CACHE_SIZE = 10_000
+# Our own input channel inside Rasa (integrations/rasa/gateway_channel.py).
+TURN_PATH = "/webhooks/gateway/webhook"
 # /status is called by health checks, which must answer quickly even when Rasa hangs.
 STATUS_TIMEOUT_S = 2.0
 
@@ -51,7 +53,11 @@ class RasaDialogueEngine:
         self._languages: OrderedDict[str, Language] = OrderedDict()
 
     async def converse(
-        self, conversation_id: str, text: str, language: Language
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
     ) -> list[OutboundMessage]:
         """Send one resident message to Rasa and return its replies.
 
@@ -61,7 +67,7 @@ class RasaDialogueEngine:
         servers = self._servers_for(conversation_id)
         for number, base in enumerate(servers, start=1):
             try:
-                body = await self._turn(base, conversation_id, text, language)
+                body = await self._turn(base, conversation_id, text, language, channel)
                 break
             except _ServerDown:
                 if number == len(servers):
@@ -73,11 +79,13 @@ class RasaDialogueEngine:
             raise DialogueUnavailable("Rasa answered a turn with something other than a list")
         return [message for item in body if (message := to_outbound(item)) is not None]
 
-    async def _turn(self, base: str, conversation_id: str, text: str, language: Language) -> Any:
+    async def _turn(
+        self, base: str, conversation_id: str, text: str, language: Language, channel: Channel
+    ) -> Any:
         await self._ensure_language(base, conversation_id, language)
         return await self._post(
-            f"{base}/webhooks/rest/webhook",
-            {"sender": conversation_id, "message": text},
+            f"{base}{TURN_PATH}",
+            {"sender": conversation_id, "message": text, "channel": channel.value},
             what="turn",
             conversation_id=conversation_id,
         )

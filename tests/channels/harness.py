@@ -23,7 +23,7 @@ from bot.errors import NotLinked
 from bot.gateway.app import create_app
 from bot.gateway.delivery import ChannelRuntime
 from bot.model.outbound import Button, OutboundMessage
-from bot.model.residents import Language
+from bot.model.residents import Channel, Language
 from bot.services.turns import TurnService
 from tests.channels.providers import ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, Providers, serving
 from tests.gateway.conftest import (  # noqa: F401  (fixtures)
@@ -65,7 +65,11 @@ class ScriptedDialogue:
         self.delay_s = 0.0
 
     async def converse(
-        self, conversation_id: str, text: str, language: Language
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
     ) -> list[OutboundMessage]:
         self.turns.append((conversation_id, text, language))
         if self.delay_s:

@@ -49,11 +49,11 @@ async def test_rasa_restarting_the_message_gets_a_late_but_correct_reply(
     scripted = gateway.dialogue.converse
     refusals = [1]
 
-    async def restarting(conversation_id: str, text: str, language: Any) -> Any:
+    async def restarting(conversation_id: str, text: str, language: Any, channel: Any) -> Any:
         if refusals[0]:
             refusals[0] -= 1
             raise DialogueUnavailable("Rasa unreachable (turn): ConnectError")
-        return await scripted(conversation_id, text, language)
+        return await scripted(conversation_id, text, language, channel)
 
     gateway.dialogue.converse = restarting  # type: ignore[method-assign]
     await gateway.whatsapp(whatsapp_form("hello there"))

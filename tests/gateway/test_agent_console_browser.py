@@ -48,7 +48,7 @@ class Served:
         return [
             r["json"]["message"]
             for r in self.rasa.requests
-            if r["path"] == "/webhooks/rest/webhook"
+            if r["path"] == "/webhooks/gateway/webhook"
         ]
 
     async def say(self, text: str) -> list[str]:
