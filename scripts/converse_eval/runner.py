@@ -141,6 +141,9 @@ def run_scenario(cast: Cast, stack: Stack, catalog: ResponseCatalog) -> Scenario
     for index, turn in enumerate(scenario.turns, 1):
         if reached and not turn.after_goal:
             continue  # the resident has what they came for
+        if stack.down():
+            result.error = f"turn {len(result.records) + 1}: {stack.down()}"
+            break
         try:
             played = play_turn(turn, len(result.records) + 1, client, cast, stack, last)
             if played is None:
@@ -152,7 +155,8 @@ def run_scenario(cast: Cast, stack: Stack, catalog: ResponseCatalog) -> Scenario
             break
         except (TurnNotFinished, httpx.HTTPError, PlaceholderError) as exc:
             number = len(result.records) + 1
-            result.error = f"turn {number} ({turn.shown!r}): {type(exc).__name__}: {exc}"
+            why = stack.down() or f"{type(exc).__name__}: {exc}"
+            result.error = f"turn {number} ({turn.shown!r}): {why}"
             break
         record = TurnRecord(
             index=len(result.records) + 1,

@@ -8,18 +8,26 @@ No Redis: counters and limits live in the processes, fresh for every run.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.bench.stack import free_port, running, wait_healthy
+import httpx
+
+from scripts.bench.stack import free_port
 from tests.channels.harness import SMS_FROM, TELEGRAM_SECRET, WHATSAPP_FROM
 from tests.channels.providers import ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, Providers, serving
 
 ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 300
+# Ports are picked free and then bound by the stack a moment later; on a machine shared with
+# other runs one may be taken in between, so a stack that dies at start-up gets a second try.
+START_ATTEMPTS = 2
 APP_SECRET = "converse-eval-app-secret"
 # Settings of the caller's environment that would send the stack elsewhere.
 UNSET = (
@@ -44,6 +52,13 @@ class Stack:
     database: Path
     app_secret: str
     log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def down(self) -> str | None:
+        """Why the stack is no longer running, or None while it runs."""
+        if self.process is None or self.process.poll() is None:
+            return None
+        return f"the stack stopped (exit code {self.process.returncode}); see {self.log}"
 
 
 def stack_env(workdir: Path, seed: Path, providers: Providers) -> dict[str, str]:
@@ -74,20 +89,76 @@ def stack_env(workdir: Path, seed: Path, providers: Providers) -> dict[str, str]
     return env
 
 
+class StackFailed(RuntimeError):
+    pass
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`python -m bot.stack`, healthy; StackFailed (with the log's tail) otherwise."""
+    base_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.stack"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackFailed(f"the stack exited at start-up:\n{_tail(log)}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=3).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    _stop(process)
+    raise StackFailed(f"the stack was not healthy after {STARTUP_TIMEOUT_S} s:\n{_tail(log)}")
+
+
 @contextmanager
 def running_stack(workdir: Path, seed: Path) -> Iterator[Stack]:
     """Migrates and seeds a fresh database, starts the stack, waits for /healthz, and stops
     every process it started on the way out."""
-    python = sys.executable
     with serving() as providers:
         env = stack_env(workdir, seed, providers)
         for module in ("integrations.db.migrate", "integrations.sandbox.seed"):
-            subprocess.run(
-                [python, "-m", module], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+            done = subprocess.run(
+                [sys.executable, "-m", module], cwd=ROOT, env=env, capture_output=True, text=True
             )
+            if done.returncode:
+                raise StackFailed(f"{module} failed:\n{done.stdout}{done.stderr}")
         log = workdir / "stack.log"
-        base_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
-        with running([python, "-m", "bot.stack"], ROOT, env, log) as process:
-            wait_healthy(f"{base_url}/healthz", process, log)
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                process = _start(env, log)
+                break
+            except StackFailed:
+                if attempt == START_ATTEMPTS:
+                    raise
+                for name in ("GATEWAY_PORT", "RASA_PORT", "ACTION_SERVER_PORT"):
+                    env[name] = str(free_port())
+        try:
             database = Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
-            yield Stack(base_url, providers, database, APP_SECRET, log)
+            base_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+            yield Stack(base_url, providers, database, APP_SECRET, log, process)
+        finally:
+            _stop(process)

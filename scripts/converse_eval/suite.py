@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, TextIO
@@ -66,11 +66,14 @@ def run_suite(
     jobs: int = DEFAULT_JOBS,
     verbose: bool = False,
     out: TextIO = sys.stdout,
-    on_result: Callable[[ScenarioResult], None] | None = None,
     keep: bool = False,
 ) -> tuple[list[ScenarioResult], dict[str, Any]]:
     """Plays the chosen scenarios (all when `only` is empty; else those whose name contains
-    one of `only`) and returns their results and the summary."""
+    one of `only`) and returns their results and the summary.
+
+    A stack that stops during the run (on a machine shared with other runs, something else
+    may have killed it) is started afresh once, with a new database, and every scenario is
+    played again: results from a half-dead stack say nothing about the bot."""
     started = time.monotonic()
     catalog = ResponseCatalog.from_domain()
     every = load_scenarios()
@@ -78,6 +81,25 @@ def run_suite(
     casts = [c for c in cast_all(every, catalog) if c.scenario in select(every, only)]
     if not casts:
         raise ScenarioError(f"no scenario name contains any of {list(only)}")
+    for attempt in (1, 2):
+        results, died = _play(casts, catalog, jobs, verbose, out, keep)
+        if died is None or attempt == 2:
+            break
+        print(f"converse-eval: {died}; starting a fresh stack and playing again", file=out)
+    return results, metrics.summary(results, time.monotonic() - started)
+
+
+def _play(
+    casts: Sequence[Cast],
+    catalog: ResponseCatalog,
+    jobs: int,
+    verbose: bool,
+    out: TextIO,
+    keep: bool,
+) -> tuple[list[ScenarioResult], str | None]:
+    """One stack, every scenario; the results in scenario order, and why the stack stopped
+    during the run (None when it did not)."""
+    started = time.monotonic()
     results: dict[str, ScenarioResult] = {}
     with tempfile.TemporaryDirectory(prefix="converse-eval-") as tmp:
         workdir = Path(tempfile.mkdtemp(prefix="converse-eval-kept-") if keep else tmp)
@@ -85,24 +107,25 @@ def run_suite(
             print(f"converse-eval: keeping the stack's files in {workdir}", file=out)
         seed = workdir / "seed.yml"
         write_seed(seed, [cast.resident for cast in casts])
-        print(
-            f"converse-eval: starting the stack for {len(casts)} scenarios…", file=out, flush=True
-        )
+        say(out, f"converse-eval: starting the stack for {len(casts)} scenarios…")
         with running_stack(workdir, seed) as stack:
-            print(
-                f"converse-eval: stack up after {time.monotonic() - started:.0f} s",
-                file=out,
-                flush=True,
-            )
+            say(out, f"converse-eval: stack up after {time.monotonic() - started:.0f} s")
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {pool.submit(run_scenario, c, stack, catalog): c for c in casts}
+                futures = [pool.submit(run_scenario, c, stack, catalog) for c in casts]
                 for future in as_completed(futures):
                     result = future.result()
                     results[result.name] = result
                     if verbose:
-                        print(report.transcript(result), file=out, flush=True)
-                    print(report.result_line(result), file=out, flush=True)
-                    if on_result is not None:
-                        on_result(result)
-    ordered = [results[c.scenario.name] for c in casts]
-    return ordered, metrics.summary(ordered, time.monotonic() - started)
+                        say(out, report.transcript(result))
+                    say(out, report.result_line(result))
+            errors = any(r.error for r in results.values())
+            died = stack.down() if errors else None
+            if errors:
+                # The log goes with the temporary directory: its end is what explains errors.
+                tail = "\n".join(stack.log.read_text(errors="replace").splitlines()[-40:])
+                say(out, f"converse-eval: the stack's log ends with:\n{tail}")
+    return [results[c.scenario.name] for c in casts], died
+
+
+def say(out: TextIO, text: str) -> None:
+    print(text, file=out, flush=True)
