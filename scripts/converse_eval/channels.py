@@ -74,9 +74,10 @@ class ChannelClient(Protocol):
 class TurnWatcher:
     """Reads the stack's SQLite database (read-only) to tell when a channel turn is done."""
 
-    def __init__(self, database: Path, app_secret: str) -> None:
+    def __init__(self, database: Path, app_secret: str, timeout_s: float = TURN_TIMEOUT_S) -> None:
         self._database = database
         self._keyring = derived_keyring(app_secret)
+        self._timeout_s = timeout_s
 
     def _query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         uri = f"file:{self._database}?mode=ro"
@@ -85,12 +86,12 @@ class TurnWatcher:
 
     def wait(self, channel: str, address: str) -> None:
         address_hash = self._keyring.blind_index("address", address)
-        deadline = time.monotonic() + TURN_TIMEOUT_S
+        deadline = time.monotonic() + self._timeout_s
         while time.monotonic() < deadline:
             if self._finished(channel, address_hash):
                 return
             time.sleep(0.05)
-        raise TurnNotFinished(f"no answer within {TURN_TIMEOUT_S:.0f} s")
+        raise TurnNotFinished(f"no answer within {self._timeout_s:.0f} s")
 
     def _finished(self, channel: str, address_hash: str) -> bool:
         # The webhook records the message before it answers 2xx, so once the request has
