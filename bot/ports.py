@@ -246,6 +246,11 @@ class DialogueEngine(Protocol):
         DialogueUnavailable when the engine is down."""
         ...
 
+    async def question_open(self, conversation_id: str) -> bool:
+        """True while the conversation is in the middle of a question (a form); False when
+        not, or when the engine cannot tell."""
+        ...
+
 
 # --- messaging channels (WhatsApp, SMS, Telegram) --------------------------------------------
 
@@ -445,7 +450,9 @@ class SupportUnitOfWorkFactory(Protocol):
 
 class TurnUnitOfWork(SupportUnitOfWork, PrivacyUnitOfWork, Protocol):
     """What the start of a turn reads and writes in one transaction: the conversation and its
-    resident, an agent's handoff, the privacy notice."""
+    resident, an agent's handoff, the privacy notice, the options last offered (web chat)."""
+
+    channel_states: ChannelStateRepository
 
     async def __aenter__(self) -> TurnUnitOfWork: ...
 

@@ -118,6 +118,21 @@ class RasaDialogueEngine:
             return False
         return isinstance(body, dict) and bool(body.get("model_id") or body.get("model_file"))
 
+    async def question_open(self, conversation_id: str) -> bool:
+        """Whether the conversation's tracker has an active form (only asked for a STOP)."""
+        url = f"{self._server_for(conversation_id)}/conversations/{quote(conversation_id, safe='')}/tracker"
+        try:
+            async with self._http().get(
+                url,
+                params={"token": self._token, "include_events": "NONE"},
+                timeout=aiohttp.ClientTimeout(total=STATUS_TIMEOUT_S),
+            ) as response:
+                body = await response.json(content_type=None) if response.status == 200 else {}
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return False
+        loop = body.get("active_loop") if isinstance(body, dict) else None
+        return isinstance(loop, dict) and bool(loop.get("name"))
+
     async def erase_history(self, conversation_id: str) -> None:
         """Replace the conversation's tracker with an empty one (PUT .../tracker/events) on
         every server: after a failover a server other than its usual one may hold it.

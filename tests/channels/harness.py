@@ -64,6 +64,9 @@ class ScriptedDialogue:
         self.turns: list[tuple[str, str, Language]] = []
         self.delay_s = 0.0
 
+    async def question_open(self, conversation_id: str) -> bool:
+        return False
+
     async def converse(
         self,
         conversation_id: str,

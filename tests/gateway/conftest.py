@@ -49,6 +49,9 @@ class GatedDialogue:
         self.max_per_conversation = 0
         self.max_overall = 0
 
+    async def question_open(self, conversation_id: str) -> bool:
+        return False
+
     async def converse(
         self,
         conversation_id: str,

@@ -26,6 +26,9 @@ class ErasingDialogue:
         self.in_turn = False
         self.erased: list[tuple[str, bool]] = []  # (conversation id, during a turn?)
 
+    async def question_open(self, conversation_id: str) -> bool:
+        return False
+
     async def converse(
         self,
         conversation_id: str,
