@@ -72,7 +72,15 @@ class ChannelClient(Protocol):
 
 
 class TurnWatcher:
-    """Reads the stack's SQLite database (read-only) to tell when a channel turn is done."""
+    """Reads the stack's SQLite database (read-only) to tell when a channel turn is done.
+
+    Done means: the resident's message (its inbox entry, by the provider's id) is processed,
+    nothing else from that address waits in the inbox, and every outbox message of that
+    conversation is sent or given up on. One exception: erasing a resident's data ("delete
+    my data") deletes the inbox entry being answered; then the turn is done once a reply newer
+    than the message has been sent, or after ERASED_GRACE_S without one."""
+
+    ERASED_GRACE_S = 10.0
 
     def __init__(self, database: Path, app_secret: str, timeout_s: float = TURN_TIMEOUT_S) -> None:
         self._database = database
@@ -84,18 +92,33 @@ class TurnWatcher:
         with sqlite3.connect(uri, uri=True, timeout=10) as connection:
             return list(connection.execute(sql, params))
 
-    def wait(self, channel: str, address: str) -> None:
+    def last_sequence(self) -> int:
+        """The newest outbox message now: call before sending a message."""
+        return int(self._query("SELECT coalesce(max(sequence), 0) FROM outbox")[0][0])
+
+    def wait(self, channel: str, external_id: str, address: str, after_sequence: int) -> None:
         address_hash = self._keyring.blind_index("address", address)
-        deadline = time.monotonic() + self._timeout_s
-        while time.monotonic() < deadline:
-            if self._finished(channel, address_hash):
-                return
+        started = time.monotonic()
+        while time.monotonic() < started + self._timeout_s:
+            entry = self._query(
+                "SELECT processed_at IS NOT NULL FROM inbox WHERE channel = ? AND external_id = ?",
+                channel,
+                external_id,
+            )
+            if self._settled(channel, address_hash):
+                if entry and entry[0][0]:
+                    return
+                erased = not entry  # recorded before the webhook answered: gone means erased
+                if erased and (
+                    self._replied(channel, address_hash, after_sequence)
+                    or time.monotonic() - started > self.ERASED_GRACE_S
+                ):
+                    return
             time.sleep(0.05)
         raise TurnNotFinished(f"no answer within {self._timeout_s:.0f} s")
 
-    def _finished(self, channel: str, address_hash: str) -> bool:
-        # The webhook records the message before it answers 2xx, so once the request has
-        # returned, "nothing unprocessed for this address" includes this message.
+    def _settled(self, channel: str, address_hash: str) -> bool:
+        """Nothing from this address waits in the inbox, nothing to it in the outbox."""
         unprocessed = self._query(
             "SELECT count(*) FROM inbox WHERE channel = ? AND address_hash = ?"
             " AND processed_at IS NULL",
@@ -114,6 +137,17 @@ class TurnWatcher:
             address_hash,
         )
         return not unsent[0][0]
+
+    def _replied(self, channel: str, address_hash: str, after_sequence: int) -> bool:
+        newer = self._query(
+            "SELECT count(*) FROM outbox o JOIN conversations c"
+            " ON c.conversation_id = o.conversation_id"
+            " WHERE c.channel = ? AND c.address_hash = ? AND o.sequence > ?",
+            channel,
+            address_hash,
+            after_sequence,
+        )
+        return bool(newer[0][0])
 
 
 class WebChat:
@@ -163,9 +197,10 @@ class Twilio:
             else sms_form(text, self._mobile)
         )
         signature = twilio_signature(path, form, base_url=self._base_url)
+        before = self._watcher.last_sequence()
         response = self._http.post(path, data=form, headers={"X-Twilio-Signature": signature})
         response.raise_for_status()
-        self._watcher.wait(self.channel, self._mobile)
+        self._watcher.wait(self.channel, form["MessageSid"], self._mobile, before)
         sent = [m for m in self._providers.twilio() if m.get("To") == self._to]
         new, self._seen = sent[self._seen :], len(sent)
         return Answer([self._message(m) for m in new])
@@ -211,17 +246,16 @@ class Telegram:
 
     def _post(self, update: dict[str, Any]) -> Answer:
         headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        before = self._watcher.last_sequence()
         response = self._http.post("/channels/telegram", json=update, headers=headers)
         response.raise_for_status()
-        self._watcher.wait("telegram", str(self._chat_id))
+        chat = str(self._chat_id)
+        self._watcher.wait("telegram", str(update["update_id"]), chat, before)
         answered = None
         if "callback_query" in update:
-            # Answered in the webhook's response (a Bot API call), or by an API call.
             body = response.json() if response.content else {}
-            query_id = update["callback_query"]["id"]
-            answered = body.get("method") == "answerCallbackQuery" or any(
-                c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query_id
-                for c in list(self._providers.calls)
+            answered = body.get("method") == "answerCallbackQuery" or self._answered(
+                update["callback_query"]["id"]
             )
         sent = [
             c.params
@@ -233,6 +267,20 @@ class Telegram:
         ]
         new, self._seen = sent[self._seen :], len(sent)
         return Answer([_telegram_message(p) for p in new], answered)
+
+    def _answered(self, query_id: str, within_s: float = 5.0) -> bool:
+        """Whether the bot answered the callback query through the Bot API. The gateway may
+        do that in the background: a missing answer is given a few seconds to arrive."""
+        deadline = time.monotonic() + within_s
+        while True:
+            if any(
+                c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query_id
+                for c in list(self._providers.calls)
+            ):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
 
 def _telegram_message(params: dict[str, Any]) -> BotMessage:

@@ -4,6 +4,7 @@ database (the real schema, migrated), not a clock."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -32,13 +33,13 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
-def inbox(db: sqlite3.Connection, address: str, processed: bool) -> None:
+def inbox(db: sqlite3.Connection, address: str, processed: bool, external_id: str = "SM1") -> None:
     db.execute(
         "INSERT INTO inbox (channel, external_id, address, address_hash, kind, text,"
         " received_at, attempts, processed_at) VALUES ('whatsapp', ?, 'enc', ?, 'text', 'enc',"
         " ?, 0, ?)",
         (
-            f"SM{address}{processed}",
+            external_id,
             derived_keyring(SECRET).blind_index("address", address),
             NOW,
             NOW if processed else None,
@@ -61,9 +62,13 @@ def outbox(db: sqlite3.Connection, cid: str, state: str | None) -> int:
     return sequence
 
 
-def finished(database: Path) -> bool:
+class QuickWatcher(TurnWatcher):
+    ERASED_GRACE_S = 0.3
+
+
+def finished(database: Path, after_sequence: int = 0, timeout_s: float = 0.2) -> bool:
     try:
-        TurnWatcher(database, SECRET, timeout_s=0.2).wait("whatsapp", MOBILE)
+        QuickWatcher(database, SECRET, timeout_s).wait("whatsapp", "SM1", MOBILE, after_sequence)
     except TurnNotFinished:
         return False
     return True
@@ -97,6 +102,25 @@ def test_other_conversations_do_not_hold_a_turn_up(database: Path) -> None:
     with sqlite3.connect(database) as db:
         inbox(db, MOBILE, processed=True)
         outbox(db, "c1", "sent")
-        inbox(db, OTHER, processed=False)
+        inbox(db, OTHER, processed=False, external_id="SM2")
         outbox(db, "c2", "pending")
     assert finished(database)
+
+
+def test_an_erased_message_is_finished_by_a_newer_reply_or_after_a_grace(database: Path) -> None:
+    # "Delete my data" erases the inbox entry being answered: no entry to see processed.
+    watcher = TurnWatcher(database, SECRET)
+    before = watcher.last_sequence()
+    assert not finished(database, before, timeout_s=0.1)  # within the grace: still waiting
+    assert finished(database, before, timeout_s=2)  # no reply at all: done after the grace
+    with sqlite3.connect(database) as db:
+        outbox(db, "c1", None)  # the confirmation, queued after the erasure
+    assert not finished(database, before, timeout_s=0.1)
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "INSERT INTO outbox_deliveries (sequence, kind, state, attempts, updated_at)"
+            " SELECT sequence, 'reply', 'sent', 1, created_at FROM outbox"
+        )
+    started = time.monotonic()
+    assert finished(database, before, timeout_s=2)
+    assert time.monotonic() - started < QuickWatcher.ERASED_GRACE_S  # at once, no grace
