@@ -83,6 +83,10 @@ class ResponseCatalog:
         return cls(patterns, frozenset(title for title in switches if title))
 
     def knows(self, name: str) -> bool:
+        """A response of the domain; "utter_confirm_payment*" stands for every response whose
+        name starts so (a response split in variants keeps its checks)."""
+        if name.endswith("*"):
+            return any(known.startswith(name[:-1]) for known in self.patterns)
         return name in self.patterns
 
     def matches(self, name: str, text: str) -> bool:
@@ -106,3 +110,14 @@ class ResponseCatalog:
         for title in sorted(self.language_switch_titles, key=len, reverse=True):
             plain = plain.replace(title, " ")
         return plain
+
+
+def named(item: str, responses: frozenset[str]) -> frozenset[str]:
+    """Which of `item`'s names ("a|b", "prefix*") are among the recognised `responses`."""
+    found: set[str] = set()
+    for name in item.split("|"):
+        if name.endswith("*"):
+            found.update(r for r in responses if r.startswith(name[:-1]))
+        elif name in responses:
+            found.add(name)
+    return frozenset(found)

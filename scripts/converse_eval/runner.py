@@ -23,7 +23,7 @@ from scripts.converse_eval.channels import (
 )
 from scripts.converse_eval.metrics import language_mixups
 from scripts.converse_eval.residents import NoCodeSent, PlaceholderError, ResidentCopy, fill
-from scripts.converse_eval.responses import ResponseCatalog, normalise
+from scripts.converse_eval.responses import ResponseCatalog, named, normalise
 from scripts.converse_eval.scenarios import Scenario, Turn
 from scripts.converse_eval.stack import Stack
 from scripts.converse_eval.transcript import ScenarioResult, TurnRecord
@@ -81,12 +81,12 @@ def check_turn(turn: Turn, record: TurnRecord, catalog: ResponseCatalog) -> list
         unknown = [name for name in options if not catalog.knows(name)]
         if unknown:
             failures.append(f"turn {record.index}: unknown response {', '.join(unknown)}")
-        elif not record.responses & set(options):
+        elif not named(item, record.responses):
             failures.append(
                 f"turn {record.index} ({record.sent!r}): expected {item}, bot said: {said}"
             )
     for item in turn.not_expect:
-        hit = record.responses & set(item.split("|"))
+        hit = named(item, record.responses)
         if hit:
             failures.append(
                 f"turn {record.index} ({record.sent!r}): got {', '.join(sorted(hit))}: {said}"

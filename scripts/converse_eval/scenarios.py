@@ -13,7 +13,8 @@ A file in tests/conversations/scenarios/ holds `scenarios:`, a list of mappings:
       turns:
         - bijli ka bill bharna hai     # typed text
         - say: SSO ID kya hoti hai?
-          expect: utter_ask_sso_id     # a response name; "a|b" = either; a list = all
+          expect: utter_ask_sso_id     # a response name; "a|b" = either; a list = all;
+                                       # "utter_confirm_payment*" = any name starting so
         - tap: JdVVNL                  # a button, by its title
         - tap: PHED
           optional: true               # skipped when the bot does not offer it (it may not ask)
