@@ -2,8 +2,8 @@
 
 Every text variation of a response in the Rasa domain (English, Hindi, any channel variant)
 becomes a pattern: its `{placeholders}` match anything, emoji and runs of whitespace are
-ignored on both sides (SMS may drop emoji, split a message or cut it at a space), case is
-ignored. A channel adds numbered options after the text, so a pattern is searched for,
+ignored and typography (₹, “”, …, •) folded on both sides (SMS may drop emoji, fold to
+GSM-7, split a message or cut it at a space), case is ignored. A channel adds numbered options after the text, so a pattern is searched for,
 not matched whole.
 """
 
@@ -29,14 +29,35 @@ _INVISIBLE = {"\ufe0e", "\ufe0f", "\u200d", "\u200c", "\u200b"}
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 
 
+# Typographic characters an SMS may send in plain GSM-7 instead (one of them would make an
+# English SMS UCS-2): folded on both sides, so a folded SMS still shows its response.
+_FOLDS = str.maketrans(
+    {
+        "•": "*",
+        "₹": "Rs.",
+        "…": "...",
+        "–": "-",
+        "—": "-",
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+        "\u00a0": " ",
+        "·": "-",
+        "×": "x",
+    }
+)
+
+
 def normalise(text: str) -> str:
-    """The text as patterns see it: NFC, no emoji or other pictographs, single spaces."""
+    """The text as patterns see it: NFC, no emoji or other pictographs, typography folded
+    to plain characters, single spaces."""
     kept = []
     for char in unicodedata.normalize("NFC", text):
         if char in _INVISIBLE or unicodedata.category(char) == "So":
             continue
         kept.append(char)
-    return _SPACE.sub(" ", "".join(kept)).strip()
+    return _SPACE.sub(" ", "".join(kept).translate(_FOLDS)).strip()
 
 
 def pattern_of(template: str) -> re.Pattern[str] | None:

@@ -164,6 +164,11 @@ def test_placeholders_match_anything_and_emoji_and_spacing_do_not_matter() -> No
     assert catalog.matches("utter_nothing_due", "nothing is due on your KEDL\naccount ••••5678. 🎉")
     assert catalog.matches("utter_nothing_due", "आपके KEDL खाते ••••5678 पर कुछ भी बकाया नहीं है।")
     assert not catalog.matches("utter_nothing_due", "Your KEDL bill is ₹1,480.00")
+    # An SMS folded to GSM-7: "•" and "₹" sent as "*" and "Rs.", the emoji dropped.
+    folded = ResponseCatalog.from_responses(
+        {"utter_total": [{"text": "Total due: ₹{total} on “{biller}” ••••{last4} 🎉"}]}
+    )
+    assert folded.matches("utter_total", 'Total due: Rs.1,480.00 on "KEDL" ****5678')
     # WhatsApp adds numbered options after the text: still recognised.
     assert catalog.names_in("Nothing is due on your KEDL account 1.\n\n1. Menu") == {
         "utter_nothing_due"
