@@ -109,6 +109,16 @@ async def saved_accounts(tracker: Tracker, utility: Utility | None = None) -> li
     return [a for a in accounts if account_key(a.biller_id, a.consumer_number) != skip]
 
 
+async def all_saved_accounts(tracker: Tracker) -> list[SavedAccount]:
+    """Every saved account of the resident, none left out."""
+    if not tracker.get_slot("linked"):
+        return []
+    try:
+        return await container().billing.saved_accounts(tracker.sender_id)
+    except NotLinked:
+        return []
+
+
 async def sole_account(
     tracker: Tracker, utility: Utility, biller_id: str | None = None
 ) -> SavedAccount | None:
@@ -353,14 +363,22 @@ class ActionStartBill(ResidentAction):
             # Carrying on after linking: the request ("bijli ka bill") was a few turns ago,
             # and what it named is in the slots already.
             return [SlotSet("bill", None), SlotSet(SKIP_SLOT, None), FollowupAction("bill_form")]
-        events: list[dict[str, Any]] = [SlotSet(name, named.get(name)) for name in BILL_SLOTS]
-        events.append(SlotSet("bill", None))
         shown = bill_from_slot(tracker.get_slot("bill"))
-        words = set(turn.text.casefold().split())
-        if shown is not None and words & ANOTHER_WORDS:
-            events.append(SlotSet(SKIP_SLOT, account_key(shown.biller_id, shown.consumer_number)))
-        else:
-            events.append(SlotSet(SKIP_SLOT, None))
+        skip = None
+        if shown is not None and set(turn.text.casefold().split()) & ANOTHER_WORDS:
+            skip = account_key(shown.biller_id, shown.consumer_number)
+        if not named and skip is None:
+            # "Check my bill" from someone with one saved account: that account, at once.
+            accounts = await all_saved_accounts(tracker)
+            if len(accounts) == 1:
+                only = accounts[0]
+                named = {
+                    "utility": only.utility.value,
+                    "biller": only.biller_id,
+                    "consumer_number": only.consumer_number,
+                }
+        events: list[dict[str, Any]] = [SlotSet(name, named.get(name)) for name in BILL_SLOTS]
+        events += [SlotSet("bill", None), SlotSet(SKIP_SLOT, skip)]
         if tracker.get_slot("goal") not in ("check", "pay"):
             events.append(SlotSet("goal", "check"))
         return [*events, FollowupAction("bill_form")]
