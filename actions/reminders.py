@@ -14,7 +14,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.billing import account_label
+from actions.accounts import account_label
 from actions.forms import LISTEN, is_certain, turn_of
 from actions.runtime import ResidentAction, container, language
 from bot.model.identifiers import ascii_digits
