@@ -63,9 +63,10 @@ class ScriptedDialogue:
         self.container: Container | None = None
         self.turns: list[tuple[str, str, Language]] = []
         self.delay_s = 0.0
+        self.asking: set[str] = set()  # conversations in the middle of a question (a form)
 
     async def question_open(self, conversation_id: str) -> bool:
-        return False
+        return conversation_id in self.asking
 
     async def converse(
         self,

@@ -35,6 +35,8 @@ INTENTS = {
     "faq_forgot_password", "faq_fees", "faq_payment_methods", "faq_offline_payment",
     # beyond the contract's catalog
     "faq_payment_not_credited", "faq_helplines",
+    # conversation repair: questions about the question, "I don't know", no code came
+    "faq_sso_id", "faq_consumer_number", "dont_know", "otp_not_received",
 }  # fmt: skip
 ENTITIES = {"utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language"}
 # Entities whose value the dialogue compares against a closed set.
