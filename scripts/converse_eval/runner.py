@@ -16,8 +16,6 @@ from scripts.converse_eval.channels import (
     Button,
     ChannelClient,
     Telegram,
-    TurnNotFinished,
-    TurnWatcher,
     Twilio,
     WebChat,
 )
@@ -27,6 +25,7 @@ from scripts.converse_eval.responses import ResponseCatalog, named, normalise
 from scripts.converse_eval.scenarios import Scenario, Turn
 from scripts.converse_eval.stack import Stack
 from scripts.converse_eval.transcript import ScenarioResult, TurnRecord
+from scripts.converse_eval.watcher import TurnNotFinished, TurnWatcher
 
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 TELEGRAM_LANGUAGE = {"en": "en", "hi": "hi", "hinglish": "en"}

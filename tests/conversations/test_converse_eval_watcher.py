@@ -11,7 +11,7 @@ import pytest
 
 from integrations.db.crypto import derived_keyring
 from integrations.db.migrate import upgrade
-from scripts.converse_eval.channels import TurnNotFinished, TurnWatcher
+from scripts.converse_eval.watcher import TurnNotFinished, TurnWatcher
 
 SECRET = "watcher-test-secret"
 MOBILE, OTHER = "+916900000001", "+916900000002"
