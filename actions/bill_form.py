@@ -144,6 +144,8 @@ class ValidateBillForm(RepairingFormValidation):
                         dispatcher, tracker, only.biller_id, only.consumer_number
                     )
                 )
+            elif len(companies := container().billing.billers_for(utility)) == 1:
+                slots["biller"] = companies[0].biller_id  # water is PHED: nothing to ask
         return slots
 
     async def validate_biller(

@@ -45,6 +45,8 @@ CANONICAL_VALUES = {
     "biller": {
         "JVVNL0000RAJ01", "AVVNL0000RAJ01", "JDVVNL000RAJ01", "KEDLOB000RAJ02", "BKESL0000RAJ02",
         "BESLOB000RAJ02", "TPADL0000RAJ01", "PHED00000RAJ01", "RSGL00000RAJ01", "TGPL00000RAJ01",
+        # a town two companies serve: the bill form asks which (catalog.yml shared_towns)
+        "ajmer",
     },
     "language": {"en", "hi"},
 }  # fmt: skip
