@@ -23,13 +23,14 @@ from actions.accounts import (
     sole_account,
 )
 from actions.forms import RepairingFormValidation, turn_of
-from actions.repair import Turn
+from actions.repair import ANSWERING_INTENTS, Turn, yes_or_no
 from actions.replies import utter_error
 from actions.runtime import ResidentAction, container
 from bot.errors import AmbiguousBiller, BotError, NotLinked, UnknownBiller
 from bot.model.billing import Utility, parse_utility
 from bot.model.identifiers import ascii_digits, mask, normalise_number
 
+OFFER_SLOT = "offered_biller"
 # Channels that show a picture: a sample bill with the consumer number marked.
 PICTURE_CHANNELS = frozenset({"webchat", "whatsapp", "telegram"})
 
@@ -54,7 +55,11 @@ async def fetch_into_slots(
                 biller=biller.short_name,
                 buttons=[biller_button(b, number) for b in others],
             )
-            return {"consumer_number": None, "bill": None}
+            return {
+                "consumer_number": None,
+                "bill": None,
+                OFFER_SLOT: f"{other.biller_id}|{number}",
+            }
     try:
         fetched = await billing.fetch(tracker.sender_id, biller_id, typed_number)
     except NotLinked as error:
@@ -84,8 +89,12 @@ class ValidateBillForm(RepairingFormValidation):
         return "validate_bill_form"
 
     def fits(self, slot: str, turn: Turn, tracker: Tracker) -> bool:
-        if any(k in turn.entities for k in BILL_SLOTS):
-            return True  # an answer, or a correction of an earlier one
+        if any(k in turn.entities for k in BILL_SLOTS) and turn.intent in ANSWERING_INTENTS:
+            return True  # an answer, or a correction of an earlier one ("nahi, pani ka bill")
+        return self.fits_alone(slot, turn, tracker)
+
+    def fits_alone(self, slot: str, turn: Turn, tracker: Tracker) -> bool:
+        """The typed text is itself an answer to `slot` (not only an entity of another)."""
         if slot == "utility":
             return parse_utility(turn.text) is not None
         if slot == "biller":
@@ -94,6 +103,13 @@ class ValidateBillForm(RepairingFormValidation):
             digits = _digits(turn.text)
             return 6 <= len(digits) <= 16 and len(digits) * 2 >= len(turn.text.replace(" ", ""))
         return False
+
+    def _names_a_company(self, tracker: Tracker) -> bool:
+        """This message names the company too ("JVVNL ka bill"), so validate_biller sets it."""
+        turn = turn_of(tracker)
+        return "biller" in turn.entities or (
+            "biller" in tracker.slots_to_validate() and self._names_a_biller(turn.text, tracker)
+        )
 
     def _names_a_biller(self, text: str, tracker: Tracker) -> bool:
         utility = parse_utility(tracker.get_slot("utility") or "")
@@ -104,6 +120,36 @@ class ValidateBillForm(RepairingFormValidation):
         except UnknownBiller:
             return False
         return True
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        offered = tracker.get_slot(OFFER_SLOT)
+        if offered and tracker.get_slot("requested_slot") == "consumer_number":
+            answer = yes_or_no(turn_of(tracker))
+            if answer is not None:
+                return await self._answer_offer(answer, offered, dispatcher, tracker)
+        return [*await super().run(dispatcher, tracker, domain), SlotSet(OFFER_SLOT, None)]
+
+    async def _answer_offer(
+        self, yes: bool, offered: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        """A typed yes or no to "that number fits TPADL: is your bill from TPADL?"."""
+        if not yes:  # then it was mistyped: the same question again
+            return [SlotSet(OFFER_SLOT, None), SlotSet("consumer_number", None)]
+        biller_id, number = offered.split("|", 1)
+        slots = {
+            "biller": biller_id,
+            **await fetch_into_slots(dispatcher, tracker, biller_id, number),
+        }
+        return [SlotSet(OFFER_SLOT, None), *[SlotSet(k, v) for k, v in slots.items()]]
+
+    def _correcting_another(self, slot: str, tracker: Tracker) -> bool:
+        """The message names another slot's answer and says nothing for `slot` itself
+        ("sorry, I meant AVVNL" while the number is asked): no error about `slot`."""
+        turn = turn_of(tracker)
+        others = set(turn.entities) & (set(BILL_SLOTS) - {slot})
+        return bool(others) and not self.fits_alone(slot, turn, tracker)
 
     async def explain(
         self, target: str, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -133,7 +179,7 @@ class ValidateBillForm(RepairingFormValidation):
             dispatcher.utter_message(response="utter_utility_unknown")
             return {"utility": None}
         slots: dict[str, Any] = {"utility": utility.value}
-        if "biller" not in tracker.slots_to_validate():
+        if not self._names_a_company(tracker):
             # A newly named utility: forget the company and number of the previous one, and
             # pre-fill them when the resident has exactly one saved account for it.
             only = await sole_account(tracker, utility)
@@ -151,7 +197,7 @@ class ValidateBillForm(RepairingFormValidation):
     async def validate_biller(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:
+        if value is None or self._correcting_another("biller", tracker):
             return {"biller": None}
         billing = container().billing
         utility = parse_utility(tracker.get_slot("utility") or "")
@@ -205,7 +251,7 @@ class ValidateBillForm(RepairingFormValidation):
     async def validate_consumer_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:
+        if value is None or self._correcting_another("consumer_number", tracker):
             return {"consumer_number": None}
         biller_id = tracker.get_slot("biller")
         typed = next(tracker.get_latest_entity_values("consumer_number"), None) or str(value)
