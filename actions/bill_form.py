@@ -31,6 +31,8 @@ from bot.model.billing import Utility, parse_utility
 from bot.model.identifiers import ascii_digits, mask, normalise_number
 
 OFFER_SLOT = "offered_biller"
+# "town|id,id": the companies the resident's words named, which the next question offers.
+CHOICES_SLOT = "biller_choices"
 # Channels that show a picture: a sample bill with the consumer number marked.
 PICTURE_CHANNELS = frozenset({"webchat", "whatsapp", "telegram"})
 
@@ -213,8 +215,7 @@ class ValidateBillForm(RepairingFormValidation):
             # The words typed first: "Ajmer" is two companies, though the NLU maps it to one.
             biller = billing.resolve_biller(value if typed.startswith("/") else typed, utility)
         except AmbiguousBiller as ambiguous:
-            ask_which(dispatcher, ambiguous)
-            return {"biller": None}
+            return {"biller": None, CHOICES_SLOT: choices_of(ambiguous)}  # asked next, once
         except UnknownBiller:
             try:
                 biller = billing.resolve_biller(str(value), utility)
@@ -262,14 +263,24 @@ class ValidateBillForm(RepairingFormValidation):
         return await fetch_into_slots(dispatcher, tracker, biller_id, typed)
 
 
-def ask_which(dispatcher: CollectingDispatcher, ambiguous: AmbiguousBiller) -> None:
-    names = ", ".join(f"{b.short_name} ({b.name})" for b in ambiguous.candidates)
-    dispatcher.utter_message(
-        response="utter_biller_ambiguous",
-        town=ambiguous.typed.strip().title(),
-        choices=names,
-        buttons=[biller_button(b) for b in ambiguous.candidates],
-    )
+def choices_of(ambiguous: AmbiguousBiller) -> str:
+    """What the company question offers next ("town|id,id"): only the companies named."""
+    ids = ",".join(b.biller_id for b in ambiguous.candidates)
+    return f"{ambiguous.town or ''}|{ids}"
+
+
+def ask_which(dispatcher: CollectingDispatcher, choices: str) -> None:
+    """The company question narrowed to the companies the resident's words named."""
+    town, _, ids = choices.partition("|")
+    billers = [container().billing.biller(b) for b in ids.split(",") if b]
+    names = ", ".join(f"{b.short_name} ({b.name})" for b in billers)
+    buttons = [biller_button(b) for b in billers]
+    if town:
+        dispatcher.utter_message(
+            response="utter_biller_ambiguous", town=town.title(), choices=names, buttons=buttons
+        )
+    else:
+        dispatcher.utter_message(response="utter_which_of_these", choices=names, buttons=buttons)
 
 
 def explain_consumer_number(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -318,6 +329,10 @@ class ActionAskBiller(ResidentAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        choices = tracker.get_slot(CHOICES_SLOT)
+        if choices:  # "Ajmer": TP Ajmer or AVVNL, not all seven again
+            ask_which(dispatcher, choices)
+            return [SlotSet(CHOICES_SLOT, None)]
         utility = parse_utility(tracker.get_slot("utility") or "") or Utility.ELECTRICITY
         accounts = await saved_accounts(tracker, utility)
         buttons = [account_button(a) for a in accounts[:MAX_ACCOUNT_BUTTONS]]
