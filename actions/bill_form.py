@@ -131,7 +131,10 @@ class ValidateBillForm(RepairingFormValidation):
             answer = yes_or_no(turn_of(tracker))
             if answer is not None:
                 return await self._answer_offer(answer, offered, dispatcher, tracker)
-        return [*await super().run(dispatcher, tracker, domain), SlotSet(OFFER_SLOT, None)]
+        events = await super().run(dispatcher, tracker, domain)
+        if offered and not any(e.get("name") == OFFER_SLOT for e in events):
+            events.append(SlotSet(OFFER_SLOT, None))  # answered otherwise: the offer lapses
+        return events
 
     async def _answer_offer(
         self, yes: bool, offered: str, dispatcher: CollectingDispatcher, tracker: Tracker

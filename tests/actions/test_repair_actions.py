@@ -206,3 +206,26 @@ async def test_a_question_back_at_the_sso_id_is_explained_not_looked_up(
 
     assert said(dispatcher) == ["utter_explain_sso_id"]
     assert {"event": "slot", "name": "sso_id", "value": None, "timestamp": None} in events
+
+
+async def test_a_typed_yes_takes_the_company_the_number_fits(container: Container) -> None:
+    cid = await link_webchat(container, "web-anita", "anita.rathore")
+    offered = CollectingDispatcher()
+    typed = form_tracker(
+        cid, ANITA_TPADL, "consumer_number", {"consumer_number": ANITA_TPADL},
+        utility="electricity", biller="AVVNL0000RAJ01",
+    )  # fmt: skip
+    events = await ValidateBillForm().run(offered, typed, DOMAIN)
+    offer = {e["name"]: e["value"] for e in events if e["event"] == "slot"}["offered_biller"]
+    assert offer == f"TPADL0000RAJ01|{ANITA_TPADL}"
+
+    answered = CollectingDispatcher()
+    yes = form_tracker(
+        cid, "yes", "consumer_number", {"consumer_number": "yes"}, intent="affirm",
+        utility="electricity", biller="AVVNL0000RAJ01", offered_biller=offer,
+    )  # fmt: skip
+    events = await ValidateBillForm().run(answered, yes, DOMAIN)
+
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["biller"] == "TPADL0000RAJ01" and slots["consumer_number"] == ANITA_TPADL
+    assert slots["bill"]["biller_id"] == "TPADL0000RAJ01"  # fetched: the bill comes next
