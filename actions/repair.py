@@ -94,6 +94,9 @@ SWITCHES = {
     "raise_complaint": "complaint_form",
     "unlink_account": "action_confirm_unlink",
 }
+# At a yes/no question these are more likely a question about it ("what happens to my
+# payments then?" at "erase my data?"): the question is asked again instead of switching.
+QUESTIONS_AT_YES_NO = frozenset({"payment_history", "get_receipt"})
 # The questions about each question: intents that ask what the slot means or where to find it.
 EXPLANATIONS = {
     "sso_id": {
@@ -193,9 +196,7 @@ def decide(form: str, slot: str, turn: Turn, fits: bool, yes_no: bool = False) -
         return _another_bill(form, turn)
     if intent == "link_account" and leaving and form != "link_form":
         return Repair(Move.SWITCH, "link_form")
-    if intent in SWITCHES and leaving and not yes_no:
-        # At a yes/no question another task is more likely a question about this one ("what
-        # happens to my payments then?" at "erase my data?"): it is asked again instead.
+    if intent in SWITCHES and leaving and not (yes_no and intent in QUESTIONS_AT_YES_NO):
         return Repair(Move.SWITCH, SWITCHES[intent])
     if intent == "out_of_scope" and leaving and not turn.entities:
         return Repair(Move.DIGRESS, DIGRESSIONS["out_of_scope"])
