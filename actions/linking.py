@@ -9,6 +9,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.effects import send_code_once
 from actions.replies import utter_error
 from actions.runtime import ResidentAction, ResidentFormValidation, container
 from bot.errors import BotError, NoPendingLink, OtpAttemptsExceeded, OtpExpired
@@ -26,7 +27,7 @@ class ValidateLinkForm(ResidentFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         try:
-            started = await container().linking.start(tracker.sender_id, str(value))
+            started = await send_code_once(tracker, str(value))
         except BotError as error:
             utter_error(dispatcher, error)
             return {"sso_id": None}

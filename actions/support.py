@@ -10,6 +10,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.effects import raise_complaint_once
 from actions.payments import STATUS_ICONS
 from actions.replies import utter_error
 from actions.runtime import ResidentAction, ResidentFormValidation, container, language
@@ -104,8 +105,8 @@ class ActionRaiseComplaint(ResidentAction):
         done = _cleared()
         payment = tracker.get_slot("complaint_payment")
         try:
-            complaint = await container().complaints.raise_complaint(
-                tracker.sender_id,
+            complaint = await raise_complaint_once(
+                tracker,
                 Disposition(tracker.get_slot("complaint_disposition") or SERVICE),
                 tracker.get_slot("complaint_description") or "",
                 None if payment in (None, SERVICE) else payment,

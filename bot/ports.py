@@ -235,10 +235,37 @@ class UnitOfWorkFactory(Protocol):
 
 class DialogueEngine(Protocol):
     async def converse(
-        self, conversation_id: str, text: str, language: Language
+        self, conversation_id: str, text: str, language: Language, message_key: str = ""
     ) -> list[OutboundMessage]:
         """One resident turn through the dialogue engine (Rasa): the replies to `text`,
-        rendered in `language`. Raises DialogueUnavailable when the engine is down."""
+        rendered in `language`. Raises DialogueUnavailable when the engine is down.
+
+        `message_key` identifies the resident's message: the same key again (a retry after a
+        crash or a timeout) gets the same turn's replies, and its side effects happen once."""
+        ...
+
+
+class EffectLedger(Protocol):
+    """What each resident message's side effects came to, kept so they happen at most once
+    (bot/services/effects.py). Each method is its own transaction."""
+
+    async def claim(self, message_key: str, effect: str, at: datetime) -> bool:
+        """Record that `effect` of this message starts; False when it was claimed before
+        (done, or under way elsewhere). Of two concurrent claims exactly one succeeds."""
+        ...
+
+    async def outcome(self, message_key: str, effect: str) -> tuple[bool, str | None]:
+        """(claimed, its recorded outcome or None while it has none)."""
+        ...
+
+    async def record(self, message_key: str, effect: str, outcome: str) -> None: ...
+
+    async def release(self, message_key: str, effect: str) -> None:
+        """Forget a claim whose effect did not happen (it failed): it may be tried again."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Forget claims made before `before` (no retry comes that late); how many."""
         ...
 
 
@@ -305,11 +332,13 @@ class DeliveryRepository(Protocol):
 
 
 class ChannelUnitOfWork(UnitOfWork, Protocol):
-    """A unit of work that also reaches the channel tables."""
+    """A unit of work that also reaches the channel tables (and the privacy notice, which
+    counts as shown once its channel delivery went out)."""
 
     inbox: InboxRepository
     channel_states: ChannelStateRepository
     deliveries: DeliveryRepository
+    privacy: PrivacyRepository
 
     async def __aenter__(self) -> ChannelUnitOfWork: ...
 
@@ -333,6 +362,19 @@ class ChannelSender(Protocol):
 class PrivacyRepository(Protocol):
     async def consent(self, conversation_id: str) -> Consent | None: ...
     async def save_consent(self, consent: Consent) -> None: ...
+
+    async def notice_queued(self, conversation_id: str, notice_key: str, sequence: int) -> None:
+        """The turn of message `notice_key` showed the notice and its last reply is outbox
+        `sequence` (no-op for any other message's turn)."""
+        ...
+
+    async def notice_delivered(
+        self, conversation_id: str, at: datetime, sent_sequence: int | None = None
+    ) -> None:
+        """The notice reached the resident at `at`: with `sent_sequence`, only if that outbox
+        message (just sent) comes at or after the notice turn's last reply."""
+        ...
+
     async def conversations_of(self, resident_id: str) -> list[Conversation]: ...
     async def count_payments(self, resident_id: str) -> int: ...
     async def erase_conversation(self, conversation: Conversation, *, keep_row: bool) -> None:

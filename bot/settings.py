@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     channel_send_timeout_s: float = 10.0
     channel_retry_base_s: float = 0.5  # first backoff after a 429/5xx; doubles each time
     channel_poll_interval_s: float = 1.0  # how often the inbox and delivery loops look
+    # How long a channel message waits for the dialogue engine (a Rasa restart takes about a
+    # minute) before the resident gets an apology instead; measured from its arrival.
+    channel_max_wait_s: float = 300.0
     # Human handoff: when agents answer (IST; days Monday=0 … Sunday=6), console sessions.
     office_days: str = "0-5"
     office_opens: str = "09:00"

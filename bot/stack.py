@@ -110,9 +110,10 @@ def run_rasa() -> None:
     level = logging.getLevelName(settings.log_level.upper())
     configure_logging_and_warnings(level)
     configure_structlog(level)
-    from integrations.rasa import server_tuning
+    from integrations.rasa import keyed_turns, server_tuning
 
     server_tuning.apply()
+    keyed_turns.apply()
     rasa.api.run(
         model=str(MODEL),
         endpoints=str(write_endpoints(settings)),

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from bot.bootstrap import Container
 from bot.gateway.metrics import SENDS, TurnTimer
@@ -43,7 +44,11 @@ class ChannelRuntime:
     def __init__(self, container: Container, locks: TurnLocks) -> None:
         settings = container.settings
         self.inbox = ChannelInboxService(
-            container.channel_uow, container.conversations, container.turns, container.clock
+            container.channel_uow,
+            container.conversations,
+            container.turns,
+            container.clock,
+            max_wait=timedelta(seconds=settings.channel_max_wait_s),
         )
         self.delivery = DeliveryService(
             container.channel_uow, container.clock, container.channel_senders

@@ -113,5 +113,9 @@ class DeliveryService:
                 )
                 current.options = delivery.message.buttons
                 await tx.channel_states.save(current)
+                # Replies go out in order: once the notice turn's last one is sent, so is it.
+                await tx.privacy.notice_delivered(
+                    delivery.conversation_id, now, sent_sequence=delivery.sequence
+                )
             await tx.commit()
         return state

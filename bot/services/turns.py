@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import messages
 from bot.model.outbound import OutboundMessage
@@ -40,16 +41,24 @@ class TurnService:
         self._handoff = handoff
 
     async def handle(
-        self, channel: Channel, address: str, text: str
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        message_key: str = "",
+        received_at: datetime | None = None,
     ) -> tuple[Conversation, list[OutboundMessage]]:
         """Answer `text` from `address` on `channel`, in the resident's language.
 
+        `message_key` names the message (the channel inbox's, stable across retries; a new
+        one per call when empty): its turn's side effects happen once whatever is retried.
         Callers serialise turns per conversation; raises DialogueUnavailable.
         """
+        key = message_key or f"{channel.value}:{secrets.token_hex(16)}"
         # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
         screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
         text = screened.without_markers if screened.found else screened.text
-        opened = await self._open(channel, address, text)
+        opened = await self._open(channel, address, text, key, received_at)
         conversation, language = opened.conversation, opened.language
         warning = (
             [OutboundMessage(text=messages.render("sensitive_warning", language))]
@@ -71,13 +80,20 @@ class TurnService:
         if opened.show_notice:
             replies.append(OutboundMessage(text=messages.render("privacy_notice", language)))
         if not screened.found or any(char.isalnum() for char in text):
-            replies += await self._dialogue.converse(conversation.conversation_id, text, language)
+            replies += await self._dialogue.converse(
+                conversation.conversation_id, text, language, message_key=key
+            )
+        if opened.show_notice and channel is Channel.WEBCHAT and self._privacy is not None:
+            # The web chat's replies go back in the answer to this request: delivered now.
+            await self._privacy.notice_delivered(conversation.conversation_id)
         if self._privacy is not None and self._history is not None:
             # After the turn: Rasa has saved the tracker an erasure in this turn asked to drop.
             await self._privacy.erase_histories(self._history)
         return conversation, replies
 
-    async def _open(self, channel: Channel, address: str, text: str) -> _OpenedTurn:
+    async def _open(
+        self, channel: Channel, address: str, text: str, key: str, received_at: datetime | None
+    ) -> _OpenedTurn:
         """Everything before the dialogue runs, in one transaction (a turn's database work
         is most of the gateway's share of it): the conversation, created on first contact;
         the language to answer in; the flood limit; an agent's handoff; the privacy notice."""
@@ -92,7 +108,7 @@ class TurnService:
             if not opened.rate_limited and self._handoff is not None:
                 opened.held = await self._handoff.intercept(tx, conversation, text, language)
             if not opened.rate_limited and opened.held is None and self._privacy is not None:
-                opened.show_notice = await self._privacy.note_message(tx, cid)
+                opened.show_notice = await self._privacy.note_message(tx, cid, key, received_at)
             await tx.commit()
         return opened
 

@@ -51,17 +51,21 @@ class RasaDialogueEngine:
         self._languages: OrderedDict[str, Language] = OrderedDict()
 
     async def converse(
-        self, conversation_id: str, text: str, language: Language
+        self, conversation_id: str, text: str, language: Language, message_key: str = ""
     ) -> list[OutboundMessage]:
         """Send one resident message to Rasa and return its replies.
 
         Turns of one conversation must be serialised by the caller (the gateway does).
-        Raises DialogueUnavailable when Rasa cannot be reached, times out or fails.
+        `message_key` names the message: sent again with the same key, Rasa answers with
+        the replies it gave the first time instead of running the turn twice, and actions
+        do their side effects once per key (integrations/rasa/keyed_turns.py).
+        Raises DialogueUnavailable when Rasa cannot be reached, times out, fails, or answers
+        with no message at all (Rasa's stock REST channel answers a failed turn that way).
         """
         servers = self._servers_for(conversation_id)
         for number, base in enumerate(servers, start=1):
             try:
-                body = await self._turn(base, conversation_id, text, language)
+                body = await self._turn(base, conversation_id, text, language, message_key)
                 break
             except _ServerDown:
                 if number == len(servers):
@@ -71,13 +75,21 @@ class RasaDialogueEngine:
                 )
         if not isinstance(body, list):
             raise DialogueUnavailable("Rasa answered a turn with something other than a list")
+        if not body:
+            # Never taken for a finished turn: every turn of ours says something.
+            raise DialogueUnavailable("Rasa answered a turn with no messages")
         return [message for item in body if (message := to_outbound(item)) is not None]
 
-    async def _turn(self, base: str, conversation_id: str, text: str, language: Language) -> Any:
+    async def _turn(
+        self, base: str, conversation_id: str, text: str, language: Language, message_key: str
+    ) -> Any:
         await self._ensure_language(base, conversation_id, language)
+        payload: dict[str, Any] = {"sender": conversation_id, "message": text}
+        if message_key:
+            payload["metadata"] = {"message_key": message_key}
         return await self._post(
             f"{base}/webhooks/rest/webhook",
-            {"sender": conversation_id, "message": text},
+            payload,
             what="turn",
             conversation_id=conversation_id,
         )

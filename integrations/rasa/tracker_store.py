@@ -60,9 +60,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The same engine as Rasa's, plus a check of each connection before use.
-        url = self.engine.url
+        rasas: Any = getattr(self, "engine")  # noqa: B009  (Rasa's attribute, untyped)
+        url = rasas.url
         checked = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
-        self.engine.dispose()
+        rasas.dispose()
         self.engine = checked
         self.sessionmaker = sessionmaker(bind=checked)
 

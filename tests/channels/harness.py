@@ -62,12 +62,14 @@ class ScriptedDialogue:
     def __init__(self) -> None:
         self.container: Container | None = None
         self.turns: list[tuple[str, str, Language]] = []
+        self.keys: list[str] = []  # each turn's message key
         self.delay_s = 0.0
 
     async def converse(
-        self, conversation_id: str, text: str, language: Language
+        self, conversation_id: str, text: str, language: Language, message_key: str = ""
     ) -> list[OutboundMessage]:
         self.turns.append((conversation_id, text, language))
+        self.keys.append(message_key)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         try:

@@ -50,7 +50,7 @@ class GatedDialogue:
         self.max_overall = 0
 
     async def converse(
-        self, conversation_id: str, text: str, language: Language
+        self, conversation_id: str, text: str, language: Language, message_key: str = ""
     ) -> list[OutboundMessage]:
         self.running[conversation_id] = self.running.get(conversation_id, 0) + 1
         self.max_per_conversation = max(self.max_per_conversation, self.running[conversation_id])

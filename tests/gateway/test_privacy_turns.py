@@ -27,7 +27,7 @@ class ErasingDialogue:
         self.erased: list[tuple[str, bool]] = []  # (conversation id, during a turn?)
 
     async def converse(
-        self, conversation_id: str, text: str, language: Language
+        self, conversation_id: str, text: str, language: Language, message_key: str = ""
     ) -> list[OutboundMessage]:
         self.in_turn = True
         try:
