@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
 from bot.model.channels import (
@@ -305,11 +305,30 @@ class DeliveryRepository(Protocol):
     """Which outbox messages went to which channel, so each is sent at most once."""
 
     async def due(
-        self, now: datetime, limit: int = 100, *, retries_by: datetime | None = None
+        self,
+        now: datetime,
+        limit: int = 100,
+        *,
+        retries_by: datetime | None = None,
+        in_order: bool = False,
     ) -> list[Delivery]:
         """Outbox messages of WhatsApp, SMS and Telegram conversations that are not yet
         claimed (or are pending a retry due by `retries_by`, default `now`), oldest first,
-        with the conversation's language and channel state applied (`in_session_window`)."""
+        with the conversation's language and channel state applied (`in_session_window`).
+        `in_order`: none that an earlier message of its conversation must go before (one
+        waiting out a back-off, being sent, or waiting to be reconciled)."""
+        ...
+
+    async def to_reconcile(
+        self, now: datetime, sending_since: datetime, limit: int = 100
+    ) -> list[Delivery]:
+        """Deliveries whose fate the provider must tell: SENDING since before
+        `sending_since` (their sender died) and UNCERTAIN ones due for a look, oldest first."""
+        ...
+
+    async def reclaim(self, delivery: Delivery, now: datetime) -> bool:
+        """Take a delivery to reconcile (compare-and-set on its state and `updated_at`):
+        False when another worker did."""
         ...
 
     async def queue(self, sequence: int, kind: DeliveryKind, now: datetime) -> None:
@@ -355,6 +374,21 @@ class ChannelSender(Protocol):
     async def send(self, delivery: Delivery) -> None:
         """Render and send one message. Raises DeliveryFailed when the provider surely did
         not take it, DeliveryUncertain when it may have (a timeout)."""
+        ...
+
+
+@runtime_checkable
+class SentMessageLookup(Protocol):
+    """A sender whose provider can tell whether it has a message (Twilio lists the messages
+    sent to a number); Telegram cannot."""
+
+    # How long one `send` can take at most (every retry and timeout included): a delivery
+    # SENDING for longer than this lost its sender.
+    longest_send_s: float
+
+    async def find_sent(self, delivery: Delivery, since: datetime) -> bool | None:
+        """True when the provider has this message (created since `since`), False when it
+        surely has not, None when it could not be asked."""
         ...
 
 

@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.bootstrap import Container
-from bot.gateway.metrics import SENDS, TurnTimer
+from bot.gateway.metrics import RECONCILED, SENDS, UNCERTAIN, TurnTimer
 from bot.gateway.turn_locks import TurnLocks
 from bot.model.channels import Delivery, DeliveryState, InboundMessage
 from bot.model.residents import Channel
-from bot.services.delivery import DeliveryService
+from bot.services.delivery import DeliveryService, Reconciled
 from bot.services.inbox import ChannelInboxService, Outcome
 from channels.twilio_api import TwilioWebhook
 
@@ -36,6 +36,10 @@ MAX_SENDING_CONVERSATIONS = 32
 # After the dialogue engine failed a turn, that conversation waits this many poll
 # intervals before trying again.
 RETRY_POLLS = 5
+# Deliveries whose sender died or timed out are looked for this often (a cheap query).
+RECONCILE_EVERY_S = 5.0
+# Side-effect records older than two days are dropped this often (bot/services/effects.py).
+PRUNE_EVERY_S = 3600.0
 
 
 class ChannelRuntime:
@@ -53,6 +57,8 @@ class ChannelRuntime:
         self.delivery = DeliveryService(
             container.channel_uow, container.clock, container.channel_senders
         )
+        self._effects = container.effects
+        self._housekept = {"reconcile": 0.0, "prune": 0.0}
         self.clock = container.clock
         self.twilio_webhook: TwilioWebhook | None = None
         if settings.whatsapp_on or settings.sms_on:
@@ -172,6 +178,7 @@ class ChannelRuntime:
             self._inbox_wake.set()  # a message may have arrived while this one was ending
 
     async def _delivery_round(self) -> None:
+        await self._housekeeping()
         by_conversation: dict[str, list[Delivery]] = {}
         for delivery in await self.delivery.due(500):
             by_conversation.setdefault(delivery.conversation_id, []).append(delivery)
@@ -181,13 +188,36 @@ class ChannelRuntime:
             self._sending.add(conversation_id)
             self._spawn(self._send_all(conversation_id, deliveries))
 
+    async def _housekeeping(self) -> None:
+        """Reconcile deliveries cut off by a crash or a timeout (at start-up too: the first
+        round runs at once), and now and then forget old side-effect records."""
+        now = asyncio.get_running_loop().time()
+        if now - self._housekept["reconcile"] >= RECONCILE_EVERY_S:
+            self._housekept["reconcile"] = now
+            for delivery, outcome in await self.delivery.reconcile():
+                if outcome is not Reconciled.BUSY:
+                    RECONCILED.labels(delivery.channel.value, outcome.value).inc()
+                if outcome is Reconciled.UNCERTAIN:
+                    UNCERTAIN.labels(delivery.channel.value).inc()
+        if now - self._housekept["prune"] >= PRUNE_EVERY_S:
+            self._housekept["prune"] = now
+            await self._effects.prune()
+
     async def _send_all(self, conversation_id: str, deliveries: list[Delivery]) -> None:
         try:
             for delivery in deliveries:
                 state = await self.delivery.deliver(delivery)
                 SENDS.labels(delivery.channel.value, state.value).inc()
-                if state is DeliveryState.PENDING:
-                    break  # keep the order: the rest waits for this one's retry
+                if state is DeliveryState.UNCERTAIN and not self.delivery.can_ask(delivery):
+                    UNCERTAIN.labels(delivery.channel.value).inc()
+                if state not in (
+                    DeliveryState.SENT,
+                    DeliveryState.FAILED,
+                    DeliveryState.SUPPRESSED,
+                ):
+                    # Keep the order: the rest waits for this one's retry, its other sender,
+                    # or the provider's word on it.
+                    break
         except Exception:
             log.exception("delivering to a conversation failed")
         finally:

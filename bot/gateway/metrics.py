@@ -38,6 +38,18 @@ SENDS = Counter(
     "e.g. after a 429 or 5xx), uncertain (no answer in time), failed, suppressed.",
     ["channel", "outcome"],
 )
+RECONCILED = Counter(
+    "bot_deliveries_reconciled_total",
+    "Deliveries whose sender died mid-send or timed out, settled by asking the provider: "
+    "found (it had it: not sent again), resent (it never got it), ask_again (it could not be "
+    "asked), uncertain (nobody can tell, e.g. Telegram: never sent again).",
+    ["channel", "outcome"],
+)
+UNCERTAIN = Counter(
+    "bot_deliveries_uncertain_total",
+    "Deliveries that may or may not have reached the resident, for good (also logged).",
+    ["channel"],
+)
 QUEUE_SCAN_LIMIT = 1000
 
 

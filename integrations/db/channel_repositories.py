@@ -6,9 +6,10 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from bot.model.channels import (
     ChannelState,
@@ -158,43 +159,70 @@ class SqlDeliveryRepository:
         self._connection = connection
 
     async def due(
-        self, now: datetime, limit: int = 100, *, retries_by: datetime | None = None
+        self,
+        now: datetime,
+        limit: int = 100,
+        *,
+        retries_by: datetime | None = None,
+        in_order: bool = False,
+    ) -> list[Delivery]:
+        d = outbox_deliveries
+        waiting = or_(
+            d.c.sequence.is_(None),
+            and_(
+                d.c.state == DeliveryState.PENDING,
+                d.c.next_attempt_at <= (retries_by or now),
+            ),
+        )
+        conditions = [
+            conversations.c.channel.in_(CHANNELS),
+            outbox.c.created_at >= now - DELIVERY_HORIZON,
+            waiting,
+        ]
+        if in_order:
+            conditions.append(~self._held_up(now))
+        result = await self._connection.execute(
+            self._select().where(*conditions).order_by(outbox.c.sequence).limit(limit)
+        )
+        return [_delivery(row) for row in result.mappings()]
+
+    @staticmethod
+    def _held_up(now: datetime) -> Any:
+        """An earlier message of the same conversation must go first: it waits out a
+        back-off after a 429/5xx, is being sent, or waits for its provider to be asked."""
+        earlier, blocking = aliased(outbox), aliased(outbox_deliveries)
+        return exists(
+            select(blocking.c.sequence)
+            .select_from(earlier.join(blocking, blocking.c.sequence == earlier.c.sequence))
+            .where(
+                earlier.c.conversation_id == outbox.c.conversation_id,
+                earlier.c.sequence < outbox.c.sequence,
+                earlier.c.created_at >= now - DELIVERY_HORIZON,
+                or_(
+                    blocking.c.state == DeliveryState.SENDING,
+                    and_(
+                        blocking.c.state == DeliveryState.PENDING,
+                        blocking.c.next_attempt_at > now,
+                    ),
+                    and_(
+                        blocking.c.state == DeliveryState.UNCERTAIN,
+                        blocking.c.next_attempt_at.is_not(None),
+                    ),
+                ),
+            )
+        )
+
+    async def to_reconcile(
+        self, now: datetime, sending_since: datetime, limit: int = 100
     ) -> list[Delivery]:
         d = outbox_deliveries
         statement = (
-            select(
-                outbox.c.sequence,
-                outbox.c.conversation_id,
-                outbox.c.message,
-                conversations.c.channel,
-                conversations.c.address,
-                conversations.c.language.label("conversation_language"),
-                residents.c.language.label("resident_language"),
-                d.c.kind,
-                d.c.attempts,
-                channel_states.c.opted_out,
-                channel_states.c.last_inbound_at,
-            )
-            .select_from(
-                outbox.join(
-                    conversations, conversations.c.conversation_id == outbox.c.conversation_id
-                )
-                .outerjoin(residents, residents.c.resident_id == conversations.c.resident_id)
-                .outerjoin(d, d.c.sequence == outbox.c.sequence)
-                .outerjoin(
-                    channel_states,
-                    channel_states.c.conversation_id == outbox.c.conversation_id,
-                )
-            )
+            self._select()
             .where(
                 conversations.c.channel.in_(CHANNELS),
-                outbox.c.created_at >= now - DELIVERY_HORIZON,
                 or_(
-                    d.c.sequence.is_(None),
-                    and_(
-                        d.c.state == DeliveryState.PENDING,
-                        d.c.next_attempt_at <= (retries_by or now),
-                    ),
+                    and_(d.c.state == DeliveryState.SENDING, d.c.updated_at < sending_since),
+                    and_(d.c.state == DeliveryState.UNCERTAIN, d.c.next_attempt_at <= now),
                 ),
             )
             .order_by(outbox.c.sequence)
@@ -202,6 +230,48 @@ class SqlDeliveryRepository:
         )
         result = await self._connection.execute(statement)
         return [_delivery(row) for row in result.mappings()]
+
+    async def reclaim(self, delivery: Delivery, now: datetime) -> bool:
+        d = outbox_deliveries
+        result = await self._connection.execute(
+            update(d)
+            .where(
+                d.c.sequence == delivery.sequence,
+                d.c.state == delivery.state,
+                d.c.updated_at == delivery.updated_at,
+            )
+            .values(state=DeliveryState.SENDING, updated_at=now)
+        )
+        taken: int = result.rowcount
+        return taken == 1
+
+    @staticmethod
+    def _select() -> Any:
+        d = outbox_deliveries
+        return select(
+            outbox.c.sequence,
+            outbox.c.conversation_id,
+            outbox.c.message,
+            outbox.c.created_at,
+            conversations.c.channel,
+            conversations.c.address,
+            conversations.c.language.label("conversation_language"),
+            residents.c.language.label("resident_language"),
+            d.c.kind,
+            d.c.attempts,
+            d.c.state,
+            d.c.updated_at,
+            channel_states.c.opted_out,
+            channel_states.c.last_inbound_at,
+        ).select_from(
+            outbox.join(conversations, conversations.c.conversation_id == outbox.c.conversation_id)
+            .outerjoin(residents, residents.c.resident_id == conversations.c.resident_id)
+            .outerjoin(d, d.c.sequence == outbox.c.sequence)
+            .outerjoin(
+                channel_states,
+                channel_states.c.conversation_id == outbox.c.conversation_id,
+            )
+        )
 
     async def queue(self, sequence: int, kind: DeliveryKind, now: datetime) -> None:
         await self._connection.execute(
@@ -274,4 +344,7 @@ def _delivery(row: RowMapping) -> Delivery:
         attempts=row["attempts"] or 0,
         opted_out=bool(row["opted_out"]),
         last_inbound_at=row["last_inbound_at"],
+        state=DeliveryState(row["state"]) if row["state"] else None,
+        updated_at=row["updated_at"],
+        queued_at=row["created_at"],
     )
