@@ -33,16 +33,33 @@ async def send_code_once(tracker: Tracker, typed: str) -> LinkStarted:
         # Only masked values are kept: the SSO ID is read again from what was typed.
         return LinkStarted(find_sso_id(typed) or typed, sent["mobile"], int(sent["minutes"]))
 
-    def save(started: LinkStarted) -> str:
-        return json.dumps({"mobile": started.masked_mobile, "minutes": started.valid_minutes})
-
     return await container().effects.once(
         message_key(tracker),
         "otp_send",
         lambda: container().linking.start(tracker.sender_id, typed),
-        save,
+        _code_sent,
         load,
     )
+
+
+async def resend_code_once(tracker: Tracker) -> LinkStarted:
+    """LinkingService.resend ("the code did not come"): one new code per message."""
+
+    async def load(outcome: str) -> LinkStarted:
+        sent: dict[str, Any] = json.loads(outcome)
+        return LinkStarted("", sent["mobile"], int(sent["minutes"]))
+
+    return await container().effects.once(
+        message_key(tracker),
+        "otp_resend",
+        lambda: container().linking.resend(tracker.sender_id),
+        _code_sent,
+        load,
+    )
+
+
+def _code_sent(started: LinkStarted) -> str:
+    return json.dumps({"mobile": started.masked_mobile, "minutes": started.valid_minutes})
 
 
 async def raise_complaint_once(

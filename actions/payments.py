@@ -1,4 +1,4 @@
-"""Creating the payment link after a yes, payment history and past receipts."""
+"""Creating the payment link after a yes (confirm_form), payment history, past receipts."""
 
 from __future__ import annotations
 
@@ -26,55 +26,38 @@ STATUS_ICONS = {
 }
 
 
-class ActionCreatePaymentLink(ResidentAction):
-    def name(self) -> str:
-        return "action_create_payment_link"
-
-    async def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        done = [SlotSet("pending_confirmation", None), SlotSet("goal", None)]
-        biller_id = tracker.get_slot("biller")
-        consumer_number = tracker.get_slot("consumer_number")
-        if not biller_id or not consumer_number:
-            dispatcher.utter_message(response="utter_help")
-            return done
-        biller = container().billing.biller(biller_id)
-        try:
-            payment, _quote = await container().payments.request_link(
-                tracker.sender_id, biller_id, consumer_number
-            )
-        except NothingDue:
-            dispatcher.utter_message(
-                response="utter_nothing_due",
-                biller=biller.short_name,
-                consumer=mask(consumer_number),
-            )
-            return done
-        except BotError as error:
-            utter_error(dispatcher, error, biller=biller.short_name)
-            return done
+async def create_payment_link(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[dict[str, Any]]:
+    """The yes to "shall I make the payment link?" (confirm_form)."""
+    done = [SlotSet("goal", None)]
+    biller_id = tracker.get_slot("biller")
+    consumer_number = tracker.get_slot("consumer_number")
+    if not biller_id or not consumer_number:
+        dispatcher.utter_message(response="utter_anything_else")
+        return done
+    biller = container().billing.biller(biller_id)
+    try:
+        payment, _quote = await container().payments.request_link(
+            tracker.sender_id, biller_id, consumer_number
+        )
+    except NothingDue:
         dispatcher.utter_message(
-            response="utter_payment_link",
-            link=payment.link_url,
-            total=format_rupees(payment.total_paise),
-            minutes=int(LINK_VALIDITY.total_seconds() // 60),
+            response="utter_nothing_due",
+            biller=biller.short_name,
+            consumer=mask(consumer_number),
         )
         return done
-
-
-class ActionCancelConfirmation(ResidentAction):
-    """A "no" to an open yes/no question: nothing happens, and the resident is told so."""
-
-    def name(self) -> str:
-        return "action_cancel_confirmation"
-
-    async def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        paying = tracker.get_slot("pending_confirmation") == "pay"
-        dispatcher.utter_message(response="utter_payment_cancelled" if paying else "utter_ok")
-        return [SlotSet("pending_confirmation", None), SlotSet("goal", None)]
+    except BotError as error:
+        utter_error(dispatcher, error, biller=biller.short_name)
+        return done
+    dispatcher.utter_message(
+        response="utter_payment_link",
+        link=payment.link_url,
+        total=format_rupees(payment.total_paise),
+        minutes=int(LINK_VALIDITY.total_seconds() // 60),
+    )
+    return done
 
 
 class ActionPaymentHistory(ResidentAction):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -55,31 +55,28 @@ class ActionMyData(ResidentAction):
 
 
 class ActionConfirmDeleteData(ResidentAction):
+    """Erasure is only done after an explicit yes: the question is confirm_form's."""
+
     def name(self) -> str:
         return "action_confirm_delete_data"
 
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_confirm_delete_data")
-        return [SlotSet("pending_confirmation", "delete_data")]
+        return [SlotSet("pending_confirmation", "delete_data"), FollowupAction("confirm_form")]
 
 
-class ActionDeleteMyData(ResidentAction):
-    def name(self) -> str:
-        return "action_delete_my_data"
-
-    async def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        erasure = await container().privacy.erase(tracker.sender_id)
-        dispatcher.utter_message(
-            response="utter_data_deleted", payments=str(erasure.payments_deidentified)
-        )
-        return [
-            SlotSet("pending_confirmation", None),
-            SlotSet("linked", False),
-            SlotSet("goal", None),
-            SlotSet("bill", None),
-            *[SlotSet(name, None) for name in FORM_SLOTS],
-        ]
+async def delete_my_data(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[dict[str, Any]]:
+    """The yes to "erase everything I hold about you?"."""
+    erasure = await container().privacy.erase(tracker.sender_id)
+    dispatcher.utter_message(
+        response="utter_data_deleted", payments=str(erasure.payments_deidentified)
+    )
+    return [
+        SlotSet("linked", False),
+        SlotSet("goal", None),
+        SlotSet("bill", None),
+        *[SlotSet(name, None) for name in FORM_SLOTS],
+    ]

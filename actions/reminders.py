@@ -9,11 +9,12 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.billing import account_label
+from actions.forms import LISTEN, is_certain, turn_of
 from actions.runtime import ResidentAction, container, language
 from bot.model.reminders import ReminderKind
 from bot.services.reminders import PolicyChange, ReminderSettingsView
@@ -82,18 +83,37 @@ class _ToggleReminders(ResidentAction, ABC):
         option = next(tracker.get_latest_entity_values(OPTION_ENTITY), None)
         if self.enabled and option is not None:  # a button of the settings screen
             return await settings_button(dispatcher, tracker, resident.resident_id, str(option))
+        if not self.enabled:
+            if not is_certain(turn_of(tracker), "stop_reminders"):
+                return [
+                    SlotSet("pending_confirmation", "stop_reminders"),
+                    FollowupAction("confirm_form"),
+                ]
+            return [*await stop_reminders(dispatcher, tracker), FollowupAction(LISTEN)]
         await reminder_consents(container()).set_enabled(
             resident.resident_id, tracker.sender_id, language(tracker), self.enabled
         )
-        if not self.enabled:
-            dispatcher.utter_message(response="utter_reminders_off")
-            return []
         dispatcher.utter_message(response="utter_reminders_on")
         view = await reminder_settings(container()).view(
             resident.resident_id, tracker.sender_id, language(tracker)
         )
         show_settings(dispatcher, view, None)
         return [SlotSet(ACCOUNT_SLOT, None)]
+
+
+async def stop_reminders(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[dict[str, Any]]:
+    """Turn the resident's reminders off (a clear request, or the yes to "stop them?")."""
+    resident = await container().conversations.resident(tracker.sender_id)
+    if resident is None:
+        dispatcher.utter_message(response="utter_not_linked")
+        return []
+    await reminder_consents(container()).set_enabled(
+        resident.resident_id, tracker.sender_id, language(tracker), False
+    )
+    dispatcher.utter_message(response="utter_reminders_off")
+    return []
 
 
 class ActionSetReminder(_ToggleReminders):

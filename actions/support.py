@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.effects import raise_complaint_once
+from actions.forms import LISTEN, RepairingFormValidation, is_certain, turn_of
 from actions.payments import STATUS_ICONS
+from actions.repair import Turn
 from actions.replies import utter_error
-from actions.runtime import ResidentAction, ResidentFormValidation, container, language
+from actions.runtime import ResidentAction, container, language
 from bot import messages as texts
 from bot.errors import BotError, ComplaintNotFound, InvalidComplaint
 from bot.model.calendar import IST, format_date, format_datetime_ist
@@ -59,9 +61,20 @@ class ActionAskComplaintPayment(ResidentAction):
         return []
 
 
-class ValidateComplaintForm(ResidentFormValidation):
+class ValidateComplaintForm(RepairingFormValidation):
+    slots = COMPLAINT_SLOTS
+
     def name(self) -> str:
         return "validate_complaint_form"
+
+    def fits(self, slot: str, turn: Turn, tracker: Tracker) -> bool:
+        choice = turn.text.strip().casefold()
+        if slot == "complaint_payment":
+            return choice.isdigit() or choice in (SERVICE, "सेवा")
+        if slot == "complaint_disposition":
+            return choice.isdigit() or choice in {d.value for d in Disposition}
+        # The description is free text: anything but a clear request to stop or for a person.
+        return turn.intent not in ("deny", "help", "talk_to_human") or turn.confidence < 0.85
 
     async def validate_complaint_payment(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -155,34 +168,39 @@ class ActionTrackComplaint(ResidentAction):
 
 
 class ActionTalkToHuman(ResidentAction):
+    """A person is asked for only when the resident clearly asked; a guess asks first, since
+    the bot falls silent for as long as the conversation waits for an agent."""
+
     def name(self) -> str:
         return "action_talk_to_human"
 
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        requested = await container().handoff.request(
-            tracker.sender_id, tracker.latest_message.get("text") or ""
+        if not is_certain(turn_of(tracker), "talk_to_human"):
+            return [
+                SlotSet("pending_confirmation", "talk_to_human"),
+                FollowupAction("confirm_form"),
+            ]
+        said = turn_of(tracker).text
+        said = "" if said.startswith("/") else said
+        return [*await request_person(dispatcher, tracker, said), FollowupAction(LISTEN)]
+
+
+async def request_person(
+    dispatcher: CollectingDispatcher, tracker: Tracker, said: str = ""
+) -> list[dict[str, Any]]:
+    """Put the conversation in the agent queue (`said`, the request, starts the agent's
+    transcript) and say when someone will answer."""
+    requested = await container().handoff.request(tracker.sender_id, said)
+    if requested.answer_by is None:
+        dispatcher.utter_message(response="utter_handoff_queued")
+    else:
+        dispatcher.utter_message(
+            response="utter_handoff_after_hours",
+            when=format_datetime_ist(requested.answer_by, language(tracker)),
         )
-        if requested.answer_by is None:
-            dispatcher.utter_message(response="utter_handoff_queued")
-        else:
-            dispatcher.utter_message(
-                response="utter_handoff_after_hours",
-                when=format_datetime_ist(requested.answer_by, language(tracker)),
-            )
-        return []
-
-
-class ActionCancelComplaint(ResidentAction):
-    def name(self) -> str:
-        return "action_cancel_complaint"
-
-    async def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_cancelled")
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *_cleared()]
+    return []
 
 
 def _cleared() -> list[dict[str, Any]]:

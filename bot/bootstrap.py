@@ -168,6 +168,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     dialogue = RasaDialogueEngine(
         settings.rasa_server_urls, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
     )
+    linking = LinkingService(uow, sso, sms, clock, otp_key=secret, limits=rate_counter)
     return Container(
         settings=settings,
         clock=clock,
@@ -181,7 +182,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         receipt_renderer=PdfReceiptRenderer(),
         receipt_links=receipt_links,
         conversations=conversations,
-        linking=LinkingService(uow, sso, sms, clock, otp_key=secret, limits=rate_counter),
+        linking=linking,
         billing=BillingService(uow, biller_directory),
         payments=PaymentService(
             uow,
@@ -200,6 +201,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             limits=rate_counter,
             messages_per_minute=settings.message_rate_per_minute,
             handoff=handoff,
+            linking=linking,
+            notice_url=f"{settings.public_base_url}/privacy",
         ),
         dialogue=dialogue,
         sandbox=sandbox,

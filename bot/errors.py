@@ -66,6 +66,16 @@ class UnknownBiller(BotError):
     """No biller with that id (or name) for that utility."""
 
 
+class AmbiguousBiller(UnknownBiller):
+    """What was typed names more than one biller ("Ajmer": TP Ajmer serves the city, AVVNL
+    the rest of the district): the resident must pick."""
+
+    def __init__(self, typed: str, candidates: list[Biller]) -> None:
+        super().__init__(typed)
+        self.typed = typed
+        self.candidates = candidates
+
+
 class InvalidConsumerNumber(BotError):
     """The number breaks the biller's rule (length, characters)."""
 

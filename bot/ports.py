@@ -235,13 +235,24 @@ class UnitOfWorkFactory(Protocol):
 
 class DialogueEngine(Protocol):
     async def converse(
-        self, conversation_id: str, text: str, language: Language, message_key: str = ""
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         """One resident turn through the dialogue engine (Rasa): the replies to `text`,
-        rendered in `language`. Raises DialogueUnavailable when the engine is down.
+        rendered in `language` for `channel` (SMS gets its shorter texts). Raises
+        DialogueUnavailable when the engine is down.
 
         `message_key` identifies the resident's message: the same key again (a retry after a
         crash or a timeout) gets the same turn's replies, and its side effects happen once."""
+        ...
+
+    async def question_open(self, conversation_id: str) -> bool:
+        """True while the conversation is in the middle of a question (a form); False when
+        not, or when the engine cannot tell."""
         ...
 
 
@@ -516,7 +527,9 @@ class SupportUnitOfWorkFactory(Protocol):
 
 class TurnUnitOfWork(SupportUnitOfWork, PrivacyUnitOfWork, Protocol):
     """What the start of a turn reads and writes in one transaction: the conversation and its
-    resident, an agent's handoff, the privacy notice."""
+    resident, an agent's handoff, the privacy notice, the options last offered (web chat)."""
+
+    channel_states: ChannelStateRepository
 
     async def __aenter__(self) -> TurnUnitOfWork: ...
 

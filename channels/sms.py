@@ -10,6 +10,7 @@ Buttons become numbered options; an attachment becomes its link.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -110,13 +111,56 @@ def _best_cut(prefix: str) -> int:
     return 0
 
 
+# Characters the other channels show that SMS cannot afford: one of them makes an English
+# SMS UCS-2 (70 characters a segment instead of 160), an emoji costs two UCS-2 units.
+_GSM_FOLDS = {
+    "•": "*",
+    "₹": "Rs.",
+    "…": "...",
+    "–": "-",
+    "—": "-",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "\u00a0": " ",
+    "·": "-",
+    "×": "x",
+}
+
+
+def sms_text(text: str) -> str:
+    """`text` as SMS sends it: no emoji or pictographs, and in GSM-7 unless it needs
+    Devanagari (a Hindi text is UCS-2 anyway, so only its emoji go)."""
+    kept = "".join(c for c in text if not _pictograph(c))
+    if encoding(kept) == "gsm7":
+        return _tidy(kept)
+    folded = "".join(_GSM_FOLDS.get(c, c) for c in kept)
+    if encoding(folded) == "gsm7":
+        return _tidy(folded)
+    # Devanagari stays, and with it UCS-2: only the bullets of masked numbers are folded,
+    # so both languages show "****0001".
+    return _tidy(kept.replace("•", "*"))
+
+
+def _pictograph(char: str) -> bool:
+    # Emoji and symbols (So), variation selectors and joiners left behind by them.
+    return unicodedata.category(char) == "So" or char in "\ufe0f\u200d"
+
+
+def _tidy(text: str) -> str:
+    """Spaces left where an emoji stood ("⚡ Electricity" -> "Electricity")."""
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return "\n".join(lines).strip()
+
+
 def render_sms(message: OutboundMessage, language: Language) -> list[str]:
     """One outbound message as the SMS texts to send, in order."""
     text = numbered_text(message, language)
     if message.attachment is not None:
         link = texts.render("receipt_link", language, url=message.attachment.url)
         text = f"{text}\n{link}"
-    parts = split_sms(text)
+    parts = split_sms(sms_text(text))
     if len(parts) > MAX_MESSAGES:
         parts = parts[:MAX_MESSAGES]
         last = parts[-1]

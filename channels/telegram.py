@@ -2,8 +2,8 @@
 
 Updates are parsed with the library's own `Update.de_json`. A pressed inline button arrives
 as a callback query carrying the button's payload (or its token, when the payload is longer
-than the 64 bytes `callback_data` holds); the webhook answers the callback query in its
-response so the button stops spinning at once.
+than the 64 bytes `callback_data` holds); the gateway answers the callback query through the
+Bot API at once, so the button stops spinning.
 
 Limits (Bot API): ~30 messages/s overall, 1/s per chat; a 429 says how long to wait.
 """
@@ -29,7 +29,7 @@ from bot.model.channels import (
     button_token,
 )
 from bot.model.outbound import OutboundMessage
-from bot.model.residents import Channel
+from bot.model.residents import Channel, Language
 from channels.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ def parse_update(
     Updates we do not act on (edits, channel posts, member changes) give (None, None)."""
     update = Update.de_json(dict(data), None)
     external_id = str(update.update_id)
+    user = update.effective_user
+    hint = language_hint(user.language_code if user is not None else None)
     query = update.callback_query
     if query is not None:
         chat = query.message.chat if query.message is not None else None
@@ -65,7 +67,7 @@ def parse_update(
         text = (query.data or "").strip()
         kind = InboundKind.TEXT if text else InboundKind.MEDIA
         return InboundMessage(
-            Channel.TELEGRAM, external_id, str(chat_id), kind, text, now
+            Channel.TELEGRAM, external_id, str(chat_id), kind, text, now, hint
         ), query.id
     message = update.message
     if message is None:
@@ -76,13 +78,14 @@ def parse_update(
         text = COMMANDS[command.split("@")[0]]
     kind = InboundKind.TEXT if text else InboundKind.MEDIA
     return InboundMessage(
-        Channel.TELEGRAM, external_id, str(message.chat_id), kind, text, now
+        Channel.TELEGRAM, external_id, str(message.chat_id), kind, text, now, hint
     ), None
 
 
-def callback_answer(callback_query_id: str) -> dict[str, str]:
-    """The webhook response that answers a callback query (a Bot API method call)."""
-    return {"method": "answerCallbackQuery", "callback_query_id": callback_query_id}
+def language_hint(code: str | None) -> Language | None:
+    """Telegram's `language_code` (IETF, "hi", "en-IN") as a first guess at the language."""
+    primary = (code or "").split("-")[0].lower()
+    return {"hi": Language.HI, "en": Language.EN}.get(primary)
 
 
 def keyboard(message: OutboundMessage) -> InlineKeyboardMarkup | None:
@@ -188,6 +191,15 @@ class TelegramSender:
             except TelegramError as exc:
                 raise DeliveryFailed(f"Telegram error: {exc.message}") from exc
         raise DeliveryFailed("Telegram kept asking to wait")
+
+    async def answer_callback(self, callback_query_id: str) -> None:
+        """Acknowledge a pressed inline button (its spinner stops); never raises."""
+        try:
+            await asyncio.wait_for(
+                self._client().answer_callback_query(callback_query_id), self._timeout_s
+            )
+        except (TelegramError, asyncio.TimeoutError) as exc:
+            log.info("callback query not answered: %s", type(exc).__name__)
 
     async def aclose(self) -> None:
         if self._bot is not None:

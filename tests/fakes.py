@@ -34,6 +34,7 @@ from bot.errors import (
     UnknownBiller,
 )
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
+from bot.model.channels import ChannelState
 from bot.model.outbound import OutboundMessage, PushedMessage
 from bot.model.payments import (
     Payment,
@@ -428,8 +429,16 @@ class FakeDialogueEngine:
         self.replies = list(replies) if replies is not None else None
         self.unavailable = False
 
+    async def question_open(self, conversation_id: str) -> bool:
+        return False
+
     async def converse(
-        self, conversation_id: str, text: str, language: Language, message_key: str = ""
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         if self.unavailable:
             raise DialogueUnavailable(conversation_id)
@@ -454,6 +463,7 @@ class _Tables:
     payments: dict[str, Payment] = field(default_factory=dict)
     webhook_events: dict[tuple[str, str], datetime] = field(default_factory=dict)
     otp_sends: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    channel_states: dict[str, ChannelState] = field(default_factory=dict)
 
 
 class InMemoryDatabase:
@@ -601,6 +611,16 @@ class _Challenges(_Repository):
     async def sends_since(self, sso_id: str, since: datetime) -> int:
         sends = self._uow._view().otp_sends.values()
         return sum(1 for who, at in sends if who == sso_id and at >= since)
+
+
+class _ChannelStates(_Repository):
+    _table = "channel_states"
+
+    async def get(self, conversation_id: str) -> ChannelState | None:
+        return self._read(conversation_id)  # type: ignore[no-any-return]
+
+    async def save(self, state: ChannelState) -> None:
+        self._write(state.conversation_id, state)
 
 
 class _Accounts(_Repository):
@@ -756,6 +776,7 @@ class InMemoryUnitOfWork:
         self.payments: PaymentRepository = _Payments(self)
         self.webhook_events: WebhookEventRepository = _WebhookEvents(self)
         self.outbox: OutboxRepository = _Outbox(self)
+        self.channel_states = _ChannelStates(self)
 
     def _view(self) -> _Tables:
         if self._snapshot is None:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bot.gateway.delivery import ChannelRuntime
 from bot.model.residents import Channel
-from channels.telegram import MAX_UPDATE_BYTES, SECRET_HEADER, callback_answer, parse_update
+from channels.telegram import MAX_UPDATE_BYTES, SECRET_HEADER, parse_update
 from channels.telegram import verify_secret as verify_telegram_secret
 from channels.twilio_api import MAX_FORM_BYTES, parse_form
 
@@ -85,7 +85,11 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Any:
         return {}
     if message is not None:
         await runtime.accept(message)
-    return callback_answer(callback_query_id) if callback_query_id else {}
+    if callback_query_id:
+        # Through the Bot API, not in this response: Telegram ignores a method in a webhook
+        # response without telling whether it ran, and the button spins until answered.
+        runtime.acknowledge_tap(callback_query_id)
+    return {}
 
 
 def _rejected(request: Request, channel: Channel, reason: str) -> None:

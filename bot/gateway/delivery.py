@@ -69,6 +69,7 @@ class ChannelRuntime:
             settings.telegram_webhook_secret.get_secret_value() if settings.telegram_on else ""
         )
         self.channels = frozenset(container.channel_senders)
+        self._senders = container.channel_senders
         self._locks = locks
         self._poll_s = settings.channel_poll_interval_s
         self._retry_delay_s = self._poll_s * RETRY_POLLS
@@ -82,6 +83,17 @@ class ChannelRuntime:
 
     def is_on(self, channel: Channel) -> bool:
         return channel in self.channels
+
+    def acknowledge_tap(self, callback_query_id: str) -> None:
+        """Stop a Telegram button's spinner (answerCallbackQuery), without delaying the
+        webhook's answer; a failure only leaves the spinner to time out on its own."""
+        sender = self._senders.get(Channel.TELEGRAM)
+        answer = getattr(sender, "answer_callback", None)
+        if answer is None:
+            return
+        task = asyncio.create_task(answer(callback_query_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def accept(self, message: InboundMessage) -> bool:
         """Record an inbound message durably and wake the inbox loop; False for a redelivery."""

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, StrictStr, validator
 
+from bot import messages
 from bot.errors import DialogueUnavailable
 from bot.gateway.deps import ContainerDep, TurnLocksDep
 from bot.gateway.metrics import TurnTimer
 from bot.model.identifiers import mask
-from bot.model.residents import Channel
+from bot.model.residents import Channel, Language
 from channels import webchat
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,24 @@ class IncomingMessage(BaseModel):
 @router.get("/", include_in_schema=False)
 async def chat_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", headers=PAGE_HEADERS)
+
+
+@router.get("/privacy", include_in_schema=False)
+async def privacy_page() -> HTMLResponse:
+    """The whole privacy notice, in both languages: SMS carries only a short one and this link."""
+    notices = "".join(
+        f"<section lang='{lang.value}'><p>{html.escape(messages.render('privacy_notice', lang))}</p>"
+        "</section>"
+        for lang in Language
+    )
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<title>Privacy · Rajasthan bill assistant</title>"
+        "<link rel='stylesheet' href='/static/chat.css'></head>"
+        f"<body class='notice-page'><main><h1>Privacy / गोपनीयता</h1>{notices}</main></body></html>"
+    )
+    return HTMLResponse(page, headers=PAGE_HEADERS)
 
 
 @router.post("/webchat/messages")

@@ -4,6 +4,7 @@ keyed by (message, language). Texts said inside a turn live in the Rasa domain i
 from __future__ import annotations
 
 from bot.messages.channels import CHANNEL_TEXTS
+from bot.messages.dialogue import DIALOGUE_TEXTS
 from bot.messages.privacy import PRIVACY_TEXTS
 from bot.messages.reminders import REMINDER_TEXTS
 from bot.messages.support import SUPPORT_TEXTS
@@ -21,11 +22,11 @@ _TURNLESS_TEXTS: dict[str, dict[Language, str]] = {
     "payment_received": {
         Language.EN: (
             "Payment received. {amount} paid to {biller} for consumer number {consumer}. "
-            "Receipt no. {receipt_number}, transaction ref {transaction}. Your receipt is attached."
+            "Receipt no. {receipt_number}, transaction ref {transaction}."
         ),
         Language.HI: (
             "भुगतान मिल गया। {biller} को उपभोक्ता संख्या {consumer} के लिए {amount} जमा हुए। "
-            "रसीद संख्या {receipt_number}, लेन-देन संदर्भ {transaction}। आपकी रसीद संलग्न है।"
+            "रसीद संख्या {receipt_number}, लेन-देन संदर्भ {transaction}।"
         ),
     },
     "payment_failed": {
@@ -58,6 +59,7 @@ _TURNLESS_TEXTS: dict[str, dict[Language, str]] = {
 CATALOG: dict[str, dict[Language, str]] = {
     **_TURNLESS_TEXTS,
     **CHANNEL_TEXTS,
+    **DIALOGUE_TEXTS,
     **PRIVACY_TEXTS,
     **SUPPORT_TEXTS,
     **REMINDER_TEXTS,

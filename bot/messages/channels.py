@@ -25,6 +25,10 @@ CHANNEL_TEXTS: dict[str, dict[Language, str]] = {
         Language.EN: "Sorry, I cannot answer right now. Please try again in a few minutes.",
         Language.HI: "क्षमा करें, अभी उत्तर नहीं दे पा रहे हैं। कृपया कुछ मिनट बाद फिर लिखें।",
     },
+    "stop_again": {
+        Language.EN: "To stop receipts and reminders here too, reply STOP again.",
+        Language.HI: "यहाँ रसीद और रिमाइंडर भी बंद करने के लिए फिर से STOP लिखें।",
+    },
     "options_hint": {
         Language.EN: "Reply with a number.",
         Language.HI: "नंबर लिखकर भेजें।",

@@ -23,6 +23,14 @@ PRIVACY_TEXTS: dict[str, dict[Language, str]] = {
             "के शिकायत अधिकारी।"
         ),
     },
+    # The same notice where every character is paid: the essentials and a link to it all.
+    "privacy_notice_sms": {
+        Language.EN: (
+            "Privacy: your chat, SSO ID and bills are kept encrypted, only for this service. "
+            "Writing on means you agree. Details: {url}"
+        ),
+        Language.HI: "गोपनीयता: आपकी जानकारी एन्क्रिप्ट कर केवल इसी सेवा हेतु रखी जाती है। आगे लिखना सहमति है। {url}",
+    },
     "rate_limited": {
         Language.EN: "You are sending messages very fast. Please wait a minute, then write again.",
         Language.HI: "आप बहुत जल्दी-जल्दी संदेश भेज रहे हैं। कृपया एक मिनट रुककर फिर लिखें।",

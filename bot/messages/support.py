@@ -18,6 +18,13 @@ SUPPORT_TEXTS: dict[str, dict[Language, str]] = {
         Language.EN: "The help desk has closed this chat. You are back with the bill assistant.",
         Language.HI: "हेल्प डेस्क ने बातचीत बंद कर दी है। अब आप फिर से बिल सहायक से बात कर रहे हैं।",
     },
+    "handoff_waiting": {
+        Language.EN: (
+            "Your message is kept for the help desk; a person will answer here. "
+            'Type "bot" to come back to me.'
+        ),
+        Language.HI: 'आपका संदेश हेल्प डेस्क के लिए रख लिया है; कोई व्यक्ति यहीं जवाब देगा। मेरे पास लौटने के लिए "बॉट" लिखें।',
+    },
     "handoff_cancelled": {
         Language.EN: "OK, you are back with the bill assistant.",
         Language.HI: "ठीक है, अब आप फिर से बिल सहायक से बात कर रहे हैं।",

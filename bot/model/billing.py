@@ -36,15 +36,22 @@ class Biller:
     pattern: str
     convenience_fee_paise: int = 0
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    # Towns named after another biller that this one serves in part (TP Ajmer serves Ajmer
+    # city, AVVNL the rest of the district): naming such a town asks which company it is.
+    shared_towns: tuple[str, ...] = field(default_factory=tuple)
 
     def normalise_consumer_number(self, typed: str) -> str:
         """The consumer number in canonical form, or InvalidConsumerNumber naming the rule."""
         number = normalise_number(typed)
-        if not (self.min_length <= len(number) <= self.max_length) or not re.fullmatch(
-            self.pattern, number
-        ):
+        if not self.accepts(number):
             raise InvalidConsumerNumber(self, typed)
         return number
+
+    def accepts(self, number: str) -> bool:
+        """True when a normalised number follows this biller's rule."""
+        return self.min_length <= len(number) <= self.max_length and bool(
+            re.fullmatch(self.pattern, number)
+        )
 
     def describe_rule(self) -> str:
         """ "12 digits" or "8-10 digits": used in the hint shown after a malformed number."""

@@ -23,3 +23,8 @@ def format_datetime_ist(moment: datetime, language: Language) -> str:
     """A UTC instant as IST wall time: "24 Nov 2026, 19:05 IST"."""
     local = moment.astimezone(IST)
     return f"{format_date(local.date(), language)}, {local:%H:%M} IST"
+
+
+def format_time_ist(moment: datetime, language: Language) -> str:
+    """A UTC instant as an IST clock time, "19:05 IST" (the same in both languages)."""
+    return f"{moment.astimezone(IST):%H:%M} IST"

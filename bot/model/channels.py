@@ -43,6 +43,9 @@ class InboundMessage:
     kind: InboundKind
     text: str
     received_at: datetime
+    # The language the resident's app is set to (Telegram's language_code), a first guess
+    # for a new conversation; used when the message is accepted, not stored in the inbox.
+    language_hint: Language | None = None
 
 
 @dataclass(frozen=True)

@@ -57,3 +57,7 @@ class LinkChallenge:
     sent_at: datetime
     expires_at: datetime
     attempts_left: int
+    # After a resend the earlier code keeps working until its own expiry: an SMS that was
+    # only late must not turn into a "wrong code".
+    previous_otp_hash: str | None = None
+    previous_expires_at: datetime | None = None

@@ -6,7 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from bot.errors import NotLinked, UnknownBiller
+from bot.errors import AmbiguousBiller, NotLinked, UnknownBiller
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
 from bot.ports import BillerDirectory, UnitOfWorkFactory
 from bot.services.conversations import linked_resident
@@ -38,16 +38,16 @@ class BillingService:
 
     def resolve_biller(self, text: str, utility: Utility | None = None) -> Biller:
         """The biller a resident means by `text`: its id, short name, name or a city it
-        serves ("JVVNL", "jaipur discom", "Ajmer"). Raises UnknownBiller when none or
-        several equally good matches exist."""
+        serves ("JVVNL", "jaipur discom", "Jaipur"). Raises UnknownBiller when none matches,
+        AmbiguousBiller (with the candidates) when several do or a town is shared ("Ajmer")."""
         wanted = " ".join(_PUNCTUATION.sub(" ", text.lower()).split())
         candidates = list(self._billers.billers(utility))
         for biller in candidates:
             if wanted in (biller.biller_id.lower(), biller.short_name.lower(), biller.name.lower()):
                 return biller
         # Whole words only ("jal" must not match "jalore"). A longer name beats a shorter one
-        # inside it ("tp ajmer" is TPADL though "ajmer" alone is AVVNL), but two different
-        # places ("jaipur ya ajmer") stay ambiguous.
+        # inside it ("tp ajmer" is TPADL, "ajmer discom" AVVNL), but two different places
+        # ("jaipur ya ajmer") or a shared town ("ajmer" alone) are for the resident to pick.
         padded = f" {wanted} "
         found = [
             (biller.biller_id, name)
@@ -55,14 +55,26 @@ class BillingService:
             for name in (biller.short_name.lower(), *biller.aliases)
             if f" {name} " in padded
         ]
-        kept = {
-            biller_id
+        kept = [
+            (biller_id, name)
             for biller_id, name in found
             if not any(name != other and name in other for _, other in found)
-        }
-        if len(kept) == 1:
-            return self._billers.get(kept.pop())
-        raise UnknownBiller(text)
+        ]
+        owners = list(dict.fromkeys(biller_id for biller_id, _ in kept))
+        if len(owners) > 1:
+            raise AmbiguousBiller(text, [self._billers.get(b) for b in owners])
+        if not owners:
+            raise UnknownBiller(text)
+        owner = self._billers.get(owners[0])
+        names = {name for _, name in kept}
+        sharers = [b for b in candidates if b is not owner and names & set(b.shared_towns)]
+        if sharers:
+            raise AmbiguousBiller(text, [*sharers, owner])
+        return owner
+
+    def billers_fitting(self, number: str, utility: Utility) -> list[Biller]:
+        """The billers of `utility` whose consumer numbers look like `number` (normalised)."""
+        return [b for b in self._billers.billers(utility) if b.accepts(number)]
 
     def normalise_consumer_number(self, biller_id: str, typed: str) -> str:
         """Check `typed` against the biller's rule; raises InvalidConsumerNumber."""

@@ -82,24 +82,26 @@ async def find_or_create(
 
 
 async def answer_language(
-    tx: UnitOfWork, conversation: Conversation, text: str
+    tx: UnitOfWork, conversation: Conversation, text: str, hint: Language | None = None
 ) -> tuple[Language, bool]:
-    """The language to answer `text` in: the linked resident's, else this chat's, else the
-    one detected from this message (remembered from then on), else English; True when the
-    conversation's language was just set.
+    """The language to answer `text` in, and True when the conversation's language was just
+    set. One conversation, one language: once chosen or detected it stays until the resident
+    asks for the other one. Before that: the linked resident's, else the one detected from
+    this message, else the channel's `hint` (Telegram's language_code), else English (not
+    remembered, so a later message can still decide).
 
-    Detection happens once: after that only an explicit switch changes the language, so a
-    resident who asked for English is not flipped back by one Hinglish word."""
+    Detection happens once, so a resident answering a Hindi conversation with an English
+    word ("ok", "yes", an SSO ID) is not flipped, and linking never switches a conversation
+    to the language the resident used elsewhere."""
+    if conversation.language is not None:
+        return conversation.language, False
     resident = await _resident_of(tx, conversation)
-    if resident is not None:
-        return resident.language, False
-    if conversation.language is None:
-        detected = detect_language(text)
-        if detected is not None:
-            conversation.language = detected
-            await tx.conversations.update(conversation)
-            return detected, True
-    return conversation.language or Language.EN, False
+    chosen = resident.language if resident is not None else detect_language(text) or hint
+    if chosen is None:
+        return Language.EN, False
+    conversation.language = chosen
+    await tx.conversations.update(conversation)
+    return chosen, True
 
 
 async def _resident_of(tx: UnitOfWork, conversation: Conversation) -> Resident | None:
@@ -118,7 +120,8 @@ async def linked_resident(tx: UnitOfWork, conversation_id: str) -> tuple[Convers
 
 
 def language_of(conversation: Conversation, resident: Resident | None) -> Language:
-    """The language to write to this conversation in, outside a turn."""
-    if resident is not None:
-        return resident.language
-    return conversation.language or Language.EN
+    """The language to write to this conversation in, outside a turn: the conversation's own
+    (one conversation, one language), else the resident's."""
+    if conversation.language is not None:
+        return conversation.language
+    return resident.language if resident is not None else Language.EN

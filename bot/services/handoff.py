@@ -82,8 +82,9 @@ class HandoffService:
         self, tx: SupportUnitOfWork, conversation: Conversation, text: str, language: Language
     ) -> list[OutboundMessage] | None:
         """None when no handoff is active (the bot answers). Otherwise the message is kept
-        for the agent and the replies are returned: none, except when a resident still
-        waiting asks for the bot back. Works in the turn's transaction; the caller commits."""
+        for the agent and the replies are returned: while still waiting, that it was kept
+        and how to come back to the bot (or, asked for, the bot is back); none once an agent
+        holds the chat. Works in the turn's transaction; the caller commits."""
         handoff = await tx.handoffs.active_for(conversation.conversation_id)
         if handoff is None:
             return None
@@ -94,6 +95,10 @@ class HandoffService:
                 return [OutboundMessage(texts.render("handoff_cancelled", language))]
             # An agent took it in the meantime: theirs now, and so is the message.
         await tx.handoffs.append(TranscriptLine(handoff.handoff_id, Author.RESIDENT, text, now))
+        if handoff.status is HandoffStatus.WAITING:
+            # Nobody has taken it yet: say the message was kept, and how to get the bot back,
+            # or a resident waiting in the queue writes into silence.
+            return [OutboundMessage(texts.render("handoff_waiting", language))]
         return []
 
     async def queue(self) -> list[QueuedConversation]:

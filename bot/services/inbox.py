@@ -26,7 +26,7 @@ from bot.model.channels import (
     opt_keyword,
     resolve_option,
 )
-from bot.model.outbound import OutboundMessage
+from bot.model.outbound import OutboundMessage, compact
 from bot.model.residents import Channel, Conversation, Language
 from bot.model.sensitive import screen
 from bot.ports import ChannelUnitOfWork, ChannelUnitOfWorkFactory, Clock
@@ -45,6 +45,9 @@ TWILIO_TWINS = {Channel.WHATSAPP: Channel.SMS, Channel.SMS: Channel.WHATSAPP}
 # Opting out concerns proactive messages, which only Twilio's channels are bound to honour
 # by keyword (Telegram residents block the bot instead).
 OPT_OUT_CHANNELS = frozenset(TWILIO_TWINS)
+# Channels paid (SMS) or cluttered (WhatsApp) per message: a turn's replies are compacted
+# into one message (two with an attachment), with one numbered list of options.
+COMPACT_CHANNELS = frozenset({Channel.WHATSAPP, Channel.SMS})
 
 
 class Outcome(str, Enum):
@@ -111,17 +114,23 @@ class ChannelInboxService:
             language = await self._known_language(conversation)
             replies = [OutboundMessage(text=_say("please_type", language))]
         elif (
-            message.channel in OPT_OUT_CHANNELS and (opted := opt_keyword(message.text)) is not None
+            message.channel in OPT_OUT_CHANNELS
+            and (opted := opt_keyword(message.text)) is not None
+            and not (opted and await self._turns.question_open(cid))
         ):
             language = await self._known_language(conversation)
             replies = [OutboundMessage(text=_say("opted_out" if opted else "opted_in", language))]
         else:
+            # STOP while the bot is asking something stops that question (the dialogue
+            # cancels its form), not every receipt and reminder: the reply says how to.
+            stopping_a_question, opted = bool(opted), None
             text = resolve_option(message.text, state.options)
             try:
                 _, replies = await self._turns.handle(
                     message.channel,
                     message.address,
                     text,
+                    message.language_hint,
                     message_key=key,
                     received_at=message.received_at,
                 )
@@ -143,6 +152,11 @@ class ChannelInboxService:
                 )
                 language = await self._known_language(conversation)
                 replies = [OutboundMessage(text=_say("unavailable", language))]
+            if stopping_a_question:
+                language = await self._known_language(conversation)
+                replies.append(OutboundMessage(text=_say("stop_again", language)))
+        if message.channel in COMPACT_CHANNELS:
+            replies = compact(replies)
         now = self._clock.now()
         async with self._uow() as tx:
             current = await tx.channel_states.get(cid) or ChannelState(cid)

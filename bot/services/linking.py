@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import messages
 from bot.errors import (
+    BotError,
     InvalidOtpFormat,
     InvalidSsoId,
     NoPendingLink,
@@ -25,7 +27,7 @@ from bot.errors import (
     TooManyOtpRequests,
     UnknownSsoId,
 )
-from bot.model.identifiers import find_otp, find_sso_id, mask
+from bot.model.identifiers import ascii_digits, find_otp, find_sso_id, mask
 from bot.model.residents import LinkChallenge, Resident
 from bot.ports import Clock, RateCounter, SmsSender, SsoRegistry, UnitOfWorkFactory
 from bot.services.conversations import get_conversation
@@ -43,6 +45,9 @@ MAX_SENDS_PER_MOBILE = 5
 MAX_FAILURES = 5
 LIMIT_WINDOW = timedelta(hours=1)
 LOCKOUT = timedelta(hours=1)
+# A message this long is a sentence, not a code being typed ("my code is 123 456" fits).
+MAX_CODE_MESSAGE_CHARS = 40
+_BARE_CODE = re.compile(r"[0-9][0-9\s-]*[0-9]")
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ class LinkingService:
                 raise TooManyOtpRequests(sso_id)
         now = self._clock.now()
         async with self._uow() as tx:
-            await get_conversation(tx, conversation_id)
+            conversation = await get_conversation(tx, conversation_id)
             if await tx.challenges.sends_since(sso_id, now - SEND_WINDOW) >= MAX_SENDS:
                 raise TooManyOtpRequests(sso_id)
             otp = f"{secrets.randbelow(10**OTP_LENGTH):0{OTP_LENGTH}d}"
@@ -100,13 +105,21 @@ class LinkingService:
                 expires_at=now + OTP_VALIDITY,
                 attempts_left=OTP_ATTEMPTS,
             )
+            earlier = await tx.challenges.get(conversation_id)
+            if earlier is not None and earlier.sso_id == sso_id and now <= earlier.expires_at:
+                # A resend: the code already on its way stays good until it expires.
+                challenge.previous_otp_hash = earlier.otp_hash
+                challenge.previous_expires_at = earlier.expires_at
+                challenge.attempts_left = earlier.attempts_left
             await tx.challenges.save(challenge)  # replaces any earlier code of this chat
             await tx.commit()
+        # The code's SMS speaks the conversation's language: one language per conversation.
+        sms_language = conversation.language or holder.language
         # Sent after the commit: no transaction may stay open across a call to the outside
         # (on SQLite it would hold the only write lock). A failed send leaves no challenge
         # waiting for a code that never arrived, and does not count against the limit.
         minutes = int(OTP_VALIDITY.total_seconds() // 60)
-        text = messages.render("otp_sms", holder.language, otp=otp, minutes=minutes)
+        text = messages.render("otp_sms", sms_language, otp=otp, minutes=minutes)
         try:
             await self._sms.send_sms(holder.mobile, text)
         except SmsUnavailable:
@@ -139,8 +152,7 @@ class LinkingService:
                 await tx.commit()
                 raise OtpExpired(conversation_id)
             await self._refuse_if_locked(challenge.sso_id)
-            expected = self._hash(conversation_id, challenge.sso_id, otp)
-            if not hmac.compare_digest(expected, challenge.otp_hash):
+            if not self._matches(challenge, otp):
                 if await self._count_failure(challenge.sso_id):
                     await tx.challenges.delete(conversation_id)
                     await tx.commit()
@@ -181,6 +193,46 @@ class LinkingService:
             await tx.commit()
         return resident
 
+    async def resend(self, conversation_id: str) -> LinkStarted:
+        """Send a new code for the SSO ID this chat is linking ("the code did not come"),
+        within the same limits as the first; the earlier code stays valid until it expires.
+        Raises NoPendingLink when no code was asked for, and what `start` raises."""
+        pending = await self.pending(conversation_id)
+        if pending is None:
+            raise NoPendingLink(conversation_id)
+        return await self.start(conversation_id, pending.sso_id)
+
+    async def pending(self, conversation_id: str) -> LinkChallenge | None:
+        """The code this chat is waiting for, expired or not; None when there is none."""
+        async with self._uow() as tx:
+            return await tx.challenges.get(conversation_id)
+
+    async def check_typed_code(self, conversation_id: str, text: str) -> str | None:
+        """The outcome of a code the resident typed, for the gateway to pass on instead of
+        the code itself (so no code reaches the dialogue engine's tracker or logs):
+        "verified", "wrong:<tries left>", "expired", "attempts_exceeded", "locked", "none"
+        (a bare code with nothing pending), "unavailable". None when `text` is no code."""
+        if len(text) > MAX_CODE_MESSAGE_CHARS or find_otp(text, OTP_LENGTH) is None:
+            return None
+        bare = _BARE_CODE.fullmatch(ascii_digits(text).strip()) is not None
+        if not bare and await self.pending(conversation_id) is None:
+            return None  # "123456" inside a sentence with no code pending: not a code
+        try:
+            await self.verify(conversation_id, text)
+        except OtpIncorrect as wrong:
+            return f"wrong:{wrong.attempts_left}"
+        except OtpExpired:
+            return "expired"
+        except OtpLockedOut:  # before its parent, OtpAttemptsExceeded
+            return "locked"
+        except OtpAttemptsExceeded:
+            return "attempts_exceeded"
+        except NoPendingLink:
+            return "none"
+        except BotError:
+            return "unavailable"
+        return "verified"
+
     async def unlink(self, conversation_id: str) -> bool:
         """Detach this chat from its SSO ID. False when it was not linked."""
         async with self._uow() as tx:
@@ -210,6 +262,17 @@ class LinkingService:
         # Counter keys live in Redis: keyed hashes, never the SSO ID or mobile themselves.
         digest = hmac.new(self._otp_key, f"{kind}|{value}".encode(), hashlib.sha256)
         return f"otp-{kind}:{digest.hexdigest()[:32]}"
+
+    def _matches(self, challenge: LinkChallenge, otp: str) -> bool:
+        expected = self._hash(challenge.conversation_id, challenge.sso_id, otp)
+        if hmac.compare_digest(expected, challenge.otp_hash):
+            return True
+        previous = challenge.previous_otp_hash
+        still_valid = (
+            challenge.previous_expires_at is not None
+            and self._clock.now() <= challenge.previous_expires_at
+        )
+        return previous is not None and still_valid and hmac.compare_digest(expected, previous)
 
     def _hash(self, conversation_id: str, sso_id: str, otp: str) -> str:
         # Bound to the conversation and SSO ID so a stored hash cannot be replayed elsewhere.

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import messages
-from bot.model.outbound import OutboundMessage
+from bot.model.channels import ChannelState, resolve_option
+from bot.model.outbound import Button, OutboundMessage
 from bot.model.residents import Channel, Conversation, Language
 from bot.model.sensitive import screen
 from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, TurnUnitOfWorkFactory
 from bot.services.conversations import answer_language, find_or_create
 from bot.services.handoff import HandoffService
+from bot.services.linking import LinkingService
 from bot.services.privacy import PrivacyService
 
 # A resident pasting a novel must not cost a classifier run on 100 KB.
 MAX_MESSAGE_CHARS = 1000
+# A burst (a stuck key, a script) is stopped long before the per-minute limit: a person
+# sends at most a few messages in ten seconds, and every answer costs a paid message.
+BURST_WINDOW = timedelta(seconds=10)
+BURST_MESSAGES = 8
 
 
 class TurnService:
@@ -30,6 +37,8 @@ class TurnService:
         limits: RateCounter | None = None,
         messages_per_minute: int = 0,
         handoff: HandoffService | None = None,
+        linking: LinkingService | None = None,
+        notice_url: str = "",
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -39,12 +48,16 @@ class TurnService:
         self._privacy = privacy
         self._history = history
         self._handoff = handoff
+        self._linking = linking
+        # SMS gets a short privacy notice that links to the whole one (every character is paid).
+        self._notice_url = notice_url
 
     async def handle(
         self,
         channel: Channel,
         address: str,
         text: str,
+        language_hint: Language | None = None,
         message_key: str = "",
         received_at: datetime | None = None,
     ) -> tuple[Conversation, list[OutboundMessage]]:
@@ -58,7 +71,7 @@ class TurnService:
         # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
         screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
         text = screened.without_markers if screened.found else screened.text
-        opened = await self._open(channel, address, text, key, received_at)
+        opened = await self._open(channel, address, text, language_hint, key, received_at)
         conversation, language = opened.conversation, opened.language
         warning = (
             [OutboundMessage(text=messages.render("sensitive_warning", language))]
@@ -78,33 +91,74 @@ class TurnService:
         # The notice goes before the bot's replies: the last message sent holds the options
         # a numbered answer on WhatsApp/SMS refers to.
         if opened.show_notice:
-            replies.append(OutboundMessage(text=messages.render("privacy_notice", language)))
+            replies.append(OutboundMessage(text=self._notice(channel, language)))
+        if channel is Channel.WEBCHAT:
+            text = resolve_option(text, opened.options)  # "1" presses the first button
+        if self._linking is not None:
+            text = await without_code(self._linking, conversation.conversation_id, text)
         if not screened.found or any(char.isalnum() for char in text):
             replies += await self._dialogue.converse(
-                conversation.conversation_id, text, language, message_key=key
+                conversation.conversation_id, text, language, channel, message_key=key
             )
-        if opened.show_notice and channel is Channel.WEBCHAT and self._privacy is not None:
-            # The web chat's replies go back in the answer to this request: delivered now.
-            await self._privacy.notice_delivered(conversation.conversation_id)
+        if channel is Channel.WEBCHAT:
+            await self._remember_options(conversation.conversation_id, opened.options, replies)
+            if opened.show_notice and self._privacy is not None:
+                # The web chat's replies go back in the answer to this request: delivered now.
+                await self._privacy.notice_delivered(conversation.conversation_id)
         if self._privacy is not None and self._history is not None:
             # After the turn: Rasa has saved the tracker an erasure in this turn asked to drop.
             await self._privacy.erase_histories(self._history)
         return conversation, replies
 
+    async def question_open(self, conversation_id: str) -> bool:
+        """True while the dialogue is asking this conversation something (a form is open)."""
+        return await self._dialogue.question_open(conversation_id)
+
+    async def _remember_options(
+        self, conversation_id: str, before: tuple[Button, ...], replies: list[OutboundMessage]
+    ) -> None:
+        """The web chat's buttons, for a typed "1" or "2" next turn (the other channels keep
+        theirs when a message is delivered). Written only when they changed."""
+        offered = next((r.buttons for r in reversed(replies) if r.buttons), ())
+        if offered == before:
+            return
+        async with self._uow() as tx:
+            state = await tx.channel_states.get(conversation_id) or ChannelState(conversation_id)
+            state.options = offered
+            await tx.channel_states.save(state)
+            await tx.commit()
+
+    def _notice(self, channel: Channel, language: Language) -> str:
+        if channel is Channel.SMS and self._notice_url:
+            return messages.render("privacy_notice_sms", language, url=self._notice_url)
+        return messages.render("privacy_notice", language)
+
     async def _open(
-        self, channel: Channel, address: str, text: str, key: str, received_at: datetime | None
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        hint: Language | None,
+        key: str,
+        received_at: datetime | None,
     ) -> _OpenedTurn:
         """Everything before the dialogue runs, in one transaction (a turn's database work
         is most of the gateway's share of it): the conversation, created on first contact;
         the language to answer in; the flood limit; an agent's handoff; the privacy notice."""
         async with self._uow() as tx:
             conversation, _ = await find_or_create(tx, channel, address, self._clock.now())
-            language, _ = await answer_language(tx, conversation, text)
+            language, _ = await answer_language(tx, conversation, text, hint)
             opened = _OpenedTurn(conversation, language)
             cid = conversation.conversation_id
+            if channel is Channel.WEBCHAT:
+                state = await tx.channel_states.get(cid)
+                opened.options = state.options if state is not None else ()
             if self._limits is not None and self._messages_per_minute > 0:
                 count = await self._limits.hit(f"messages:{cid}", timedelta(minutes=1))
-                opened.rate_limited = max(0, count - self._messages_per_minute)
+                burst = await self._limits.hit(f"burst:{cid}", BURST_WINDOW)
+                opened.rate_limited = max(
+                    0, count - self._messages_per_minute, burst - BURST_MESSAGES
+                )
             if not opened.rate_limited and self._handoff is not None:
                 opened.held = await self._handoff.intercept(tx, conversation, text, language)
             if not opened.rate_limited and opened.held is None and self._privacy is not None:
@@ -122,3 +176,14 @@ class _OpenedTurn:
     # The replies while an agent has the conversation; None when the bot answers.
     held: list[OutboundMessage] | None = None
     show_notice: bool = False
+    # The buttons the web chat showed last, which a typed number refers to.
+    options: tuple[Button, ...] = ()
+
+
+async def without_code(linking: LinkingService, conversation_id: str, text: str) -> str:
+    """A typed OTP is checked here and only its outcome goes on to the dialogue engine, so no
+    code is ever in Rasa's tracker or logs, and a late code works whatever was said since."""
+    outcome = await linking.check_typed_code(conversation_id, text)
+    if outcome is None:
+        return text
+    return "/inform" + json.dumps({"otp_result": outcome})

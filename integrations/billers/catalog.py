@@ -43,6 +43,7 @@ def _biller(entry: dict[str, Any]) -> Biller:
             pattern=str(entry["pattern"]),
             convenience_fee_paise=int(entry.get("convenience_fee_paise", 0)),
             aliases=tuple(str(alias).lower() for alias in entry.get("aliases", ())),
+            shared_towns=tuple(str(town).lower() for town in entry.get("shared_towns", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"bad biller entry {entry!r}") from exc

@@ -55,6 +55,7 @@ class SqlInboxRepository:
                 text=message.text,
                 received_at=message.received_at,
                 attempts=0,
+                language_hint=message.language_hint.value if message.language_hint else None,
             )
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         )
@@ -109,6 +110,7 @@ def _entry(row: RowMapping) -> InboxEntry:
             kind=InboundKind(row["kind"]),
             text=row["text"],
             received_at=row["received_at"],
+            language_hint=Language(row["language_hint"]) if row["language_hint"] else None,
         ),
         attempts=row["attempts"],
         processed_at=row["processed_at"],

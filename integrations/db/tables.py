@@ -128,6 +128,8 @@ link_challenges = Table(
     Column("sent_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("attempts_left", Integer, nullable=False),
+    Column("previous_otp_hash", String(128), nullable=True),
+    Column("previous_expires_at", UtcDateTime(), nullable=True),
 )
 
 # Every OTP sent, kept apart from the challenges so the resend limit survives their deletion.
@@ -221,6 +223,7 @@ inbox = Table(
     Column("text", EncryptedText(), nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
     Column("attempts", Integer, nullable=False),
+    Column("language_hint", String(8), nullable=True),
     Column("processed_at", UtcDateTime(), nullable=True),
     UniqueConstraint("channel", "external_id"),
     Index(None, "processed_at", "entry_id"),

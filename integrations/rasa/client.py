@@ -22,12 +22,14 @@ import aiohttp
 from bot.errors import DialogueUnavailable
 from bot.model.identifiers import mask
 from bot.model.outbound import Attachment, Button, OutboundMessage
-from bot.model.residents import Language
+from bot.model.residents import Channel, Language
 
 log = logging.getLogger(__name__)
 
 # Languages remembered per conversation. Forgetting one only costs an extra slot event.
 LANGUAGE_CACHE_SIZE = 10_000
+# Our own input channel inside Rasa (integrations/rasa/gateway_channel.py).
+TURN_PATH = "/webhooks/gateway/webhook"
 # /status is called by health checks, which must answer quickly even when Rasa hangs.
 STATUS_TIMEOUT_S = 2.0
 
@@ -51,7 +53,12 @@ class RasaDialogueEngine:
         self._languages: OrderedDict[str, Language] = OrderedDict()
 
     async def converse(
-        self, conversation_id: str, text: str, language: Language, message_key: str = ""
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         """Send one resident message to Rasa and return its replies.
 
@@ -65,7 +72,7 @@ class RasaDialogueEngine:
         servers = self._servers_for(conversation_id)
         for number, base in enumerate(servers, start=1):
             try:
-                body = await self._turn(base, conversation_id, text, language, message_key)
+                body = await self._turn(base, conversation_id, text, language, channel, message_key)
                 break
             except _ServerDown:
                 if number == len(servers):
@@ -81,14 +88,24 @@ class RasaDialogueEngine:
         return [message for item in body if (message := to_outbound(item)) is not None]
 
     async def _turn(
-        self, base: str, conversation_id: str, text: str, language: Language, message_key: str
+        self,
+        base: str,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel,
+        message_key: str,
     ) -> Any:
         await self._ensure_language(base, conversation_id, language)
-        payload: dict[str, Any] = {"sender": conversation_id, "message": text}
+        payload: dict[str, Any] = {
+            "sender": conversation_id,
+            "message": text,
+            "channel": channel.value,
+        }
         if message_key:
             payload["metadata"] = {"message_key": message_key}
         return await self._post(
-            f"{base}/webhooks/rest/webhook",
+            f"{base}{TURN_PATH}",
             payload,
             what="turn",
             conversation_id=conversation_id,
@@ -121,6 +138,21 @@ class RasaDialogueEngine:
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
             return False
         return isinstance(body, dict) and bool(body.get("model_id") or body.get("model_file"))
+
+    async def question_open(self, conversation_id: str) -> bool:
+        """Whether the conversation's tracker has an active form (only asked for a STOP)."""
+        url = f"{self._server_for(conversation_id)}/conversations/{quote(conversation_id, safe='')}/tracker"
+        try:
+            async with self._http().get(
+                url,
+                params={"token": self._token, "include_events": "NONE"},
+                timeout=aiohttp.ClientTimeout(total=STATUS_TIMEOUT_S),
+            ) as response:
+                body = await response.json(content_type=None) if response.status == 200 else {}
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return False
+        loop = body.get("active_loop") if isinstance(body, dict) else None
+        return isinstance(loop, dict) and bool(loop.get("name"))
 
     async def erase_history(self, conversation_id: str) -> None:
         """Replace the conversation's tracker with an empty one (PUT .../tracker/events) on

@@ -1,40 +1,27 @@
-"""Turns safe to repeat, inside the Rasa server: the REST channel the gateway talks to.
+"""Turns safe to repeat, inside the Rasa server: a message Rasa has answered before is
+answered with that turn's replies instead of being run again.
 
 The gateway commits a turn's outcome (replies queued, message marked answered) only after
 Rasa has answered. A gateway that crashes or gives up waiting (30 s) in between sends the
-same message again, and Rasa 3.6 would run that turn a second time. Rasa's own REST channel
-also answers 200 with whatever it collected when a turn fails (often nothing), which the
-gateway cannot tell from a finished turn. So `GatewayRestInput`, at the same address
-(`/webhooks/rest/webhook`):
-- answers 503 when the turn failed (a lock store or tracker store error, no model loaded),
-  so the gateway keeps the message and tries again;
-- lets the turn run to its end when the gateway goes away mid-turn (a crash, its timeout):
-  the turn is shielded from the request's cancellation, so the tracker is saved;
-- reads the gateway's message key from the message's `metadata` (`message_key`; actions
-  read it from `tracker.latest_message`) and, when the conversation's tracker already holds
-  a resident message with that key, answers with the replies that turn gave instead of
-  running it again (`apply()` installs that check in Rasa's MessageProcessor, under the
-  conversation's lock, on the tracker the turn loads anyway).
+same message again, and Rasa 3.6 would run that turn a second time: a second code sent, the
+privacy notice's turn lost. The gateway names each message (`metadata.message_key` in its
+channel's request, gateway_channel.py; actions read it from `tracker.latest_message`), and
+its channel lets a turn whose gateway went away run to its end, so the tracker holds it.
+`apply()` installs a check in Rasa's MessageProcessor, under the conversation's lock and on
+the tracker the turn loads anyway: when the tracker already holds a resident message with
+that key, the replies that followed it are sent again and nothing is run.
 
 A turn that crashed with Rasa before its tracker was saved does run again; its actions'
 side effects are then kept to once per message by the action server (bot/services/effects.py).
-
-Configured in credentials.yml as `integrations.rasa.keyed_turns.GatewayRestInput`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import BotUttered, UserUttered
-from sanic import Blueprint, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
 
 log = logging.getLogger(__name__)
 
@@ -73,57 +60,6 @@ class AlreadyAnswered(Exception):
     def __init__(self, replies: list[dict[str, Any]]) -> None:
         super().__init__("message already answered")
         self.replies = replies
-
-
-class GatewayRestInput(RestInput):  # type: ignore[misc]
-    """Rasa's REST channel with the changes in the module docstring."""
-
-    @classmethod
-    def name(cls) -> str:
-        return "rest"  # same address as Rasa's own: /webhooks/rest/webhook
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("gateway_rest_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])  # type: ignore[untyped-decorator]
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["POST"])  # type: ignore[untyped-decorator]
-        async def receive(request: Request) -> HTTPResponse:
-            agent = getattr(request.app.ctx, "agent", None)
-            if agent is None or not agent.is_ready():
-                return _unavailable("no model loaded")
-            collector = CollectingOutputChannel()
-            message = UserMessage(
-                self._extract_message(request),
-                collector,
-                await self._extract_sender(request),
-                input_channel=self._extract_input_channel(request),
-                metadata=self.get_metadata(request),
-            )
-            # Shielded: a gateway that disconnects does not cut the turn in half.
-            turn = asyncio.ensure_future(on_new_message(message))
-            try:
-                await asyncio.shield(turn)
-            except asyncio.CancelledError:
-                turn.add_done_callback(_log_failure)
-                raise
-            except Exception as exc:
-                log.error("turn failed: %s", type(exc).__name__, exc_info=exc)
-                return _unavailable(type(exc).__name__)
-            return response.json(collector.messages)
-
-        return webhook
-
-
-def _unavailable(reason: str) -> HTTPResponse:
-    return response.json({"error": "turn not completed", "reason": reason}, status=503)
-
-
-def _log_failure(turn: asyncio.Future[Any]) -> None:
-    if not turn.cancelled() and turn.exception() is not None:
-        log.error("a turn whose caller went away failed: %r", turn.exception())
 
 
 def apply() -> None:

@@ -3,6 +3,7 @@ action the domain names is implemented, and the intent catalog matches CONTRACTS
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -19,14 +20,24 @@ stop_reminders raise_complaint track_complaint talk_to_human change_language my_
 delete_my_data faq_sso_register faq_forgot_password faq_fees faq_payment_methods
 faq_offline_payment""".split()
 # Extensions of the catalog (CONTRACTS.md allows extending, not renaming).
-EXTRA_INTENTS = ["faq_payment_not_credited", "faq_helplines"]
+EXTRA_INTENTS = [
+    "faq_payment_not_credited",
+    "faq_helplines",
+    # Conversation repair: questions about the question, "I don't know", no code came.
+    "faq_sso_id",
+    "faq_consumer_number",
+    "dont_know",
+    "otp_not_received",
+]
 CONTRACT_ENTITIES = "utility biller consumer_number sso_id otp amount date language".split()
-# Extensions: only carried by button payloads (the reminder settings screen), never by NLU.
-EXTRA_ENTITIES = ["reminder_option"]
+# Extensions, never found by NLU: reminder_option comes from the settings screen's buttons,
+# otp_result from the gateway, which checks a typed code and passes on only the outcome.
+EXTRA_ENTITIES = ["reminder_option", "otp_result"]
 HINDI = {"type": "slot", "name": "language", "value": "hi"}
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 
 
+@functools.cache
 def domain() -> dict:
     merged: dict = {"intents": [], "entities": [], "actions": [], "responses": {}, "forms": {}}
     for path in sorted(DOMAIN_DIR.glob("*.yml")):
@@ -45,7 +56,14 @@ def test_intents_and_entities_are_exactly_the_contract_catalog() -> None:
 
 @pytest.mark.parametrize("name", sorted(domain()["responses"]))
 def test_every_response_has_english_and_hindi(name: str) -> None:
-    variations = domain()["responses"][name]
+    """Per channel: the default variations, and any written for SMS (shorter, no emoji)."""
+    for channel in (None, "sms"):
+        variations = [v for v in domain()["responses"][name] if v.get("channel") == channel]
+        if channel is None or variations:
+            check_both_languages(name, variations)
+
+
+def check_both_languages(name: str, variations: list[dict]) -> None:
     english = [v for v in variations if not v.get("condition")]
     hindi = [v for v in variations if HINDI in (v.get("condition") or [])]
     assert english and hindi, f"{name} needs an English and a Hindi variation"
@@ -71,6 +89,24 @@ def test_every_custom_action_in_the_domain_is_implemented() -> None:
         a for a in registered if a.startswith(("action_", "validate_"))
     } - custom
     assert not implemented_but_unlisted, f"missing from the domain: {implemented_but_unlisted}"
+
+
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
+)
+
+
+@pytest.mark.parametrize("name", sorted(domain()["responses"]))
+def test_english_sms_texts_stay_in_gsm_7(name: str) -> None:
+    """One character outside GSM-7 (an emoji, ₹, a Devanagari button) makes the whole SMS
+    UCS-2: 70 characters a segment instead of 160."""
+    for variation in domain()["responses"][name]:
+        if variation.get("channel") != "sms" or variation.get("condition"):
+            continue
+        titles = "".join(b["title"] for b in variation.get("buttons", []))
+        outside = set(variation["text"] + titles) - GSM7
+        assert not outside, f"{name}: {sorted(outside)} are not GSM-7"
 
 
 def test_every_form_slot_has_a_way_to_be_asked() -> None:

@@ -29,11 +29,18 @@ from tests.gateway.conftest import (
 )
 
 
-def tracker(sender: str, text: str = "", language: str = "en", **slots: Any) -> Tracker:
+def tracker(
+    sender: str,
+    text: str = "",
+    language: str = "en",
+    intent: str = "x",
+    confidence: float = 0.95,
+    **slots: Any,
+) -> Tracker:
     return Tracker(
         sender_id=sender,
         slots={"language": language, **slots},
-        latest_message={"text": text, "intent": {"name": "x"}},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": confidence}},
         events=[],
         paused=False,
         followup_action=None,
@@ -137,9 +144,10 @@ async def test_talk_to_a_person_queues_the_chat_and_says_when_outside_hours(
     clock.set(datetime(2026, 11, 29, 11, 0, tzinfo=IST))  # a Sunday
     dispatcher = CollectingDispatcher()
 
-    events = await ActionTalkToHuman().run(
-        dispatcher, tracker(cid, "mujhe kisi insaan se baat karni hai", language="hi"), {}
+    asked = tracker(
+        cid, "mujhe kisi insaan se baat karni hai", language="hi", intent="talk_to_human"
     )
+    events = await ActionTalkToHuman().run(dispatcher, asked, {})
 
     [said] = dispatcher.messages
     assert said["response"] == "utter_handoff_after_hours"
@@ -147,4 +155,25 @@ async def test_talk_to_a_person_queues_the_chat_and_says_when_outside_hours(
     [queued] = await container.handoff.queue()
     assert queued.handoff.status is HandoffStatus.WAITING
     assert queued.transcript[0].text == "mujhe kisi insaan se baat karni hai"
-    assert events == []
+    assert events == [{"event": "followup", "name": "action_listen", "timestamp": None}]
+
+
+async def test_an_unsure_guess_of_wanting_a_person_asks_before_queueing(
+    container: Container,
+) -> None:
+    """The bot falls silent while a chat waits for an agent: an unrelated message the NLU
+    only guessed to be a request for a person must not put the resident there."""
+    cid = await link_webchat(container, "resident-gopal", "gopal.choudhary")
+    dispatcher = CollectingDispatcher()
+    guessed = tracker(cid, "मेरा काम अभी तक नहीं हुआ", intent="talk_to_human", confidence=0.55)
+
+    events = await ActionTalkToHuman().run(dispatcher, guessed, {})
+
+    assert await container.handoff.queue() == []
+    assert {
+        "event": "slot",
+        "name": "pending_confirmation",
+        "value": "talk_to_human",
+        "timestamp": None,
+    } in events
+    assert {"event": "followup", "name": "confirm_form", "timestamp": None} in events

@@ -23,7 +23,7 @@ from bot.errors import NotLinked
 from bot.gateway.app import create_app
 from bot.gateway.delivery import ChannelRuntime
 from bot.model.outbound import Button, OutboundMessage
-from bot.model.residents import Language
+from bot.model.residents import Channel, Language
 from bot.services.turns import TurnService
 from tests.channels.providers import ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, Providers, serving
 from tests.gateway.conftest import (  # noqa: F401  (fixtures)
@@ -65,8 +65,16 @@ class ScriptedDialogue:
         self.keys: list[str] = []  # each turn's message key
         self.delay_s = 0.0
 
+    async def question_open(self, conversation_id: str) -> bool:
+        return False
+
     async def converse(
-        self, conversation_id: str, text: str, language: Language, message_key: str = ""
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         self.turns.append((conversation_id, text, language))
         self.keys.append(message_key)

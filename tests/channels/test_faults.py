@@ -50,11 +50,13 @@ async def test_rasa_restarting_the_message_gets_a_late_but_correct_reply(
     scripted = gateway.dialogue.converse
     refusals = [1]
 
-    async def restarting(conversation_id: str, text: str, language: Any, **key: str) -> Any:
+    async def restarting(
+        conversation_id: str, text: str, language: Any, channel: Any, **key: str
+    ) -> Any:
         if refusals[0]:
             refusals[0] -= 1
             raise DialogueUnavailable("Rasa unreachable (turn): ConnectError")
-        return await scripted(conversation_id, text, language, **key)
+        return await scripted(conversation_id, text, language, channel, **key)
 
     gateway.dialogue.converse = restarting  # type: ignore[method-assign]
     await gateway.whatsapp(whatsapp_form("hello there"))
@@ -70,11 +72,13 @@ def refusing(gateway: Gateway, times: int) -> None:
     scripted = gateway.dialogue.converse
     refusals = [times]
 
-    async def restarting(conversation_id: str, text: str, language: Any, **key: str) -> Any:
+    async def restarting(
+        conversation_id: str, text: str, language: Any, channel: Any, **key: str
+    ) -> Any:
         if refusals[0]:
             refusals[0] -= 1
             raise DialogueUnavailable("Rasa unreachable (turn): ConnectError")
-        return await scripted(conversation_id, text, language, **key)
+        return await scripted(conversation_id, text, language, channel, **key)
 
     gateway.dialogue.converse = restarting  # type: ignore[method-assign]
 

@@ -51,6 +51,27 @@ def test_an_sms_has_numbered_options_and_a_receipt_becomes_its_link() -> None:
     )
 
 
+def test_english_sms_stays_gsm_7_without_emoji_bullets_or_the_rupee_sign() -> None:
+    """One emoji, ₹ or masking bullet would make an English SMS UCS-2: 70 characters a
+    segment instead of 160."""
+    message = OutboundMessage(
+        text="🧾 JVVNL bill of Ra*** Ku***\nConsumer no.: ••••8912\nTotal due: ₹1,234.00 🎉",
+        buttons=(Button("⚡ JVVNL ••••8912", "/x"), Button("💧 Water", "/y")),
+    )
+    (text,) = render_sms(message, Language.EN)
+
+    assert encoding(text) == "gsm7"
+    assert "Consumer no.: ****8912" in text and "Rs.1,234.00" in text
+    assert "1. JVVNL ****8912\n2. Water" in text
+    assert segments(text) == 1
+
+
+def test_hindi_sms_loses_its_emoji_but_keeps_its_script() -> None:
+    (text,) = render_sms(OutboundMessage(text="हो गया! ✅ यह चैट ••••0001 से जुड़ गई है।"), Language.HI)
+
+    assert text == "हो गया! यह चैट ****0001 से जुड़ गई है।"
+
+
 def test_a_very_long_hindi_reply_is_capped_at_a_few_messages() -> None:
     parts = render_sms(OutboundMessage(text=HINDI_BILL * 6), Language.HI)
 

@@ -49,8 +49,16 @@ class GatedDialogue:
         self.max_per_conversation = 0
         self.max_overall = 0
 
+    async def question_open(self, conversation_id: str) -> bool:
+        return False
+
     async def converse(
-        self, conversation_id: str, text: str, language: Language, message_key: str = ""
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         self.running[conversation_id] = self.running.get(conversation_id, 0) + 1
         self.max_per_conversation = max(self.max_per_conversation, self.running[conversation_id])

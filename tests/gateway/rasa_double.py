@@ -74,7 +74,7 @@ class RasaDouble:
                 return JSONResponse({"status": "failure", "reason": "NotAuthenticated"}, 401)
             return {"sender_id": conversation_id, "events": self.tracker_events}
 
-        @app.post("/webhooks/rest/webhook")
+        @app.post("/webhooks/gateway/webhook")
         async def webhook(request: Request) -> Any:
             await self._record(request)
             await asyncio.sleep(self.delay_s)

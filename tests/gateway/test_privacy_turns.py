@@ -26,8 +26,16 @@ class ErasingDialogue:
         self.in_turn = False
         self.erased: list[tuple[str, bool]] = []  # (conversation id, during a turn?)
 
+    async def question_open(self, conversation_id: str) -> bool:
+        return False
+
     async def converse(
-        self, conversation_id: str, text: str, language: Language, message_key: str = ""
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         self.in_turn = True
         try:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import DialogueUnavailable
 from bot.model.outbound import Attachment, Button, OutboundMessage
-from bot.model.residents import Language
+from bot.model.residents import Channel, Language
 from integrations.rasa import client as rasa_client
 from integrations.rasa.client import RasaDialogueEngine
 from tests.gateway.rasa_double import RasaDouble, free_port
@@ -16,7 +16,7 @@ from tests.gateway.rasa_double import RasaDouble, free_port
 pytestmark = pytest.mark.asyncio
 
 EVENTS = "/conversations/c1/tracker/events"
-WEBHOOK = "/webhooks/rest/webhook"
+WEBHOOK = "/webhooks/gateway/webhook"
 
 
 @pytest.fixture
@@ -42,8 +42,16 @@ async def test_a_turn_sets_the_language_slot_then_sends_the_message(
     slot, turn = rasa.requests
     assert slot["json"] == {"event": "slot", "name": "language", "value": "hi"}
     assert slot["query"]["token"] == rasa.token
-    assert turn["json"] == {"sender": "c1", "message": "namaste"}
+    assert turn["json"] == {"sender": "c1", "message": "namaste", "channel": "webchat"}
     assert replies == [OutboundMessage(text="hello")]
+
+
+async def test_a_turn_names_the_residents_channel_for_rasa_to_pick_its_texts(
+    rasa: RasaDouble, engine: RasaDialogueEngine
+) -> None:
+    await engine.converse("c1", "bill", Language.EN, Channel.SMS)
+
+    assert rasa.requests[-1]["json"]["channel"] == "sms"
 
 
 async def test_the_slot_is_set_again_only_when_the_language_changes(
@@ -146,12 +154,13 @@ async def test_a_rasa_error_is_dialogue_unavailable_without_the_token(
 async def test_the_message_key_travels_in_the_rest_channel_metadata(
     rasa: RasaDouble, engine: RasaDialogueEngine
 ) -> None:
-    await engine.converse("c1", "hi", Language.EN, message_key="whatsapp:SM1")
+    await engine.converse("c1", "hi", Language.EN, Channel.WHATSAPP, message_key="whatsapp:SM1")
 
     turn = rasa.requests[-1]
     assert turn["json"] == {
         "sender": "c1",
         "message": "hi",
+        "channel": "whatsapp",
         "metadata": {"message_key": "whatsapp:SM1"},
     }
 

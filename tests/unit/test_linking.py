@@ -331,18 +331,74 @@ async def test_code_still_works_just_before_five_minutes(
     assert resident.sso_id == "ramesh.kumar"
 
 
-async def test_after_a_resend_only_the_newest_code_links(
-    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+async def test_after_a_resend_a_late_first_code_still_links_until_it_expires(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder, clock: FakeClock
+) -> None:
+    """ "The code did not come", a resend, then the first SMS arrives after all: it works."""
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    clock.advance(timedelta(minutes=1))
+    await linking.resend(chat)
+    old, _new = sms.codes_sent_to(ramesh.mobile)
+
+    assert (await linking.verify(chat, old)).sso_id == "ramesh.kumar"
+
+
+async def test_after_a_resend_the_first_code_expires_on_its_own_time(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder, clock: FakeClock
 ) -> None:
     chat = await open_chat()
     await linking.start(chat, "ramesh.kumar")
-    await linking.start(chat, "ramesh.kumar")
+    clock.advance(timedelta(minutes=3))
+    await linking.resend(chat)
     old, new = sms.codes_sent_to(ramesh.mobile)
+    clock.advance(timedelta(minutes=2, seconds=30))  # the first is 5.5 min old, the second 2.5
 
     if old != new:  # one chance in a million that the two codes are equal
         with pytest.raises(OtpIncorrect):
             await linking.verify(chat, old)
     assert (await linking.verify(chat, new)).sso_id == "ramesh.kumar"
+
+
+async def test_a_resend_counts_against_the_same_limit_as_asking(
+    open_chat, linking: LinkingService
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    await linking.resend(chat)
+    await linking.resend(chat)
+
+    with pytest.raises(TooManyOtpRequests):
+        await linking.resend(chat)
+
+
+async def test_a_resend_with_nothing_asked_says_so(open_chat, linking: LinkingService) -> None:
+    with pytest.raises(NoPendingLink):
+        await linking.resend(await open_chat())
+
+
+@pytest.mark.parametrize(
+    ("typed", "outcome"),
+    [("123 456", "wrong:2"), ("my code is 123456", "wrong:2"), ("hello", None)],
+)
+async def test_a_typed_code_is_checked_and_only_its_outcome_passed_on(
+    open_chat, linking: LinkingService, typed: str, outcome: str | None
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+
+    assert await linking.check_typed_code(chat, typed) == outcome
+
+
+async def test_the_right_code_links_through_the_check_and_a_bare_code_with_none_pending_is_none(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    assert await linking.check_typed_code(chat, "123456") == "none"
+    assert await linking.check_typed_code(chat, "the amount was 123456 rupees") is None
+    await linking.start(chat, "ramesh.kumar")
+
+    assert await linking.check_typed_code(chat, sms.codes_sent_to(ramesh.mobile)[-1]) == "verified"
 
 
 async def test_verify_with_no_code_requested_says_so(open_chat, linking: LinkingService) -> None:
