@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str = ""
     twilio_sms_from: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
+    # Connection overrides appended to the webhook URLs in Twilio's console (README,
+    # "Faults"), e.g. "rc=3&rp=all": signatures made over the URL with them are accepted.
+    twilio_webhook_overrides: str = ""
     telegram_bot_token: SecretStr = SecretStr("")
     telegram_webhook_secret: SecretStr = SecretStr("")
     telegram_api_base_url: str = "https://api.telegram.org"

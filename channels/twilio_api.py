@@ -36,15 +36,21 @@ class TwilioWebhook:
     form, keyed with the auth token. Behind a proxy the URL we see is not the one Twilio
     called, so the public one is rebuilt from PUBLIC_BASE_URL."""
 
-    def __init__(self, auth_token: str, public_base_url: str) -> None:
+    def __init__(self, auth_token: str, public_base_url: str, overrides: str = "") -> None:
         self._validator = RequestValidator(auth_token)
         self._base = public_base_url.rstrip("/")
+        # Connection overrides ("rc=3&rp=all") live in the URL's fragment, which is never
+        # sent to us; a signature over the URL with it is accepted as well as one without.
+        self._fragments = ["", f"#{overrides.lstrip('#')}"] if overrides else [""]
 
     def verify(self, path: str, query: str, form: Any, signature: str | None) -> bool:
         if not signature:
             return False
         url = f"{self._base}{path}" + (f"?{query}" if query else "")
-        return bool(self._validator.validate(url, form, signature))
+        return any(
+            self._validator.validate(url + fragment, form, signature)
+            for fragment in self._fragments
+        )
 
 
 def parse_form(channel: Channel, form: Mapping[str, str], now: datetime) -> InboundMessage | None:

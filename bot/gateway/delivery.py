@@ -63,7 +63,9 @@ class ChannelRuntime:
         self.twilio_webhook: TwilioWebhook | None = None
         if settings.whatsapp_on or settings.sms_on:
             self.twilio_webhook = TwilioWebhook(
-                settings.twilio_auth_token.get_secret_value(), settings.public_base_url
+                settings.twilio_auth_token.get_secret_value(),
+                settings.public_base_url,
+                settings.twilio_webhook_overrides,
             )
         self.telegram_secret = (
             settings.telegram_webhook_secret.get_secret_value() if settings.telegram_on else ""
