@@ -93,8 +93,10 @@ def apply() -> None:
         try:
             return await handle_message(self, message)
         except AlreadyAnswered as answered:
-            log.info(
-                "message answered before; sending that turn's %d replies", len(answered.replies)
+            # A warning: the gateway crashed or gave up on this turn before.
+            log.warning(
+                "message answered before; sending that turn's %d replies again",
+                len(answered.replies),
             )
             for reply in answered.replies:
                 await message.output_channel.send_response(message.sender_id, reply)
