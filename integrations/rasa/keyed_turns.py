@@ -93,9 +93,11 @@ def apply() -> None:
         try:
             return await handle_message(self, message)
         except AlreadyAnswered as answered:
-            # A warning: the gateway crashed or gave up on this turn before.
+            # A warning: the gateway crashed or gave up on this turn before. The key makes each
+            # line differ (Rasa's log filter drops a line that repeats the one before).
             log.warning(
-                "message answered before; sending that turn's %d replies again",
+                "message %s answered before; sending that turn's %d replies again",
+                message_key(message.metadata),
                 len(answered.replies),
             )
             for reply in answered.replies:
