@@ -291,12 +291,15 @@ def test_redis_cut_for_30_s_under_traffic_leaves_no_message_without_its_reply(
     people = cast(fault_stack, residents, 20)
     talk = Conversations(fault_stack, scripts(people))
     web_after: list[int] = []
+    postponed = fault_stack.log_count("turn postponed")
+    restored: list[float] = []
 
     def cut() -> None:
         time.sleep(2)
         fault_stack.redis.cut()
         time.sleep(30)
         fault_stack.redis.restore()
+        restored.append(time.monotonic())
         # Web chat turns right after: each must be answered (no 200 with nothing).
         with httpx.Client(base_url=fault_stack.base_url, timeout=60) as web:
             for n in range(20):
@@ -323,7 +326,13 @@ def test_redis_cut_for_30_s_under_traffic_leaves_no_message_without_its_reply(
 
     assert fault_stack.redis.refused > 0  # the outage was felt
     assert all(n > 0 for n in web_after), web_after
-    print(f"\nfaults: Redis cut 30 s: {counts}, web chat turns after: {len(web_after)} answered")
+    figures = {
+        **counts,
+        "turns_postponed": fault_stack.log_count("turn postponed") - postponed,
+        "all_answered_s_after_restore": round(time.monotonic() - restored[0] - QUIET_S, 1),
+        "web_chat_turns_after_answered": sum(n > 0 for n in web_after),
+    }
+    print(f"\nfaults: Redis cut 30 s: {figures}")
 
 
 def test_postgresql_cut_loses_and_repeats_nothing(
@@ -358,6 +367,7 @@ def test_rasa_killed_is_restarted_and_every_message_is_answered_once_after(
     people = cast(fault_stack, residents, 30)
     talk = Conversations(fault_stack, scripts(people))
     restart: dict[str, float] = {}
+    postponed = fault_stack.log_count("turn postponed")
 
     def kill_rasa() -> None:
         wait_until(lambda: talk.twilio.accepted >= 30, 120)
@@ -378,4 +388,5 @@ def test_rasa_killed_is_restarted_and_every_message_is_answered_once_after(
     counts = check_answered_once(fault_stack, people, reference)
     check_side_effects_once(fault_stack, people)
     assert "rasa_back_after_s" in restart  # it was killed, and came back
+    restart["turns_postponed"] = fault_stack.log_count("turn postponed") - postponed
     print(f"\nfaults: Rasa killed and restarted: {counts}, {restart}")
