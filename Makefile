@@ -11,7 +11,7 @@ RASA := RASA_TELEMETRY_ENABLED=false $(BIN)/rasa
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install system-deps db model run test validate lint format types nlu-eval bench clean \
-	rotate-keys bench-reminders
+	rotate-keys bench-reminders converse-eval
 
 help:
 	@echo "make run      start the whole stack on embedded defaults (web chat at http://127.0.0.1:8000/)"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint     ruff check + format check + import contracts"
 	@echo "make types    mypy"
 	@echo "make bench    the full stack under load vs a plain rasa init bot (BENCH_SECONDS)"
+	@echo "make converse-eval  scripted residents off the happy path, every channel (ONLY=, ARGS=-v)"
 
 install: $(INSTALLED)
 
@@ -79,6 +80,12 @@ nlu-eval: install
 # (default 60) per run, BENCH_CONCURRENCY (default 10). Last line: one JSON object.
 bench: install model
 	$(BIN)/python -m scripts.bench.stack
+
+# Scripted residents who leave the happy path (tests/conversations/scenarios/) on the whole
+# stack, all four channels; ONLY=<part of a name>[,…] runs some, ARGS=-v prints each exchange.
+# A few minutes. Last line: one JSON object (README, "Conversation repair").
+converse-eval: install model
+	$(BIN)/python -m scripts.converse_eval $(ARGS)
 
 # N reminders (default 100000) through the real dispatcher to a stand-in Twilio on 127.0.0.1,
 # under BENCH_SENDERS x BENCH_RATE_PER_SENDER messages/s, then with no limit. About 6 minutes.

@@ -17,7 +17,8 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.billing import bill_from_slot, offer_other_accounts, payment_question
+from actions.accounts import bill_from_slot
+from actions.billing import offer_other_accounts, payment_question
 from actions.forms import LISTEN, RepairingFormValidation, turn_of
 from actions.linking import unlink
 from actions.payments import create_payment_link

@@ -106,6 +106,10 @@ class ValidateLinkForm(RepairingFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         typed = next(tracker.get_latest_entity_values("sso_id"), None) or str(value)
+        if not _looks_like_sso_id(turn_of(tracker)):
+            # "haan", "ok", "JVVNL": not worth a lookup, and not a code sent to anyone.
+            dispatcher.utter_message(response="utter_sso_invalid")
+            return {"sso_id": None}
         try:
             started = await send_code_once(tracker, typed)
         except BotError as error:

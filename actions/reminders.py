@@ -5,6 +5,7 @@ examples; the entity only comes from buttons)."""
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -13,9 +14,10 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.billing import account_label
+from actions.accounts import account_label
 from actions.forms import LISTEN, is_certain, turn_of
 from actions.runtime import ResidentAction, container, language
+from bot.model.identifiers import ascii_digits
 from bot.model.reminders import ReminderKind
 from bot.services.reminders import PolicyChange, ReminderSettingsView
 from integrations.tasks.reminders import reminder_consents, reminder_settings
@@ -81,6 +83,8 @@ class _ToggleReminders(ResidentAction, ABC):
             dispatcher.utter_message(response="utter_not_linked")
             return []
         option = next(tracker.get_latest_entity_values(OPTION_ENTITY), None)
+        if self.enabled and option is None:
+            option = typed_option(turn_of(tracker).text)
         if self.enabled and option is not None:  # a button of the settings screen
             return await settings_button(dispatcher, tracker, resident.resident_id, str(option))
         if not self.enabled:
@@ -99,6 +103,15 @@ class _ToggleReminders(ResidentAction, ABC):
         )
         show_settings(dispatcher, view, None)
         return [SlotSet(ACCOUNT_SLOT, None)]
+
+
+_DAYS_TYPED = re.compile(r"\b([137])\s*(?:day|days|din|दिन)\b", re.IGNORECASE)
+
+
+def typed_option(text: str) -> str | None:
+    """A settings button typed instead of pressed: "remind me 7 days before", "3 din pehle"."""
+    found = _DAYS_TYPED.search(ascii_digits(text))
+    return f"days_{found.group(1)}" if found else None
 
 
 async def stop_reminders(

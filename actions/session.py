@@ -29,10 +29,10 @@ class ActionSessionStart(ResidentAction):
             for name in CARRIED_SLOTS
             if tracker.get_slot(name) is not None
         ]
+        # The language slot is the gateway's to set (one language per conversation, which
+        # may differ from the resident's on another channel): carried, never replaced here.
         resident = await container().conversations.resident(tracker.sender_id)
         events.append(SlotSet("linked", resident is not None))
-        if resident is not None:
-            events.append(SlotSet("language", resident.language.value))
         events.append(ActionExecuted("action_listen"))
         return events
 

@@ -200,6 +200,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             conversation_history(settings, dialogue),
             limits=rate_counter,
             messages_per_minute=settings.message_rate_per_minute,
+            burst_messages=settings.message_burst_per_10s,
             handoff=handoff,
             linking=linking,
             notice_url=f"{settings.public_base_url}/privacy",

@@ -24,7 +24,7 @@ from bot.model.channels import (
 )
 from bot.model.complaints import Complaint
 from bot.model.handoff import Agent, AgentSession, Handoff, HandoffStatus, TranscriptLine
-from bot.model.outbound import OutboundMessage, PushedMessage
+from bot.model.outbound import Button, OutboundMessage, PushedMessage
 from bot.model.payments import Payment, PaymentEvent, PaymentLink, PaymentStatus, Receipt
 from bot.model.privacy import Consent
 from bot.model.reminders import (
@@ -309,6 +309,13 @@ class ChannelStateRepository(Protocol):
     async def get(self, conversation_id: str) -> ChannelState | None: ...
     async def save(self, state: ChannelState) -> None:
         """Insert or replace the state of its conversation."""
+        ...
+
+    async def remember_options(
+        self, conversation_ids: Sequence[str], options: tuple[Button, ...]
+    ) -> None:
+        """The numbered options just offered to each of these conversations (a bulk push),
+        leaving the rest of their state as it is."""
         ...
 
 

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     # abuse limits: messages per conversation per minute (0: no limit); OTP limits are fixed
     # in bot/services/linking.py. Counters in Redis when REDIS_URL is set.
     message_rate_per_minute: int = 30
+    # A burst far quicker than anyone types (a stuck key, a script): this many in 10 s.
+    message_burst_per_10s: int = 8
 
     # operations (issue 7): several processes, production stores
     # Another seed file for the sandbox (`make bench` seeds its own simulated residents).

@@ -1,7 +1,8 @@
 """Reminder texts, sent outside a turn. Part of the one catalog, `bot.messages.CATALOG`.
 
 Every reminder says the amount, the due date, the biller and the masked consumer number,
-and how to pay in one step (reply PAY, or the numbered/inline "Pay now" option).
+and how to pay in one step: reply 1 or PAY on WhatsApp and SMS (the dispatcher remembers
+"Pay now" as the option offered), a "Pay now" button on the web chat and Telegram.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ REMINDER_TEXTS: dict[str, dict[Language, str]] = {
     "reminder_new_bill": {
         Language.EN: (
             "New {biller} bill for consumer number {consumer}: {amount}, due {due}. "
-            "Reply PAY to pay it now."
+            "Reply 1 or PAY to pay it now."
         ),
         Language.HI: (
             "उपभोक्ता संख्या {consumer} का {biller} का नया बिल: {amount}, अंतिम तिथि {due}। "
-            "अभी भरने के लिए PAY लिखें।"
+            "अभी भरने के लिए 1 या PAY लिखें।"
         ),
     },
     "reminder_before_due": {
@@ -26,7 +27,7 @@ REMINDER_TEXTS: dict[str, dict[Language, str]] = {
         ),
         Language.HI: (
             "याद दिलाना: उपभोक्ता संख्या {consumer} का {biller} बिल {amount} {due} तक भरना है। "
-            "अभी भरने के लिए PAY लिखें।"
+            "अभी भरने के लिए 1 या PAY लिखें।"
         ),
     },
     "reminder_due_day": {
@@ -36,7 +37,7 @@ REMINDER_TEXTS: dict[str, dict[Language, str]] = {
         ),
         Language.HI: (
             "उपभोक्ता संख्या {consumer} का {biller} बिल {amount} आज ({due}) भरना है। "
-            "अभी भरने के लिए PAY लिखें।"
+            "अभी भरने के लिए 1 या PAY लिखें।"
         ),
     },
     "reminder_overdue": {
@@ -46,7 +47,7 @@ REMINDER_TEXTS: dict[str, dict[Language, str]] = {
         ),
         Language.HI: (
             "उपभोक्ता संख्या {consumer} का {biller} बिल {amount} {due} को देय था और अभी बाकी है। "
-            "विलंब शुल्क से बचने के लिए अभी भरें: PAY लिखें।"
+            "विलंब शुल्क से बचने के लिए अभी भरें: 1 या PAY लिखें।"
         ),
     },
     # Payment news between "authorised" and "captured" (Razorpay payment.authorized).

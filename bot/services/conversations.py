@@ -86,17 +86,19 @@ async def answer_language(
 ) -> tuple[Language, bool]:
     """The language to answer `text` in, and True when the conversation's language was just
     set. One conversation, one language: once chosen or detected it stays until the resident
-    asks for the other one. Before that: the linked resident's, else the one detected from
-    this message, else the channel's `hint` (Telegram's language_code), else English (not
-    remembered, so a later message can still decide).
+    asks for the other one. Before that: the one detected from this message, else the
+    channel's `hint` (Telegram's language_code), else the linked resident's (chosen in
+    another chat), else English (not remembered, so a later message can still decide).
 
     Detection happens once, so a resident answering a Hindi conversation with an English
-    word ("ok", "yes", an SSO ID) is not flipped, and linking never switches a conversation
-    to the language the resident used elsewhere."""
+    word ("ok", an SSO ID) is not flipped; and linking never switches a conversation to the
+    language the resident used elsewhere (their SSO profile's, or another chat's)."""
     if conversation.language is not None:
         return conversation.language, False
-    resident = await _resident_of(tx, conversation)
-    chosen = resident.language if resident is not None else detect_language(text) or hint
+    chosen = detect_language(text) or hint
+    if chosen is None:
+        resident = await _resident_of(tx, conversation)
+        chosen = resident.language if resident is not None else None
     if chosen is None:
         return Language.EN, False
     conversation.language = chosen

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,7 +26,7 @@ from bot.errors import (
     TooManyOtpRequests,
     UnknownSsoId,
 )
-from bot.model.identifiers import ascii_digits, find_otp, find_sso_id, mask
+from bot.model.identifiers import find_otp, find_sso_id, mask
 from bot.model.residents import LinkChallenge, Resident
 from bot.ports import Clock, RateCounter, SmsSender, SsoRegistry, UnitOfWorkFactory
 from bot.services.conversations import get_conversation
@@ -47,7 +46,6 @@ LIMIT_WINDOW = timedelta(hours=1)
 LOCKOUT = timedelta(hours=1)
 # A message this long is a sentence, not a code being typed ("my code is 123 456" fits).
 MAX_CODE_MESSAGE_CHARS = 40
-_BARE_CODE = re.compile(r"[0-9][0-9\s-]*[0-9]")
 
 
 @dataclass(frozen=True)
@@ -208,15 +206,14 @@ class LinkingService:
             return await tx.challenges.get(conversation_id)
 
     async def check_typed_code(self, conversation_id: str, text: str) -> str | None:
-        """The outcome of a code the resident typed, for the gateway to pass on instead of
-        the code itself (so no code reaches the dialogue engine's tracker or logs):
-        "verified", "wrong:<tries left>", "expired", "attempts_exceeded", "locked", "none"
-        (a bare code with nothing pending), "unavailable". None when `text` is no code."""
+        """The outcome of a code typed while this chat waits for one, for the gateway to pass
+        on instead of the code itself (so no live code reaches the dialogue engine's tracker
+        or logs): "verified", "wrong:<tries left>", "expired", "attempts_exceeded",
+        "locked", "unavailable". None when `text` holds no code or none is pending."""
         if len(text) > MAX_CODE_MESSAGE_CHARS or find_otp(text, OTP_LENGTH) is None:
             return None
-        bare = _BARE_CODE.fullmatch(ascii_digits(text).strip()) is not None
-        if not bare and await self.pending(conversation_id) is None:
-            return None  # "123456" inside a sentence with no code pending: not a code
+        if await self.pending(conversation_id) is None:
+            return None
         try:
             await self.verify(conversation_id, text)
         except OtpIncorrect as wrong:
@@ -227,8 +224,8 @@ class LinkingService:
             return "locked"
         except OtpAttemptsExceeded:
             return "attempts_exceeded"
-        except NoPendingLink:
-            return "none"
+        except NoPendingLink:  # used by a concurrent turn in the meantime
+            return "expired"
         except BotError:
             return "unavailable"
         return "verified"

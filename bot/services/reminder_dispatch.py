@@ -36,6 +36,7 @@ from bot.ports import (
     ChannelSender,
     Clock,
     RateLimiter,
+    ReminderUnitOfWork,
     ReminderUnitOfWorkFactory,
 )
 
@@ -259,6 +260,7 @@ class ReminderDispatcher:
         async with self._uow() as tx:
             await tx.reminders.settle(outcomes, done)
             await tx.reminders.retry(retries, done)
+            await self._offer_pay(tx, todo, outcomes)
             await tx.commit()
         report.retried += len(retries)
         for state in outcomes.values():
@@ -269,6 +271,23 @@ class ReminderDispatcher:
                 report.failed += 1
             elif state is ReminderState.UNCERTAIN:
                 report.uncertain += 1
+
+    async def _offer_pay(
+        self,
+        tx: ReminderUnitOfWork,
+        sent: list[tuple[SenderLane, Reminder, ReminderRecipient]],
+        outcomes: dict[int, ReminderState],
+    ) -> None:
+        """On WhatsApp and SMS the reminder says "reply 1 or PAY": "1" means the Pay option
+        only once it is remembered as the option last offered to that conversation."""
+        by_language: dict[Language, list[str]] = {}
+        for _, reminder, recipient in sent:
+            numbered = recipient.channel not in BUTTON_CHANNELS
+            if numbered and outcomes.get(reminder.reminder_id) is ReminderState.SENT:
+                by_language.setdefault(recipient.language, []).append(recipient.conversation_id)
+        for language, conversation_ids in by_language.items():
+            button = Button(render("reminder_pay_button", language), PAY_PAYLOAD)
+            await tx.channel_states.remember_options(conversation_ids, (button,))
 
     async def _send_one(
         self, lane: SenderLane, reminder: Reminder, recipient: ReminderRecipient

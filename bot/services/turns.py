@@ -23,7 +23,7 @@ MAX_MESSAGE_CHARS = 1000
 # A burst (a stuck key, a script) is stopped long before the per-minute limit: a person
 # sends at most a few messages in ten seconds, and every answer costs a paid message.
 BURST_WINDOW = timedelta(seconds=10)
-BURST_MESSAGES = 8
+BURST_MESSAGES = 8  # the default of MESSAGE_BURST_PER_10S
 
 
 class TurnService:
@@ -39,11 +39,13 @@ class TurnService:
         handoff: HandoffService | None = None,
         linking: LinkingService | None = None,
         notice_url: str = "",
+        burst_messages: int = BURST_MESSAGES,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
         self._messages_per_minute = messages_per_minute
+        self._burst_messages = burst_messages
         self._dialogue = dialogue
         self._privacy = privacy
         self._history = history
@@ -155,10 +157,10 @@ class TurnService:
                 opened.options = state.options if state is not None else ()
             if self._limits is not None and self._messages_per_minute > 0:
                 count = await self._limits.hit(f"messages:{cid}", timedelta(minutes=1))
-                burst = await self._limits.hit(f"burst:{cid}", BURST_WINDOW)
-                opened.rate_limited = max(
-                    0, count - self._messages_per_minute, burst - BURST_MESSAGES
-                )
+                opened.rate_limited = max(0, count - self._messages_per_minute)
+                if self._burst_messages > 0 and not opened.rate_limited:
+                    burst = await self._limits.hit(f"burst:{cid}", BURST_WINDOW)
+                    opened.rate_limited = max(0, burst - self._burst_messages)
             if not opened.rate_limited and self._handoff is not None:
                 opened.held = await self._handoff.intercept(tx, conversation, text, language)
             if not opened.rate_limited and opened.held is None and self._privacy is not None:

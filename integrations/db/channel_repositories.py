@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -140,16 +141,41 @@ class SqlChannelStateRepository:
             "conversation_id": state.conversation_id,
             "opted_out": state.opted_out,
             "last_inbound_at": state.last_inbound_at,
-            "options": json.dumps(
-                [{"title": b.title, "payload": b.payload} for b in state.options],
-                ensure_ascii=False,
-            ),
+            "options": _encode_options(state.options),
         }
         statement = upsert_insert(self._connection, channel_states).values(**values)
         del values["conversation_id"]
         await self._connection.execute(
             statement.on_conflict_do_update(index_elements=["conversation_id"], set_=values)
         )
+
+    async def remember_options(
+        self, conversation_ids: Sequence[str], options: tuple[Button, ...]
+    ) -> None:
+        if not conversation_ids:
+            return
+        encoded = _encode_options(options)
+        rows = [
+            {
+                "conversation_id": cid,
+                "opted_out": False,
+                "last_inbound_at": None,
+                "options": encoded,
+            }
+            for cid in dict.fromkeys(conversation_ids)
+        ]
+        statement = upsert_insert(self._connection, channel_states).values(rows)
+        await self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["conversation_id"], set_={"options": statement.excluded.options}
+            )
+        )
+
+
+def _encode_options(options: tuple[Button, ...]) -> str:
+    return json.dumps(
+        [{"title": b.title, "payload": b.payload} for b in options], ensure_ascii=False
+    )
 
 
 def _decode_options(stored: str) -> tuple[Button, ...]:

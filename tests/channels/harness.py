@@ -64,9 +64,10 @@ class ScriptedDialogue:
         self.turns: list[tuple[str, str, Language]] = []
         self.keys: list[str] = []  # each turn's message key
         self.delay_s = 0.0
+        self.asking: set[str] = set()  # conversations in the middle of a question (a form)
 
     async def question_open(self, conversation_id: str) -> bool:
-        return False
+        return conversation_id in self.asking
 
     async def converse(
         self,

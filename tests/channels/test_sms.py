@@ -158,6 +158,29 @@ async def test_stop_in_hindi_opts_out_of_pushes_and_start_opts_back_in(gateway: 
 
 
 @pytest.mark.asyncio
+async def test_stop_in_the_middle_of_a_question_stops_the_question_not_the_pushes(
+    gateway: Gateway,
+) -> None:
+    """A resident asked for their SSO ID who answers STOP means "stop this"; opting out of
+    receipts and reminders stays one more STOP away, and the reply says so."""
+    c = gateway.container
+    await gateway.sms(sms_form("hi"))
+    await gateway.settle()
+    conversation = await c.conversations.open(Channel.SMS, RAMESH_MOBILE)
+    gateway.dialogue.asking.add(conversation.conversation_id)
+
+    await gateway.sms(sms_form("STOP"))
+    await gateway.settle()
+
+    assert [t for _, t, _ in gateway.dialogue.turns] == ["hi", "STOP"]  # the dialogue cancels
+    assert "reply STOP again" in gateway.providers.twilio()[-1]["Body"]
+    gateway.dialogue.asking.clear()
+    await gateway.sms(sms_form("STOP"))
+    await gateway.settle()
+    assert "Reply START" in gateway.providers.twilio()[-1]["Body"]  # now the opt-out
+
+
+@pytest.mark.asyncio
 async def test_band_karo_on_whatsapp_opts_out_too(gateway: Gateway) -> None:
     await gateway.whatsapp(whatsapp_form("Band karo!"))
     await gateway.settle()

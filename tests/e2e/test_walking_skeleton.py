@@ -43,7 +43,8 @@ def test_english_resident_links_checks_pays_and_gets_a_receipt(stack: Stack) -> 
     assert "/check_bill" in payloads(greeting)
 
     asked = text_of(chat.say("how much is my electricity bill?"))
-    assert "link your SSO ID" in asked and "SSO password" in asked
+    assert "link your SSO ID" in asked and "never ask for your password" in asked
+    assert 'Type "cancel" to stop' in asked  # every question says how to leave it
 
     sent = text_of(chat.say("ramesh.kumar"))
     assert "6-digit code" in sent and "••••0001" in sent  # the SSO holder's mobile, masked
@@ -60,11 +61,15 @@ def test_english_resident_links_checks_pays_and_gets_a_receipt(stack: Stack) -> 
     assert "doesn't look right" in text_of(chat.say("2101 4567 891"))  # one digit short
     assert "no account" in text_of(chat.say("2101 4567 0000"))  # well-formed, unknown
 
-    bill = text_of(chat.say("2101 4567 8912"))
+    # The bill, and at once the question whether to pay it (no fee for the discoms).
+    bill_and_question = chat.say("2101 4567 8912")
+    bill = text_of(bill_and_question)
     assert "Total due: ₹3,107.50" in bill and "20 Dec 2026" in bill and "••••8912" in bill
+    assert "payment link for ₹3,107.50" in bill and "/affirm" in payloads(bill_and_question)
 
-    confirm = chat.say("/pay_bill")
-    assert "Total: ₹3,107.50" in text_of(confirm) and "/affirm" in payloads(confirm)
+    # Off the script at the yes/no question: the number typed again re-asks it (not the menu).
+    again = chat.say("2101 4567 8912")
+    assert "yes or no" in text_of(again) and "/affirm" in payloads(again)
 
     link = text_of(chat.say("yes"))
     assert "/sandbox/pay/plink_" in link

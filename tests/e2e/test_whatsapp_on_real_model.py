@@ -72,8 +72,10 @@ def test_whatsapp_resident_links_checks_pays_and_gets_the_receipt(stack: Stack) 
     assert rsgl, companies  # the companies come as numbered options
 
     resident.say(rsgl.group(1))
-    confirm = bodies(resident.say("2100456789"))
-    assert "₹742.00" in confirm and "Total:" in confirm
+    answered = resident.say("2100456789")
+    assert len(answered) == 1  # the bill and the question in one WhatsApp message
+    confirm = bodies(answered)
+    assert "₹742.00" in confirm and "fee ₹5.00 = ₹747.00" in confirm
     yes = re.search(r"(\d+)\. Yes", confirm)
     assert yes, confirm
 

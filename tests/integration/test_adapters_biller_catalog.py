@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import InvalidConsumerNumber
+from bot.errors import AmbiguousBiller, InvalidConsumerNumber
 from bot.model.billing import Utility
-from integrations.billers.catalog import load_billers
+from bot.services.billing import BillingService
+from integrations.billers.catalog import BillerCatalog, load_billers
 
 BILLERS = load_billers()
 
@@ -89,3 +90,40 @@ def test_a_malformed_catalog_is_refused_at_load(tmp_path: Path) -> None:
     bad.write_text("- {biller_id: X, name: X}\n", encoding="utf-8")
     with pytest.raises(ValueError):
         load_billers(bad)
+
+
+def _billing() -> BillingService:
+    return BillingService(None, BillerCatalog(BILLERS))  # type: ignore[arg-type]  # names only
+
+
+@pytest.mark.parametrize("typed", ["Ajmer", "ajmer ka bill", "अजमेर"])
+def test_ajmer_alone_asks_between_tp_ajmer_and_avvnl(typed: str) -> None:
+    """TP Ajmer serves Ajmer city, AVVNL the rest of the district: guessing AVVNL sent city
+    residents' 10-digit numbers to the wrong company, again and again."""
+    with pytest.raises(AmbiguousBiller) as asked:
+        _billing().resolve_biller(typed, Utility.ELECTRICITY)
+
+    assert [b.short_name for b in asked.value.candidates] == ["TPADL", "AVVNL"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("tp ajmer", "TPADL"),
+        ("Ajmer city", "TPADL"),
+        ("ajmer discom", "AVVNL"),
+        ("Udaipur", "AVVNL"),
+    ],
+)
+def test_a_precise_name_still_picks_one_company(typed: str, expected: str) -> None:
+    assert _billing().resolve_biller(typed, Utility.ELECTRICITY).short_name == expected
+
+
+def test_a_number_is_offered_the_companies_whose_numbers_look_like_it() -> None:
+    billing = _billing()
+
+    assert [b.short_name for b in billing.billers_fitting("4100567890", Utility.ELECTRICITY)] == [
+        "TPADL"
+    ]
+    assert len(billing.billers_fitting("210145678912", Utility.ELECTRICITY)) == 6
+    assert billing.billers_fitting("12345", Utility.ELECTRICITY) == []

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.errors import DeliveryFailed
 from bot.model.billing import Bill, SavedAccount, Utility
 from bot.model.calendar import IST
-from bot.model.channels import ChannelState, Delivery
+from bot.model.channels import ChannelState, Delivery, resolve_option
 from bot.model.payments import Payment, PaymentStatus
 from bot.model.reminders import ReminderKind, ReminderState
 from bot.model.residents import Channel, Conversation, Language, Resident
@@ -401,8 +401,14 @@ async def test_whatsapp_reminders_use_the_template_outside_the_24_hour_window(
     assert report.sent == 2
     session = sent["whatsapp:+919800000001"]
     assert "New JVVNL bill" in session["Body"] and "••••0001" in session["Body"]
-    # No numbered option: "1" would mean nothing without the options stored for the chat.
-    assert "Reply PAY" in session["Body"] and "1." not in session["Body"]
+    assert "Reply 1 or PAY" in session["Body"]
+    # "1" means "Pay now": the option is remembered for both conversations that got it.
+    async with ruow() as tx:
+        for n in (1, 2):
+            conversation = await tx.conversations.find(Channel.WHATSAPP, f"+9198000000{n:02d}")
+            assert conversation is not None
+            state = await tx.channel_states.get(conversation.conversation_id)
+            assert state is not None and resolve_option("1", state.options) == "/pay_bill"
     template = sent["whatsapp:+919800000002"]
     assert template["ContentSid"] == "HXnotice0000000000000000000000en" and "Body" not in template
     assert "₹482.50" in template["ContentVariables"]

@@ -35,6 +35,8 @@ INTENTS = {
     "faq_forgot_password", "faq_fees", "faq_payment_methods", "faq_offline_payment",
     # beyond the contract's catalog
     "faq_payment_not_credited", "faq_helplines",
+    # conversation repair: questions about the question, "I don't know", no code came
+    "faq_sso_id", "faq_consumer_number", "dont_know", "otp_not_received",
 }  # fmt: skip
 ENTITIES = {"utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language"}
 # Entities whose value the dialogue compares against a closed set.
@@ -43,6 +45,8 @@ CANONICAL_VALUES = {
     "biller": {
         "JVVNL0000RAJ01", "AVVNL0000RAJ01", "JDVVNL000RAJ01", "KEDLOB000RAJ02", "BKESL0000RAJ02",
         "BESLOB000RAJ02", "TPADL0000RAJ01", "PHED00000RAJ01", "RSGL00000RAJ01", "TGPL00000RAJ01",
+        # a town two companies serve: the bill form asks which (catalog.yml shared_towns)
+        "ajmer",
     },
     "language": {"en", "hi"},
 }  # fmt: skip

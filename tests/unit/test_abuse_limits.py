@@ -13,7 +13,7 @@ from bot.errors import OtpIncorrect, OtpLockedOut, TooManyOtpRequests
 from bot.model.residents import Channel, Language
 from bot.ports import SsoHolder
 from bot.services.linking import MAX_FAILURES, MAX_SENDS_PER_MOBILE, LinkingService
-from bot.services.turns import TurnService
+from bot.services.turns import BURST_MESSAGES, BURST_WINDOW, TurnService
 from integrations.cache.rate_counters import InProcessRateCounter
 from tests.fakes import (
     FakeClock,
@@ -122,3 +122,24 @@ async def test_a_flood_gets_one_polite_answer_then_silence(
     clock.advance(timedelta(minutes=1))
     again = await turns.handle(Channel.WHATSAPP, "+919811111111", "bill")
     assert again[1][0].text == "[en] bill"
+
+
+async def test_a_burst_is_stopped_long_before_the_minute_limit(
+    uow: InMemoryUnitOfWorkFactory,
+    dialogue: FakeDialogueEngine,
+    counter: InProcessRateCounter,
+    clock: FakeClock,
+) -> None:
+    """20 WhatsApp messages in 3 s once cost 59 paid replies: under the per-minute limit,
+    but no person types that fast."""
+    turns = TurnService(uow, clock, dialogue, limits=counter, messages_per_minute=30)
+    answered = 0
+    for i in range(20):
+        _, replies = await turns.handle(Channel.WHATSAPP, "+919811111111", f"bill {i}")
+        answered += bool(replies)
+        clock.advance(timedelta(milliseconds=150))
+
+    assert len(dialogue.turns) == BURST_MESSAGES
+    assert answered == BURST_MESSAGES + 1  # the burst's one polite answer, then silence
+    clock.advance(BURST_WINDOW)
+    assert (await turns.handle(Channel.WHATSAPP, "+919811111111", "bill"))[1]

@@ -138,7 +138,10 @@ async def test_chosen_language_follows_the_resident_to_their_other_chats(
 
     await conversations.set_language(whatsapp, Language.HI)
 
-    assert await answer_in(telegram, "what is my bill") is Language.HI
+    # A first guess where the message says too little; what the resident writes wins.
+    assert await answer_in(telegram, "hi") is Language.HI
+    other = await linked_chat(ramesh, Channel.SMS)
+    assert await answer_in(other, "what is my bill") is Language.EN
 
 
 async def test_new_resident_starts_in_the_language_the_chat_was_speaking(
