@@ -23,13 +23,16 @@ from actions.accounts import (
     sole_account,
 )
 from actions.forms import RepairingFormValidation, turn_of
-from actions.repair import Turn
+from actions.repair import ANSWERING_INTENTS, Turn, yes_or_no
 from actions.replies import utter_error
 from actions.runtime import ResidentAction, container
 from bot.errors import AmbiguousBiller, BotError, NotLinked, UnknownBiller
 from bot.model.billing import Utility, parse_utility
 from bot.model.identifiers import ascii_digits, mask, normalise_number
 
+OFFER_SLOT = "offered_biller"
+# "town|id,id": the companies the resident's words named, which the next question offers.
+CHOICES_SLOT = "biller_choices"
 # Channels that show a picture: a sample bill with the consumer number marked.
 PICTURE_CHANNELS = frozenset({"webchat", "whatsapp", "telegram"})
 
@@ -54,7 +57,11 @@ async def fetch_into_slots(
                 biller=biller.short_name,
                 buttons=[biller_button(b, number) for b in others],
             )
-            return {"consumer_number": None, "bill": None}
+            return {
+                "consumer_number": None,
+                "bill": None,
+                OFFER_SLOT: f"{other.biller_id}|{number}",
+            }
     try:
         fetched = await billing.fetch(tracker.sender_id, biller_id, typed_number)
     except NotLinked as error:
@@ -84,8 +91,12 @@ class ValidateBillForm(RepairingFormValidation):
         return "validate_bill_form"
 
     def fits(self, slot: str, turn: Turn, tracker: Tracker) -> bool:
-        if any(k in turn.entities for k in BILL_SLOTS):
-            return True  # an answer, or a correction of an earlier one
+        if any(k in turn.entities for k in BILL_SLOTS) and turn.intent in ANSWERING_INTENTS:
+            return True  # an answer, or a correction of an earlier one ("nahi, pani ka bill")
+        return self.fits_alone(slot, turn, tracker)
+
+    def fits_alone(self, slot: str, turn: Turn, tracker: Tracker) -> bool:
+        """The typed text is itself an answer to `slot` (not only an entity of another)."""
         if slot == "utility":
             return parse_utility(turn.text) is not None
         if slot == "biller":
@@ -94,6 +105,13 @@ class ValidateBillForm(RepairingFormValidation):
             digits = _digits(turn.text)
             return 6 <= len(digits) <= 16 and len(digits) * 2 >= len(turn.text.replace(" ", ""))
         return False
+
+    def _names_a_company(self, tracker: Tracker) -> bool:
+        """This message names the company too ("JVVNL ka bill"), so validate_biller sets it."""
+        turn = turn_of(tracker)
+        return "biller" in turn.entities or (
+            "biller" in tracker.slots_to_validate() and self._names_a_biller(turn.text, tracker)
+        )
 
     def _names_a_biller(self, text: str, tracker: Tracker) -> bool:
         utility = parse_utility(tracker.get_slot("utility") or "")
@@ -104,6 +122,39 @@ class ValidateBillForm(RepairingFormValidation):
         except UnknownBiller:
             return False
         return True
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        offered = tracker.get_slot(OFFER_SLOT)
+        if offered and tracker.get_slot("requested_slot") == "consumer_number":
+            answer = yes_or_no(turn_of(tracker))
+            if answer is not None:
+                return await self._answer_offer(answer, offered, dispatcher, tracker)
+        events = await super().run(dispatcher, tracker, domain)
+        if offered and not any(e.get("name") == OFFER_SLOT for e in events):
+            events.append(SlotSet(OFFER_SLOT, None))  # answered otherwise: the offer lapses
+        return events
+
+    async def _answer_offer(
+        self, yes: bool, offered: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        """A typed yes or no to "that number fits TPADL: is your bill from TPADL?"."""
+        if not yes:  # then it was mistyped: the same question again
+            return [SlotSet(OFFER_SLOT, None), SlotSet("consumer_number", None)]
+        biller_id, number = offered.split("|", 1)
+        slots = {
+            "biller": biller_id,
+            **await fetch_into_slots(dispatcher, tracker, biller_id, number),
+        }
+        return [SlotSet(OFFER_SLOT, None), *[SlotSet(k, v) for k, v in slots.items()]]
+
+    def _correcting_another(self, slot: str, tracker: Tracker) -> bool:
+        """The message names another slot's answer and says nothing for `slot` itself
+        ("sorry, I meant AVVNL" while the number is asked): no error about `slot`."""
+        turn = turn_of(tracker)
+        others = set(turn.entities) & (set(BILL_SLOTS) - {slot})
+        return bool(others) and not self.fits_alone(slot, turn, tracker)
 
     async def explain(
         self, target: str, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -133,7 +184,7 @@ class ValidateBillForm(RepairingFormValidation):
             dispatcher.utter_message(response="utter_utility_unknown")
             return {"utility": None}
         slots: dict[str, Any] = {"utility": utility.value}
-        if "biller" not in tracker.slots_to_validate():
+        if not self._names_a_company(tracker):
             # A newly named utility: forget the company and number of the previous one, and
             # pre-fill them when the resident has exactly one saved account for it.
             only = await sole_account(tracker, utility)
@@ -151,7 +202,7 @@ class ValidateBillForm(RepairingFormValidation):
     async def validate_biller(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:
+        if value is None or self._correcting_another("biller", tracker):
             return {"biller": None}
         billing = container().billing
         utility = parse_utility(tracker.get_slot("utility") or "")
@@ -167,8 +218,7 @@ class ValidateBillForm(RepairingFormValidation):
             # The words typed first: "Ajmer" is two companies, though the NLU maps it to one.
             biller = billing.resolve_biller(value if typed.startswith("/") else typed, utility)
         except AmbiguousBiller as ambiguous:
-            ask_which(dispatcher, ambiguous)
-            return {"biller": None}
+            return {"biller": None, CHOICES_SLOT: choices_of(ambiguous)}  # asked next, once
         except UnknownBiller:
             try:
                 biller = billing.resolve_biller(str(value), utility)
@@ -205,7 +255,7 @@ class ValidateBillForm(RepairingFormValidation):
     async def validate_consumer_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:
+        if value is None or self._correcting_another("consumer_number", tracker):
             return {"consumer_number": None}
         biller_id = tracker.get_slot("biller")
         typed = next(tracker.get_latest_entity_values("consumer_number"), None) or str(value)
@@ -216,14 +266,24 @@ class ValidateBillForm(RepairingFormValidation):
         return await fetch_into_slots(dispatcher, tracker, biller_id, typed)
 
 
-def ask_which(dispatcher: CollectingDispatcher, ambiguous: AmbiguousBiller) -> None:
-    names = ", ".join(f"{b.short_name} ({b.name})" for b in ambiguous.candidates)
-    dispatcher.utter_message(
-        response="utter_biller_ambiguous",
-        town=ambiguous.typed.strip().title(),
-        choices=names,
-        buttons=[biller_button(b) for b in ambiguous.candidates],
-    )
+def choices_of(ambiguous: AmbiguousBiller) -> str:
+    """What the company question offers next ("town|id,id"): only the companies named."""
+    ids = ",".join(b.biller_id for b in ambiguous.candidates)
+    return f"{ambiguous.town or ''}|{ids}"
+
+
+def ask_which(dispatcher: CollectingDispatcher, choices: str) -> None:
+    """The company question narrowed to the companies the resident's words named."""
+    town, _, ids = choices.partition("|")
+    billers = [container().billing.biller(b) for b in ids.split(",") if b]
+    names = ", ".join(f"{b.short_name} ({b.name})" for b in billers)
+    buttons = [biller_button(b) for b in billers]
+    if town:
+        dispatcher.utter_message(
+            response="utter_biller_ambiguous", town=town.title(), choices=names, buttons=buttons
+        )
+    else:
+        dispatcher.utter_message(response="utter_which_of_these", choices=names, buttons=buttons)
 
 
 def explain_consumer_number(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -272,6 +332,10 @@ class ActionAskBiller(ResidentAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        choices = tracker.get_slot(CHOICES_SLOT)
+        if choices:  # "Ajmer": TP Ajmer or AVVNL, not all seven again
+            ask_which(dispatcher, choices)
+            return [SlotSet(CHOICES_SLOT, None)]
         utility = parse_utility(tracker.get_slot("utility") or "") or Utility.ELECTRICITY
         accounts = await saved_accounts(tracker, utility)
         buttons = [account_button(a) for a in accounts[:MAX_ACCOUNT_BUTTONS]]

@@ -24,16 +24,11 @@ from actions.linking import unlink
 from actions.payments import create_payment_link
 from actions.privacy import delete_my_data
 from actions.reminders import stop_reminders
-from actions.repair import Turn, keyword
+from actions.repair import Turn, yes_or_no
 from actions.runtime import ResidentAction, container
 from actions.support import request_person
 
 YES, NO = "yes", "no"
-# Typed answers the NLU may not be sure of; matched on the whole message, folded.
-_YES_WORDS = "yes y yeah yep ok okay sure haan han haa ha ji hanji haanji हाँ हां जी ठीक ठीकहै".split()
-_NO_WORDS = "no n nope nahi nahin nhi na नहीं नही ना".split()
-YES_WORDS = frozenset(keyword(w) for w in _YES_WORDS)
-NO_WORDS = frozenset(keyword(w) for w in _NO_WORDS)
 
 QUESTIONS = {
     "unlink": "utter_confirm_unlink",
@@ -54,11 +49,9 @@ EFFECTS: dict[str, Effect] = {
 
 def answer_of(turn: Turn, pending: str | None) -> str | None:
     """ "yes", "no", or None when the message does not answer the question."""
-    word = keyword(turn.text)
-    if turn.intent == "affirm" or word in YES_WORDS:
-        return YES
-    if turn.intent == "deny" or word in NO_WORDS:
-        return NO
+    answer = yes_or_no(turn)
+    if answer is not None:
+        return YES if answer else NO
     # "Pay now" at the payment question is a yes, whatever else the NLU thought.
     if pending == "pay" and turn.intent == "pay_bill" and not turn.entities:
         return YES

@@ -183,8 +183,11 @@ class ActionLinkCompleted(ResidentAction):
         )
         dispatcher.utter_message(response="utter_reminders_consent_note")
         events.append(SlotSet("linked", True))
-        if tracker.get_slot("goal") in ("check", "pay"):
+        goal = tracker.get_slot("goal")
+        if goal in ("check", "pay"):
             return [*events, FollowupAction("action_start_bill")]  # what they came for
+        if goal == "complaint":
+            return [*events, SlotSet("goal", None), FollowupAction("complaint_form")]
         dispatcher.utter_message(response="utter_linked_next")
         return [*events, FollowupAction(LISTEN)]
 

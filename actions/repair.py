@@ -127,6 +127,25 @@ def keyword(text: str) -> str:
 # Folded the way messages are, so "छोड़ो" matches whichever way its nukta was typed.
 CANCEL_WORDS = frozenset(keyword(w) for w in _CANCEL_WORDS)
 MENU_WORDS = frozenset(keyword(w) for w in _MENU_WORDS)
+# Typed answers to a yes/no question the NLU may not be sure of (whole message, folded).
+YES_WORDS = frozenset(
+    keyword(w)
+    for w in "yes y yeah yep ok okay sure haan han haa ha ji hanji haanji हाँ हां जी ठीक ठीकहै".split()
+)
+NO_WORDS = frozenset(keyword(w) for w in "no n nope nahi nahin nhi na नहीं नही ना".split())
+# Intents with which a message's entities are an answer (or a correction), not a side remark:
+# "bijli chali jaye to kis number pe call karein?" names electricity but asks for a helpline.
+ANSWERING_INTENTS = frozenset({"inform", "check_bill", "pay_bill", "deny", "nlu_fallback", ""})
+
+
+def yes_or_no(turn: Turn) -> bool | None:
+    """True for a yes, False for a no, None for anything else."""
+    word = keyword(turn.text)
+    if turn.intent == "affirm" or word in YES_WORDS:
+        return True
+    if turn.intent == "deny" or word in NO_WORDS:
+        return False
+    return None
 
 
 def decide(form: str, slot: str, turn: Turn, fits: bool, yes_no: bool = False) -> Repair:
@@ -173,7 +192,9 @@ def decide(form: str, slot: str, turn: Turn, fits: bool, yes_no: bool = False) -
         return _another_bill(form, turn)
     if intent == "link_account" and leaving and form != "link_form":
         return Repair(Move.SWITCH, "link_form")
-    if intent in SWITCHES and leaving:
+    if intent in SWITCHES and leaving and not yes_no:
+        # At a yes/no question another task is more likely a question about this one ("what
+        # happens to my payments then?" at "erase my data?"): it is asked again instead.
         return Repair(Move.SWITCH, SWITCHES[intent])
     if intent == "out_of_scope" and leaving and not turn.entities:
         return Repair(Move.DIGRESS, DIGRESSIONS["out_of_scope"])

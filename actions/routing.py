@@ -108,8 +108,16 @@ class ActionClarify(ResidentAction):
         return [FollowupAction(LISTEN)]
 
 
+# A utility named in a message the NLU is unsure of starts that bill only when the message is
+# about a bill (or is nothing but the utility): "बिजली नहीं है" is a power cut, not a bill.
+BILL_WORDS = frozenset("bill bil bills बिल bhugtan भुगतान payment pay".split())
+
+
 def _utility_in(turn: Turn) -> str | None:
     if turn.payload:
         return None
     utility = parse_utility(turn.text)
-    return utility.value if utility else None
+    words = set(turn.text.casefold().replace("?", " ").split())
+    if utility is None or not (words & BILL_WORDS or len(words) <= 2):
+        return None
+    return utility.value

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.effects import raise_complaint_once
 from actions.forms import LISTEN, RepairingFormValidation, is_certain, turn_of
 from actions.payments import STATUS_ICONS
-from actions.repair import Turn
+from actions.repair import Turn, keyword
 from actions.replies import utter_error
 from actions.runtime import ResidentAction, container, language
 from bot import messages as texts
@@ -22,6 +22,7 @@ from bot.model.calendar import IST, format_date, format_datetime_ist
 from bot.model.complaints import Disposition, find_complaint_id
 from bot.model.identifiers import mask
 from bot.model.money import format_rupees
+from bot.model.residents import Language
 
 COMPLAINT_SLOTS = ("complaint_payment", "complaint_disposition", "complaint_description")
 SERVICE = "service"
@@ -61,6 +62,12 @@ class ActionAskComplaintPayment(ResidentAction):
         return []
 
 
+def about_the_service(typed: str) -> bool:
+    """The "About the service" choice, pressed or typed in either language."""
+    titles = {texts.render("complaint_about_service", lang).casefold() for lang in Language}
+    return keyword(typed) in {keyword(t) for t in (SERVICE, "सेवा", *titles)}
+
+
 class ValidateComplaintForm(RepairingFormValidation):
     slots = COMPLAINT_SLOTS
 
@@ -70,7 +77,7 @@ class ValidateComplaintForm(RepairingFormValidation):
     def fits(self, slot: str, turn: Turn, tracker: Tracker) -> bool:
         choice = turn.text.strip().casefold()
         if slot == "complaint_payment":
-            return choice.isdigit() or choice in (SERVICE, "सेवा")
+            return choice.isdigit() or about_the_service(choice)
         if slot == "complaint_disposition":
             return choice.isdigit() or choice in {d.value for d in Disposition}
         # The description is free text: anything but a clear request to stop or for a person.
@@ -80,7 +87,7 @@ class ValidateComplaintForm(RepairingFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         choice = str(value).strip().casefold()
-        if choice in (SERVICE, "सेवा"):
+        if about_the_service(choice):
             return {"complaint_payment": SERVICE, "complaint_disposition": SERVICE}
         payments = await container().complaints.payments_to_complain_about(tracker.sender_id)
         if choice.isdigit() and 1 <= int(choice) <= len(payments):

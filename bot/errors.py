@@ -70,10 +70,11 @@ class AmbiguousBiller(UnknownBiller):
     """What was typed names more than one biller ("Ajmer": TP Ajmer serves the city, AVVNL
     the rest of the district): the resident must pick."""
 
-    def __init__(self, typed: str, candidates: list[Biller]) -> None:
+    def __init__(self, typed: str, candidates: list[Biller], town: str | None = None) -> None:
         super().__init__(typed)
         self.typed = typed
         self.candidates = candidates
+        self.town = town  # the shared town named, when that is what made it ambiguous
 
 
 class InvalidConsumerNumber(BotError):

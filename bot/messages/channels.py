@@ -31,7 +31,7 @@ CHANNEL_TEXTS: dict[str, dict[Language, str]] = {
     },
     "options_hint": {
         Language.EN: "Reply with a number.",
-        Language.HI: "नंबर लिखकर भेजें।",
+        Language.HI: "नंबर भेजें।",
     },
     "receipt_link": {
         Language.EN: "Receipt: {url}",

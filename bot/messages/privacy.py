@@ -29,7 +29,7 @@ PRIVACY_TEXTS: dict[str, dict[Language, str]] = {
             "Privacy: your chat, SSO ID and bills are kept encrypted, only for this service. "
             "Writing on means you agree. Details: {url}"
         ),
-        Language.HI: "गोपनीयता: जानकारी एन्क्रिप्टेड, केवल इस सेवा हेतु; लिखते रहना सहमति है: {url}",
+        Language.HI: "गोपनीयता: डेटा एन्क्रिप्टेड, केवल इस सेवा हेतु; आगे लिखना सहमति: {url}",
     },
     "rate_limited": {
         Language.EN: "You are sending messages very fast. Please wait a minute, then write again.",

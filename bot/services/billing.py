@@ -60,6 +60,14 @@ class BillingService:
             for biller_id, name in found
             if not any(name != other and name in other for _, other in found)
         ]
+        # A shared town next to a company's own name ("टाटा पावर अजमेर", "AVVNL Ajmer") is
+        # only where the resident lives: the company named decides.
+        named = {b for b, name in kept if not self._is_shared_town(name, candidates)}
+        kept = [
+            (b, name)
+            for b, name in kept
+            if not any(name in c.shared_towns and c.biller_id in named for c in candidates)
+        ]
         owners = list(dict.fromkeys(biller_id for biller_id, _ in kept))
         if len(owners) > 1:
             raise AmbiguousBiller(text, [self._billers.get(b) for b in owners])
@@ -68,9 +76,14 @@ class BillingService:
         owner = self._billers.get(owners[0])
         names = {name for _, name in kept}
         sharers = [b for b in candidates if b is not owner and names & set(b.shared_towns)]
-        if sharers:
-            raise AmbiguousBiller(text, [*sharers, owner])
+        if sharers and not named:  # only the town was given
+            town = next(iter(names & set(sharers[0].shared_towns)))
+            raise AmbiguousBiller(text, [*sharers, owner], town=town)
         return owner
+
+    @staticmethod
+    def _is_shared_town(name: str, billers: list[Biller]) -> bool:
+        return any(name in b.shared_towns for b in billers)
 
     def billers_fitting(self, number: str, utility: Utility) -> list[Biller]:
         """The billers of `utility` whose consumer numbers look like `number` (normalised)."""

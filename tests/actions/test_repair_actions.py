@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.accounts import bill_slot
-from actions.bill_form import ValidateBillForm
+from actions.bill_form import ActionAskBiller, ValidateBillForm
 from actions.billing import ActionShowBill, ActionStartBill
 from actions.confirmation import ActionConfirmed, ValidateConfirmForm
 from actions.linking import ValidateLinkForm
@@ -107,19 +107,24 @@ async def test_a_tp_ajmer_number_given_for_avvnl_offers_tp_ajmer(container: Cont
     assert f'"consumer_number": "{ANITA_TPADL}"' in offer["buttons"][0]["payload"]
 
 
-async def test_ajmer_asks_which_of_its_two_companies(container: Container) -> None:
+async def test_ajmer_asks_which_of_its_two_companies_once(container: Container) -> None:
     cid = await link_webchat(container, "web-anita", "anita.rathore")
     dispatcher = CollectingDispatcher()
     tracker = form_tracker(
-        cid, "Ajmer", "biller", {"biller": "AVVNL0000RAJ01"}, utility="electricity",
-        entities=[{"entity": "biller", "value": "AVVNL0000RAJ01"}],
+        cid, "Ajmer", "biller", {"biller": "ajmer"}, utility="electricity",
+        entities=[{"entity": "biller", "value": "ajmer"}],
     )  # fmt: skip
 
-    await ValidateBillForm().run(dispatcher, tracker, DOMAIN)
+    events = await ValidateBillForm().run(dispatcher, tracker, DOMAIN)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["biller"] is None and dispatcher.messages == []  # asked next, by the form
+
+    asking = form_tracker(cid, "Ajmer", "biller", {}, biller_choices=slots["biller_choices"])
+    await ActionAskBiller().run(dispatcher, asking, DOMAIN)
 
     [asked] = dispatcher.messages
-    assert asked["response"] == "utter_biller_ambiguous"
-    assert [b["title"] for b in asked["buttons"]] == ["TPADL", "AVVNL"]
+    assert asked["response"] == "utter_biller_ambiguous" and asked["town"] == "Ajmer"
+    assert [b["title"] for b in asked["buttons"]] == ["TPADL", "AVVNL"]  # not all seven
 
 
 async def test_nothing_due_offers_the_residents_other_accounts(container: Container) -> None:
@@ -201,3 +206,26 @@ async def test_a_question_back_at_the_sso_id_is_explained_not_looked_up(
 
     assert said(dispatcher) == ["utter_explain_sso_id"]
     assert {"event": "slot", "name": "sso_id", "value": None, "timestamp": None} in events
+
+
+async def test_a_typed_yes_takes_the_company_the_number_fits(container: Container) -> None:
+    cid = await link_webchat(container, "web-anita", "anita.rathore")
+    offered = CollectingDispatcher()
+    typed = form_tracker(
+        cid, ANITA_TPADL, "consumer_number", {"consumer_number": ANITA_TPADL},
+        utility="electricity", biller="AVVNL0000RAJ01",
+    )  # fmt: skip
+    events = await ValidateBillForm().run(offered, typed, DOMAIN)
+    offer = {e["name"]: e["value"] for e in events if e["event"] == "slot"}["offered_biller"]
+    assert offer == f"TPADL0000RAJ01|{ANITA_TPADL}"
+
+    answered = CollectingDispatcher()
+    yes = form_tracker(
+        cid, "yes", "consumer_number", {"consumer_number": "yes"}, intent="affirm",
+        utility="electricity", biller="AVVNL0000RAJ01", offered_biller=offer,
+    )  # fmt: skip
+    events = await ValidateBillForm().run(answered, yes, DOMAIN)
+
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["biller"] == "TPADL0000RAJ01" and slots["consumer_number"] == ANITA_TPADL
+    assert slots["bill"]["biller_id"] == "TPADL0000RAJ01"  # fetched: the bill comes next

@@ -104,6 +104,15 @@ def test_ajmer_alone_asks_between_tp_ajmer_and_avvnl(typed: str) -> None:
         _billing().resolve_biller(typed, Utility.ELECTRICITY)
 
     assert [b.short_name for b in asked.value.candidates] == ["TPADL", "AVVNL"]
+    assert asked.value.town in ("ajmer", "अजमेर")
+
+
+def test_two_places_named_are_both_offered() -> None:
+    with pytest.raises(AmbiguousBiller) as asked:
+        _billing().resolve_biller("jaipur ya ajmer", Utility.ELECTRICITY)
+
+    assert [b.short_name for b in asked.value.candidates] == ["JVVNL", "AVVNL"]
+    assert asked.value.town is None
 
 
 @pytest.mark.parametrize(

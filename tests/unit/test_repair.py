@@ -131,3 +131,8 @@ def test_out_of_scope_mid_form_is_answered_in_place() -> None:
 def test_a_pressed_button_is_certain_whatever_the_confidence() -> None:
     pressed = turn("/talk_to_human", "talk_to_human", confidence=0.0)
     assert decide("bill_form", "biller", pressed, fits=False).move is Move.HANDOFF
+
+
+def test_at_a_yes_no_question_another_task_gets_the_question_again() -> None:
+    asked = turn("what happens to my payments then?", "payment_history")
+    assert decide("confirm_form", "confirmed", asked, False, yes_no=True).move is Move.FILL
