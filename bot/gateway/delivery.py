@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.bootstrap import Container
+from bot.errors import DialogueUnavailable
 from bot.gateway.metrics import RECONCILED, SENDS, UNCERTAIN, TurnTimer
 from bot.gateway.turn_locks import TurnLocks
 from bot.model.channels import Delivery, DeliveryState, InboundMessage
@@ -184,6 +185,9 @@ class ChannelRuntime:
                 self._delivery_wake.set()
             if retry:
                 await asyncio.sleep(self._retry_delay_s)
+        except DialogueUnavailable as exc:  # the turn lease (Redis) cannot be taken now
+            log.warning("turn postponed for a %s conversation: %s", key[0].value, exc)
+            await asyncio.sleep(self._retry_delay_s)
         except Exception:
             log.exception("answering a %s conversation failed", key[0].value)
             await asyncio.sleep(self._retry_delay_s)
