@@ -119,7 +119,12 @@ class RepairingFormValidation(ResidentFormValidation):
         if move is Move.EXPLAIN and target:
             return [*await self.explain(target, slot, dispatcher, tracker), *ask_again]
         if move is Move.DIGRESS:
-            if target:
+            if target == "my_data":
+                # Imported here: actions.privacy imports the linking form, which imports this.
+                from actions.privacy import tell_my_data
+
+                await tell_my_data(dispatcher, tracker)
+            elif target:
                 dispatcher.utter_message(response=target)
             return ask_again
         if move is Move.RESEND:

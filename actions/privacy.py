@@ -48,10 +48,15 @@ class ActionMyData(ResidentAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        held = await container().privacy.data_held(tracker.sender_id)
-        response = "utter_my_data_linked" if held.linked else "utter_my_data_unlinked"
-        dispatcher.utter_message(response=response, **describe(held, language(tracker)))
+        await tell_my_data(dispatcher, tracker)
         return []
+
+
+async def tell_my_data(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """What is held about the person in this chat, masked (also asked in the middle of a form)."""
+    held = await container().privacy.data_held(tracker.sender_id)
+    response = "utter_my_data_linked" if held.linked else "utter_my_data_unlinked"
+    dispatcher.utter_message(response=response, **describe(held, language(tracker)))
 
 
 class ActionConfirmDeleteData(ResidentAction):

@@ -87,7 +87,6 @@ DIGRESSIONS = {
 SWITCHES = {
     "payment_history": "action_payment_history",
     "get_receipt": "action_get_receipt",
-    "my_data": "action_my_data",
     "delete_my_data": "action_confirm_delete_data",
     "set_reminder": "action_set_reminder",
     "stop_reminders": "action_stop_reminders",
@@ -186,6 +185,8 @@ def decide(form: str, slot: str, turn: Turn, fits: bool, yes_no: bool = False) -
         return Repair(Move.LANGUAGE)
     if intent == "goodbye" and leaving:
         return Repair(Move.CANCEL, "utter_goodbye")
+    if intent == "my_data" and answering:
+        return Repair(Move.DIGRESS, "my_data")  # read-only: answered, then the same question
     if intent in DIGRESSIONS and answering and intent != "out_of_scope":
         return Repair(Move.DIGRESS, DIGRESSIONS[intent])
     if intent in ("check_bill", "pay_bill") and leaving:

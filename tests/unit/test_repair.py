@@ -136,3 +136,10 @@ def test_a_pressed_button_is_certain_whatever_the_confidence() -> None:
 def test_at_a_yes_no_question_another_task_gets_the_question_again() -> None:
     asked = turn("what happens to my payments then?", "payment_history")
     assert decide("confirm_form", "confirmed", asked, False, yes_no=True).move is Move.FILL
+
+
+def test_what_is_held_about_me_is_answered_in_the_middle_of_any_question() -> None:
+    asked = turn("what do you know about me", "my_data")
+    assert decide("confirm_form", "confirmed", asked, False, yes_no=True) == Repair(
+        Move.DIGRESS, "my_data"
+    )
