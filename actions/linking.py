@@ -15,6 +15,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.effects import resend_code_once, send_code_once
 from actions.forms import LISTEN, RepairingFormValidation, turn_of
 from actions.repair import LEAVE_CONFIDENCE, Turn
 from actions.replies import utter_error
@@ -110,7 +111,7 @@ class ValidateLinkForm(RepairingFormValidation):
             dispatcher.utter_message(response="utter_sso_invalid")
             return {"sso_id": None}
         try:
-            started = await container().linking.start(tracker.sender_id, typed)
+            started = await send_code_once(tracker, typed)
         except BotError as error:
             utter_error(dispatcher, error)
             return {"sso_id": None}
@@ -132,7 +133,7 @@ async def resend_code(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     """Send the code again (within the limits); the earlier code keeps working meanwhile."""
     linking = container().linking
     try:
-        started = await linking.resend(tracker.sender_id)
+        started = await resend_code_once(tracker)
     except NoPendingLink:
         dispatcher.utter_message(response="utter_no_code_pending")
         return [SlotSet("sso_id", None)]

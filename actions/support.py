@@ -10,6 +10,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.effects import raise_complaint_once
 from actions.forms import LISTEN, RepairingFormValidation, is_certain, turn_of
 from actions.payments import STATUS_ICONS
 from actions.repair import Turn, keyword
@@ -124,8 +125,8 @@ class ActionRaiseComplaint(ResidentAction):
         done = _cleared()
         payment = tracker.get_slot("complaint_payment")
         try:
-            complaint = await container().complaints.raise_complaint(
-                tracker.sender_id,
+            complaint = await raise_complaint_once(
+                tracker,
                 Disposition(tracker.get_slot("complaint_disposition") or SERVICE),
                 tracker.get_slot("complaint_description") or "",
                 None if payment in (None, SERVICE) else payment,

@@ -30,6 +30,7 @@ from bot.ports import (
 from bot.services.agents import AgentService
 from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
+from bot.services.effects import TurnEffects
 from bot.services.handoff import HandoffService
 from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
@@ -40,6 +41,7 @@ from bot.services.turns import TurnService
 from bot.settings import Settings, load_settings
 from integrations.billers.catalog import load_billers
 from integrations.db.crypto import keyring_from_settings
+from integrations.db.effects import SqlEffectLedger
 from integrations.db.engine import make_engine
 from integrations.db.support_repositories import SqlSupportUnitOfWorkFactory
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
@@ -82,6 +84,8 @@ class Container:
     handoff: HandoffService
     agents: AgentService
     complaints: ComplaintService
+    # A turn's side effects once per resident message (actions use it; bot/services/effects.py).
+    effects: TurnEffects
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -210,6 +214,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         handoff=handoff,
         agents=AgentService(support_uow, clock, timedelta(minutes=settings.agent_session_minutes)),
         complaints=ComplaintService(support_uow, clock),
+        effects=TurnEffects(SqlEffectLedger(engine), clock),
     )
 
 

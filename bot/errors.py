@@ -160,3 +160,8 @@ class ComplaintNotFound(BotError):
 class InvalidComplaint(BotError):
     """A complaint the resident cannot raise: an unknown payment, no payment for a
     transaction complaint, or an empty description."""
+
+
+class EffectUncertain(BotError):
+    """A side effect of this message was started before and never finished (its process
+    died mid-way): it may have happened, so it is not done again."""

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
 from bot.model.channels import (
@@ -240,15 +240,43 @@ class DialogueEngine(Protocol):
         text: str,
         language: Language,
         channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         """One resident turn through the dialogue engine (Rasa): the replies to `text`,
         rendered in `language` for `channel` (SMS gets its shorter texts). Raises
-        DialogueUnavailable when the engine is down."""
+        DialogueUnavailable when the engine is down.
+
+        `message_key` identifies the resident's message: the same key again (a retry after a
+        crash or a timeout) gets the same turn's replies, and its side effects happen once."""
         ...
 
     async def question_open(self, conversation_id: str) -> bool:
         """True while the conversation is in the middle of a question (a form); False when
         not, or when the engine cannot tell."""
+        ...
+
+
+class EffectLedger(Protocol):
+    """What each resident message's side effects came to, kept so they happen at most once
+    (bot/services/effects.py). Each method is its own transaction."""
+
+    async def claim(self, message_key: str, effect: str, at: datetime) -> bool:
+        """Record that `effect` of this message starts; False when it was claimed before
+        (done, or under way elsewhere). Of two concurrent claims exactly one succeeds."""
+        ...
+
+    async def outcome(self, message_key: str, effect: str) -> tuple[bool, str | None]:
+        """(claimed, its recorded outcome or None while it has none)."""
+        ...
+
+    async def record(self, message_key: str, effect: str, outcome: str) -> None: ...
+
+    async def release(self, message_key: str, effect: str) -> None:
+        """Forget a claim whose effect did not happen (it failed): it may be tried again."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Forget claims made before `before` (no retry comes that late); how many."""
         ...
 
 
@@ -295,11 +323,30 @@ class DeliveryRepository(Protocol):
     """Which outbox messages went to which channel, so each is sent at most once."""
 
     async def due(
-        self, now: datetime, limit: int = 100, *, retries_by: datetime | None = None
+        self,
+        now: datetime,
+        limit: int = 100,
+        *,
+        retries_by: datetime | None = None,
+        in_order: bool = False,
     ) -> list[Delivery]:
         """Outbox messages of WhatsApp, SMS and Telegram conversations that are not yet
         claimed (or are pending a retry due by `retries_by`, default `now`), oldest first,
-        with the conversation's language and channel state applied (`in_session_window`)."""
+        with the conversation's language and channel state applied (`in_session_window`).
+        `in_order`: none that an earlier message of its conversation must go before (one
+        waiting out a back-off, being sent, or waiting to be reconciled)."""
+        ...
+
+    async def to_reconcile(
+        self, now: datetime, sending_since: datetime, limit: int = 100
+    ) -> list[Delivery]:
+        """Deliveries whose fate the provider must tell: SENDING since before
+        `sending_since` (their sender died) and UNCERTAIN ones due for a look, oldest first."""
+        ...
+
+    async def reclaim(self, delivery: Delivery, now: datetime) -> bool:
+        """Take a delivery to reconcile (compare-and-set on its state and `updated_at`):
+        False when another worker did."""
         ...
 
     async def queue(self, sequence: int, kind: DeliveryKind, now: datetime) -> None:
@@ -322,11 +369,13 @@ class DeliveryRepository(Protocol):
 
 
 class ChannelUnitOfWork(UnitOfWork, Protocol):
-    """A unit of work that also reaches the channel tables."""
+    """A unit of work that also reaches the channel tables (and the privacy notice, which
+    counts as shown once its channel delivery went out)."""
 
     inbox: InboxRepository
     channel_states: ChannelStateRepository
     deliveries: DeliveryRepository
+    privacy: PrivacyRepository
 
     async def __aenter__(self) -> ChannelUnitOfWork: ...
 
@@ -346,10 +395,38 @@ class ChannelSender(Protocol):
         ...
 
 
+@runtime_checkable
+class SentMessageLookup(Protocol):
+    """A sender whose provider can tell whether it has a message (Twilio lists the messages
+    sent to a number); Telegram cannot."""
+
+    # How long one `send` can take at most (every retry and timeout included): a delivery
+    # SENDING for longer than this lost its sender.
+    longest_send_s: float
+
+    async def find_sent(self, delivery: Delivery, since: datetime) -> bool | None:
+        """True when the provider has this message (created since `since`), False when it
+        surely has not, None when it could not be asked."""
+        ...
+
+
 # --- privacy (notice, consent, access, erasure) ----------------------------------------------
 class PrivacyRepository(Protocol):
     async def consent(self, conversation_id: str) -> Consent | None: ...
     async def save_consent(self, consent: Consent) -> None: ...
+
+    async def notice_queued(self, conversation_id: str, notice_key: str, sequence: int) -> None:
+        """The turn of message `notice_key` showed the notice and its last reply is outbox
+        `sequence` (no-op for any other message's turn)."""
+        ...
+
+    async def notice_delivered(
+        self, conversation_id: str, at: datetime, sent_sequence: int | None = None
+    ) -> None:
+        """The notice reached the resident at `at`: with `sent_sequence`, only if that outbox
+        message (just sent) comes at or after the notice turn's last reply."""
+        ...
+
     async def conversations_of(self, resident_id: str) -> list[Conversation]: ...
     async def count_payments(self, resident_id: str) -> int: ...
     async def erase_conversation(self, conversation: Conversation, *, keep_row: bool) -> None:

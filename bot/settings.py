@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str = ""
     twilio_sms_from: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
+    # Connection overrides appended to the webhook URLs in Twilio's console (README,
+    # "Faults"), e.g. "rc=3&rp=all": signatures made over the URL with them are accepted.
+    twilio_webhook_overrides: str = ""
     telegram_bot_token: SecretStr = SecretStr("")
     telegram_webhook_secret: SecretStr = SecretStr("")
     telegram_api_base_url: str = "https://api.telegram.org"
@@ -85,6 +88,9 @@ class Settings(BaseSettings):
     channel_send_timeout_s: float = 10.0
     channel_retry_base_s: float = 0.5  # first backoff after a 429/5xx; doubles each time
     channel_poll_interval_s: float = 1.0  # how often the inbox and delivery loops look
+    # How long a channel message waits for the dialogue engine (a Rasa restart takes about a
+    # minute) before the resident gets an apology instead; measured from its arrival.
+    channel_max_wait_s: float = 300.0
     # Human handoff: when agents answer (IST; days Monday=0 … Sunday=6), console sessions.
     office_days: str = "0-5"
     office_opens: str = "09:00"

@@ -2,8 +2,8 @@
 
 Starts the rasa-sdk action server, the Rasa server and the gateway as child processes,
 prints the web chat address once /healthz says all three answer, and on Ctrl-C or
-SIGTERM stops every process it started. If one child dies, the others are stopped too:
-a half-running stack that looks alive is worse than a stopped one.
+SIGTERM stops every process it started. A child that dies is started again after a
+back-off while the others keep running (bot/supervisor.py).
 
 `python -m bot.stack rasa` and `python -m bot.stack actions` run a single server; they
 exist so the API token is read from the environment instead of a command line that any
@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -27,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from bot.settings import ROOT, Settings, load_settings
+from bot.supervisor import Supervisor
 
 log = logging.getLogger("stack")
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -110,9 +110,10 @@ def run_rasa() -> None:
     level = logging.getLevelName(settings.log_level.upper())
     configure_logging_and_warnings(level)
     configure_structlog(level)
-    from integrations.rasa import server_tuning
+    from integrations.rasa import keyed_turns, server_tuning
 
     server_tuning.apply()
+    keyed_turns.apply()
     rasa.api.run(
         model=str(MODEL),
         endpoints=str(write_endpoints(settings)),
@@ -167,10 +168,8 @@ def supervise() -> int:
     if len(ports) > 1 and not settings.rasa_urls:
         gateway_env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
     commands["gateway"] = ([python, "-m", "bot.gateway"], gateway_env)
-    children = {
-        name: subprocess.Popen(command, cwd=ROOT, env=child_env, start_new_session=True)
-        for name, (command, child_env) in commands.items()
-    }
+    supervisor = Supervisor(commands, ROOT)
+    supervisor.start()
     stopping = False
 
     def stop(_signum: int, _frame: object) -> None:
@@ -183,9 +182,7 @@ def supervise() -> int:
     started, announced = time.monotonic(), False
     exit_code = 0
     while not stopping:
-        dead = [name for name, child in children.items() if child.poll() is not None]
-        if dead:
-            log.error("%s stopped unexpectedly; stopping the others", ", ".join(dead))
+        if not supervisor.check():
             exit_code = 1
             break
         if not announced:
@@ -199,23 +196,9 @@ def supervise() -> int:
                 log.error("the stack did not become healthy within %s s", STARTUP_TIMEOUT_S)
                 exit_code = 1
                 break
-        time.sleep(1)
-    _terminate(children)
+        time.sleep(0.5)
+    supervisor.stop()
     return exit_code
-
-
-def _terminate(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for name, child in children.items():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            log.warning("%s did not stop in time; killing it", name)
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Mapping
+from datetime import datetime
 
 from bot import messages as texts
 from bot.errors import DeliveryFailed, DeliveryUncertain, SmsUnavailable
@@ -199,6 +200,16 @@ class SmsSender:
                     raise
                 # Some parts went out: sending the whole message again would repeat them.
                 raise DeliveryUncertain(f"SMS part {index + 1} of {len(parts)} not sent") from exc
+
+    @property
+    def longest_send_s(self) -> float:
+        return self._messages.longest_create_s * MAX_MESSAGES
+
+    async def find_sent(self, delivery: Delivery, since: datetime) -> bool | None:
+        """Twilio has it when it has its first part: the parts after a first one that went
+        are never sent again (a repeat would be worse than a cut-off reply)."""
+        first = render_sms(delivery.message, delivery.language)[0]
+        return await self._messages.sent_since(delivery.address, self._from, since, first)
 
     async def send_sms(self, to: str, text: str) -> None:
         """The SmsSender port (OTPs): one text, straight away."""

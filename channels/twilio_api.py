@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,9 @@ WHATSAPP_PREFIX = "whatsapp:"
 # Twilio's form posts are a few KB even with ten media URLs.
 MAX_FORM_BYTES = 64 * 1024
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)
+# Reconciling a delivery reads this many of the newest messages to its recipient.
+LOOKUP_LIMIT = 20
+_SPACE = re.compile(r"\s+")
 
 
 class TwilioWebhook:
@@ -32,15 +36,21 @@ class TwilioWebhook:
     form, keyed with the auth token. Behind a proxy the URL we see is not the one Twilio
     called, so the public one is rebuilt from PUBLIC_BASE_URL."""
 
-    def __init__(self, auth_token: str, public_base_url: str) -> None:
+    def __init__(self, auth_token: str, public_base_url: str, overrides: str = "") -> None:
         self._validator = RequestValidator(auth_token)
         self._base = public_base_url.rstrip("/")
+        # Connection overrides ("rc=3&rp=all") live in the URL's fragment, which is never
+        # sent to us; a signature over the URL with it is accepted as well as one without.
+        self._fragments = ["", f"#{overrides.lstrip('#')}"] if overrides else [""]
 
     def verify(self, path: str, query: str, form: Any, signature: str | None) -> bool:
         if not signature:
             return False
         url = f"{self._base}{path}" + (f"?{query}" if query else "")
-        return bool(self._validator.validate(url, form, signature))
+        return any(
+            self._validator.validate(url + fragment, form, signature)
+            for fragment in self._fragments
+        )
 
 
 def parse_form(channel: Channel, form: Mapping[str, str], now: datetime) -> InboundMessage | None:
@@ -78,19 +88,47 @@ class TwilioMessages:
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Any = None
 
-    async def create(self, **params: Any) -> None:
+    @property
+    def longest_create_s(self) -> float:
+        """How long `create` can take at most: every try timed out, every back-off waited."""
+        return self._timeout_s * (len(self._retry_delays_s) + 1) + sum(self._retry_delays_s)
+
+    def _messages(self) -> Any:
         if self._http is None:  # made inside the running loop, which its session belongs to
             self._http = AsyncTwilioHttpClient()
             # Kept: building `client.messages` anew costs more than the request itself.
             self._client = twilio_client(
                 self._account_sid, self._auth_token, self._api_base_url, self._http
             )
-        client = self._client
+        return self._client.messages
+
+    async def sent_since(self, to: str, from_: str, since: datetime, text: str) -> bool | None:
+        """Whether Twilio has a message from `from_` to `to`, created since `since`, whose body
+        holds `text` (spacing aside; a template's body holds its variable). None when Twilio
+        could not be asked. Twilio's message list, newest first (GET Messages.json)."""
+        wanted = _SPACE.sub(" ", text).strip()[:200]
+        try:
+            found = await asyncio.wait_for(
+                self._messages().list_async(to=to, from_=from_, limit=LOOKUP_LIMIT),
+                self._timeout_s,
+            )
+        except (asyncio.TimeoutError, ClientError, TwilioException) as exc:
+            log.warning("Twilio's message list could not be read: %s", type(exc).__name__)
+            return None
+        for message in found:
+            created = message.date_created
+            body = _SPACE.sub(" ", message.body or "")
+            if (created is None or created >= since) and wanted in body:
+                return True
+        return False
+
+    async def create(self, **params: Any) -> None:
+        messages = self._messages()
         delays = [*self._retry_delays_s, None]
         for delay in delays:
             try:
                 # twilio 8.2's async client ignores its own timeout: bound it here.
-                await asyncio.wait_for(client.messages.create_async(**params), self._timeout_s)
+                await asyncio.wait_for(messages.create_async(**params), self._timeout_s)
                 return
             except TwilioRestException as exc:
                 transient = exc.status == 429 or exc.status >= 500

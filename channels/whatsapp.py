@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 
 from bot.errors import DeliveryFailed
 from bot.model.channels import Delivery
@@ -83,6 +84,22 @@ class WhatsAppSender:
             from_=self._from,
             content_sid=content_sid,
             content_variables=json.dumps(template_variables(delivery), ensure_ascii=False),
+        )
+
+    @property
+    def longest_send_s(self) -> float:
+        return self._messages.longest_create_s
+
+    async def find_sent(self, delivery: Delivery, since: datetime) -> bool | None:
+        """Twilio has it when a message to the resident since `since` holds its text (a
+        template's body holds the text as its variable)."""
+        text = (
+            session_body(delivery)
+            if delivery.in_session_window
+            else template_variables(delivery)["1"]
+        )
+        return await self._messages.sent_since(
+            WHATSAPP_PREFIX + delivery.address, self._from, since, text
         )
 
     async def aclose(self) -> None:

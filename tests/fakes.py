@@ -425,6 +425,7 @@ class FakeDialogueEngine:
 
     def __init__(self, replies: Sequence[OutboundMessage] | None = None) -> None:
         self.turns: list[tuple[str, str, Language]] = []  # (conversation_id, text, language)
+        self.keys: list[str] = []  # each turn's message key
         self.replies = list(replies) if replies is not None else None
         self.unavailable = False
 
@@ -437,10 +438,12 @@ class FakeDialogueEngine:
         text: str,
         language: Language,
         channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         if self.unavailable:
             raise DialogueUnavailable(conversation_id)
         self.turns.append((conversation_id, text, language))
+        self.keys.append(message_key)
         if self.replies is not None:
             return list(self.replies)
         return [OutboundMessage(text=f"[{language.value}] {text}")]

@@ -51,9 +51,12 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
         )
         runtime.start()
         reminders = _start_reminders(app.state.container)
+        app.state.draining = False
         try:
             yield
         finally:
+            # From here /readyz answers 503: a load balancer stops sending new requests.
+            app.state.draining = True
             if reminders is not None:
                 await reminders.stop()
             await runtime.stop()

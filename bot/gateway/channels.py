@@ -4,6 +4,12 @@ The turn runs later, in the gateway's inbox loop (`bot.gateway.delivery`): provi
 a quick answer (Twilio 15 s, Telegram 60 s) and redeliver when they do not get one. A
 request that fails verification gets 403, changes nothing, and leaves one log line
 without its body (which holds a phone number and a message).
+
+The answers are what the providers' retries need (README, "Faults"): 200 only once the
+message is stored (a redelivery of one stored before is a 200 too, and nothing else);
+503 when it could not be stored, which Telegram redelivers and Twilio retries as its
+webhook's `#rp=` allows, then sends to the fallback URL (`/channels/<channel>/fallback`);
+4xx for what a retry cannot fix (a bad signature, a channel that is off, a body too big).
 """
 
 from __future__ import annotations
@@ -47,8 +53,20 @@ async def sms_webhook(request: Request, runtime: RuntimeDep) -> Response:
     return await _twilio_webhook(request, runtime, Channel.SMS)
 
 
+# Twilio's "fallback URL": called when the primary webhook failed (5xx, timeout, refused)
+# after its retries. The same handling; the signature covers this path.
+@router.post("/channels/whatsapp/fallback")
+async def whatsapp_fallback(request: Request, runtime: RuntimeDep) -> Response:
+    return await _twilio_webhook(request, runtime, Channel.WHATSAPP, fallback=True)
+
+
+@router.post("/channels/sms/fallback")
+async def sms_fallback(request: Request, runtime: RuntimeDep) -> Response:
+    return await _twilio_webhook(request, runtime, Channel.SMS, fallback=True)
+
+
 async def _twilio_webhook(
-    request: Request, runtime: ChannelRuntime | None, channel: Channel
+    request: Request, runtime: ChannelRuntime | None, channel: Channel, fallback: bool = False
 ) -> Response:
     if runtime is None or runtime.twilio_webhook is None or not runtime.is_on(channel):
         return JSONResponse({"detail": f"{channel.value} channel is off"}, status_code=404)
@@ -57,12 +75,15 @@ async def _twilio_webhook(
     form = await request.form()
     signature = request.headers.get("X-Twilio-Signature")
     # Signed over the public URL Twilio called (PUBLIC_BASE_URL + path), not the one we see.
-    if not runtime.twilio_webhook.verify(PATHS[channel], request.url.query, form, signature):
+    path = PATHS[channel] + ("/fallback" if fallback else "")
+    if not runtime.twilio_webhook.verify(path, request.url.query, form, signature):
         _rejected(request, channel, "bad or missing X-Twilio-Signature")
         return JSONResponse({"detail": "invalid signature"}, status_code=403)
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     message = parse_form(channel, fields, runtime.clock.now())
     if message is not None:
+        # 200 only once it is stored: a database that does not answer is a 503 (app.py),
+        # which Twilio retries (`#rp=`) and then sends to the fallback URL.
         await runtime.accept(message)
     return Response(EMPTY_TWIML, media_type="text/xml")
 

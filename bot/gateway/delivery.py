@@ -18,13 +18,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from bot.bootstrap import Container
-from bot.gateway.metrics import SENDS, TurnTimer
+from bot.errors import DialogueUnavailable
+from bot.gateway.metrics import RECONCILED, SENDS, UNCERTAIN, TurnTimer
 from bot.gateway.turn_locks import TurnLocks
 from bot.model.channels import Delivery, DeliveryState, InboundMessage
 from bot.model.residents import Channel
-from bot.services.delivery import DeliveryService
+from bot.services.delivery import DeliveryService, Reconciled
 from bot.services.inbox import ChannelInboxService, Outcome
 from channels.twilio_api import TwilioWebhook
 
@@ -35,6 +37,10 @@ MAX_SENDING_CONVERSATIONS = 32
 # After the dialogue engine failed a turn, that conversation waits this many poll
 # intervals before trying again.
 RETRY_POLLS = 5
+# Deliveries whose sender died or timed out are looked for this often (a cheap query).
+RECONCILE_EVERY_S = 5.0
+# Side-effect records older than two days are dropped this often (bot/services/effects.py).
+PRUNE_EVERY_S = 3600.0
 
 
 class ChannelRuntime:
@@ -43,16 +49,24 @@ class ChannelRuntime:
     def __init__(self, container: Container, locks: TurnLocks) -> None:
         settings = container.settings
         self.inbox = ChannelInboxService(
-            container.channel_uow, container.conversations, container.turns, container.clock
+            container.channel_uow,
+            container.conversations,
+            container.turns,
+            container.clock,
+            max_wait=timedelta(seconds=settings.channel_max_wait_s),
         )
         self.delivery = DeliveryService(
             container.channel_uow, container.clock, container.channel_senders
         )
+        self._effects = container.effects
+        self._housekept = {"reconcile": 0.0, "prune": 0.0}
         self.clock = container.clock
         self.twilio_webhook: TwilioWebhook | None = None
         if settings.whatsapp_on or settings.sms_on:
             self.twilio_webhook = TwilioWebhook(
-                settings.twilio_auth_token.get_secret_value(), settings.public_base_url
+                settings.twilio_auth_token.get_secret_value(),
+                settings.public_base_url,
+                settings.twilio_webhook_overrides,
             )
         self.telegram_secret = (
             settings.telegram_webhook_secret.get_secret_value() if settings.telegram_on else ""
@@ -171,6 +185,9 @@ class ChannelRuntime:
                 self._delivery_wake.set()
             if retry:
                 await asyncio.sleep(self._retry_delay_s)
+        except DialogueUnavailable as exc:  # the turn lease (Redis) cannot be taken now
+            log.warning("turn postponed for a %s conversation: %s", key[0].value, exc)
+            await asyncio.sleep(self._retry_delay_s)
         except Exception:
             log.exception("answering a %s conversation failed", key[0].value)
             await asyncio.sleep(self._retry_delay_s)
@@ -179,6 +196,7 @@ class ChannelRuntime:
             self._inbox_wake.set()  # a message may have arrived while this one was ending
 
     async def _delivery_round(self) -> None:
+        await self._housekeeping()
         by_conversation: dict[str, list[Delivery]] = {}
         for delivery in await self.delivery.due(500):
             by_conversation.setdefault(delivery.conversation_id, []).append(delivery)
@@ -188,13 +206,36 @@ class ChannelRuntime:
             self._sending.add(conversation_id)
             self._spawn(self._send_all(conversation_id, deliveries))
 
+    async def _housekeeping(self) -> None:
+        """Reconcile deliveries cut off by a crash or a timeout (at start-up too: the first
+        round runs at once), and now and then forget old side-effect records."""
+        now = asyncio.get_running_loop().time()
+        if now - self._housekept["reconcile"] >= RECONCILE_EVERY_S:
+            self._housekept["reconcile"] = now
+            for delivery, outcome in await self.delivery.reconcile():
+                if outcome is not Reconciled.BUSY:
+                    RECONCILED.labels(delivery.channel.value, outcome.value).inc()
+                if outcome is Reconciled.UNCERTAIN:
+                    UNCERTAIN.labels(delivery.channel.value).inc()
+        if now - self._housekept["prune"] >= PRUNE_EVERY_S:
+            self._housekept["prune"] = now
+            await self._effects.prune()
+
     async def _send_all(self, conversation_id: str, deliveries: list[Delivery]) -> None:
         try:
             for delivery in deliveries:
                 state = await self.delivery.deliver(delivery)
                 SENDS.labels(delivery.channel.value, state.value).inc()
-                if state is DeliveryState.PENDING:
-                    break  # keep the order: the rest waits for this one's retry
+                if state is DeliveryState.UNCERTAIN and not self.delivery.can_ask(delivery):
+                    UNCERTAIN.labels(delivery.channel.value).inc()
+                if state not in (
+                    DeliveryState.SENT,
+                    DeliveryState.FAILED,
+                    DeliveryState.SUPPRESSED,
+                ):
+                    # Keep the order: the rest waits for this one's retry, its other sender,
+                    # or the provider's word on it.
+                    break
         except Exception:
             log.exception("delivering to a conversation failed")
         finally:

@@ -6,15 +6,15 @@ Labels carry channels, operations and outcomes only, never a resident's identifi
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import text
-
-from bot.gateway.deps import ContainerDep
 
 router = APIRouter()
 
@@ -38,7 +38,20 @@ SENDS = Counter(
     "e.g. after a 429 or 5xx), uncertain (no answer in time), failed, suppressed.",
     ["channel", "outcome"],
 )
+RECONCILED = Counter(
+    "bot_deliveries_reconciled_total",
+    "Deliveries whose sender died mid-send or timed out, settled by asking the provider: "
+    "found (it had it: not sent again), resent (it never got it), ask_again (it could not be "
+    "asked), uncertain (nobody can tell, e.g. Telegram: never sent again).",
+    ["channel", "outcome"],
+)
+UNCERTAIN = Counter(
+    "bot_deliveries_uncertain_total",
+    "Deliveries that may or may not have reached the resident, for good (also logged).",
+    ["channel"],
+)
 QUEUE_SCAN_LIMIT = 1000
+READY_CHECK_S = 2.0
 
 
 class TurnTimer:
@@ -67,21 +80,40 @@ async def metrics(request: Request) -> Response:
 
 
 @router.get("/readyz")
-async def readyz(request: Request, container: ContainerDep) -> Any:
-    """Ready to take traffic: the database answers, Redis too when configured, and a Rasa
-    server has its model. (/healthz also requires the action server: the contract's check.)"""
-    checks = {
-        "database": await _database(container.engine),
-        "rasa": await container.dialogue.status(),
-    }
+async def readyz(request: Request) -> Any:
+    """Whether a load balancer should send this gateway traffic (README, "Faults").
+
+    503 while it cannot keep what it accepts (its database does not answer), while it is
+    starting, and from the moment it begins to shut down. A Rasa server, Redis or the
+    action server being down makes it "degraded" but still ready: channel messages are then
+    kept in the inbox and answered when they are back, which a load balancer holding the
+    traffic back would turn into webhooks lost (Twilio stops retrying after 15 s). Each
+    check gives up after READY_CHECK_S: a check that hangs is worse than "down"."""
+    container = request.app.state.container
+    if container is None or getattr(request.app.state, "draining", False):
+        state = "starting" if container is None else "draining"
+        return JSONResponse({"status": state}, status_code=503)
+    database, rasa = await asyncio.gather(
+        _within(_database(container.engine)), _within(container.dialogue.status())
+    )
+    checks = {"database": database, "rasa": rasa}
     locks = request.app.state.turn_locks
     if hasattr(locks, "ping"):
-        checks["redis"] = await locks.ping()
+        checks["redis"] = await _within(locks.ping())
+    body: dict[str, Any] = {name: "ok" if up else "down" for name, up in checks.items()}
     down = [name for name, up in checks.items() if not up]
-    body = {name: "ok" if up else "down" for name, up in checks.items()}
-    if down:
+    if not checks["database"]:
         return JSONResponse({"status": "unavailable", **body, "down": down}, status_code=503)
+    if down:
+        return {"status": "degraded", **body, "down": down}
     return {"status": "ready", **body}
+
+
+async def _within(check: Awaitable[bool]) -> bool:
+    try:
+        return await asyncio.wait_for(check, READY_CHECK_S)
+    except asyncio.TimeoutError:
+        return False
 
 
 async def _database(engine: Any) -> bool:

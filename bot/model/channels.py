@@ -78,9 +78,13 @@ class DeliveryKind(str, Enum):
 
 class DeliveryState(str, Enum):
     PENDING = "pending"  # may be (re)tried once `next_attempt_at` has passed
-    SENDING = "sending"  # claimed by a sender; found like this after a crash: never resent
+    # Claimed by a sender. Found like this long after (its sender crashed), it is
+    # reconciled: the provider is asked whether it has the message.
+    SENDING = "sending"
     SENT = "sent"
-    UNCERTAIN = "uncertain"  # the provider did not answer in time: may have been delivered
+    # The provider did not answer in time: it may have the message. With `next_attempt_at`
+    # set, the provider will be asked (reconciliation); without, it stays uncertain for good.
+    UNCERTAIN = "uncertain"
     FAILED = "failed"  # refused for good, or out of retries
     SUPPRESSED = "suppressed"  # the resident opted out, or no template fits outside the window
 
@@ -100,6 +104,10 @@ class Delivery:
     opted_out: bool = False
     last_inbound_at: datetime | None = None
     in_session_window: bool = False  # WhatsApp: free-form allowed; else a template is needed
+    # Where it stands (None: never claimed) and since when: what reconciliation works from.
+    state: DeliveryState | None = None
+    updated_at: datetime | None = None
+    queued_at: datetime | None = None  # when the message entered the outbox
 
 
 # --- STOP / START ----------------------------------------------------------------------------

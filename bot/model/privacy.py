@@ -15,12 +15,19 @@ ERASED = "erased"
 
 @dataclass
 class Consent:
-    """Notice shown in a conversation (first contact), and consent given by continuing."""
+    """Notice shown in a conversation (first contact), and consent given by continuing.
+
+    `notice_key` is the message whose turn showed the notice, `notice_sequence` the outbox
+    sequence of that turn's last reply (channels), `notice_delivered_at` when the notice
+    reached the resident: consent counts only from a message that came after that."""
 
     conversation_id: str
     notice_version: str
     notice_shown_at: datetime
     consented_at: datetime | None = None
+    notice_key: str | None = None
+    notice_sequence: int | None = None
+    notice_delivered_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from enum import Enum
 
 from bot import messages as texts
@@ -34,8 +35,11 @@ from bot.services.turns import TurnService
 
 log = logging.getLogger(__name__)
 
-# A dialogue engine that is down for this many tries gets an apology instead of a turn.
+# A turn that fails with an unexpected error (a bug: it will fail again) gets an apology
+# after this many tries. A dialogue engine that is down is waited for instead, up to
+# `max_wait` after the message arrived (a restarting Rasa needs about a minute).
 MAX_TURN_ATTEMPTS = 3
+MAX_WAIT = timedelta(minutes=5)
 # WhatsApp and SMS reach the same phone number: one resident behind both (see `link_twin`).
 TWILIO_TWINS = {Channel.WHATSAPP: Channel.SMS, Channel.SMS: Channel.WHATSAPP}
 # Opting out concerns proactive messages, which only Twilio's channels are bound to honour
@@ -65,11 +69,13 @@ class ChannelInboxService:
         conversations: ConversationService,
         turns: TurnService,
         clock: Clock,
+        max_wait: timedelta = MAX_WAIT,
     ) -> None:
         self._uow = uow
         self._conversations = conversations
         self._turns = turns
         self._clock = clock
+        self._max_wait = max_wait
 
     async def accept(self, message: InboundMessage) -> int | None:
         """Record `message` durably; its entry id, or None for a redelivery of one already
@@ -92,9 +98,12 @@ class ChannelInboxService:
 
     async def process(self, entry: InboxEntry) -> Processed:
         """Answer one inbox entry. Callers serialise entries of one conversation and hand
-        them over in order. Raises nothing for a dialogue outage: the entry is retried, and
-        after MAX_TURN_ATTEMPTS answered with an apology."""
+        them over in order. Raises nothing for a dialogue outage: the entry is retried until
+        it is `max_wait` old (after MAX_TURN_ATTEMPTS for other errors), then answered with
+        an apology. Retried, the turn is the same message (its key is the provider's id), so
+        the dialogue engine answers it once and its side effects happen once."""
         message = entry.message
+        key = message_key(message)
         conversation = await self._conversations.open(message.channel, message.address)
         conversation = await self._link_twin(conversation)
         cid = conversation.conversation_id
@@ -118,19 +127,29 @@ class ChannelInboxService:
             text = resolve_option(message.text, state.options)
             try:
                 _, replies = await self._turns.handle(
-                    message.channel, message.address, text, message.language_hint
+                    message.channel,
+                    message.address,
+                    text,
+                    message.language_hint,
+                    message_key=key,
+                    received_at=message.received_at,
                 )
             except Exception as exc:
                 # DialogueUnavailable, or a bug: either way the resident gets an apology
-                # after a few tries rather than a conversation stuck behind one message.
+                # in the end rather than a conversation stuck behind one message.
                 if not isinstance(exc, DialogueUnavailable):
                     log.exception("turn failed for inbox entry %d", entry.entry_id)
                 async with self._uow() as tx:
                     attempts = await tx.inbox.count_attempt(entry.entry_id)
                     await tx.commit()
-                if attempts < MAX_TURN_ATTEMPTS:
+                if self._worth_waiting(message, attempts, exc):
                     log.warning("turn postponed for inbox entry %d: %s", entry.entry_id, exc)
                     return Processed(Outcome.RETRY, cid, 0)
+                log.error(
+                    "inbox entry %d answered with an apology after %d tries",
+                    entry.entry_id,
+                    attempts,
+                )
                 language = await self._known_language(conversation)
                 replies = [OutboundMessage(text=_say("unavailable", language))]
             if stopping_a_question:
@@ -146,12 +165,21 @@ class ChannelInboxService:
             if opted is not None:
                 current.opted_out = opted
             await tx.channel_states.save(current)
+            sequence = None
             for reply in replies:
                 sequence = await tx.outbox.push(cid, reply, now)
                 await tx.deliveries.queue(sequence, DeliveryKind.REPLY, now)
+            if sequence is not None:
+                # If this turn showed the privacy notice, it is delivered with this reply.
+                await tx.privacy.notice_queued(cid, key, sequence)
             await tx.inbox.mark_processed(entry.entry_id, now)
             await tx.commit()
         return Processed(Outcome.ANSWERED, cid, len(replies))
+
+    def _worth_waiting(self, message: InboundMessage, attempts: int, error: Exception) -> bool:
+        if not isinstance(error, DialogueUnavailable):
+            return attempts < MAX_TURN_ATTEMPTS
+        return self._clock.now() - message.received_at < self._max_wait
 
     async def _state(self, conversation_id: str) -> ChannelState:
         async with self._uow() as tx:
@@ -186,6 +214,12 @@ async def link_twin(tx: ChannelUnitOfWork, conversation: Conversation) -> Conver
     conversation.resident_id = twin.resident_id
     await tx.conversations.update(conversation)
     return conversation
+
+
+def message_key(message: InboundMessage) -> str:
+    """The message's key for the dialogue engine: the provider's own id, the same on every
+    retry and every redelivery of it."""
+    return f"{message.channel.value}:{message.external_id}"
 
 
 def _say(message: str, language: Language | None) -> str:

@@ -7,11 +7,19 @@ resident writes again after seeing it: a clear affirmative act by someone told t
 continuing means agreeing and how to withdraw. Nothing personal beyond the chat address is
 stored before that second message; linking (which stores the SSO ID and mobile) always
 takes at least two more turns.
+
+"After seeing it" is kept exactly, whatever fails in between: the notice is tied to the
+message whose turn shows it. That turn run again (a crash before its replies were queued)
+shows it again; a turn whose replies were never queued leaves it to the next turn; and only a
+message received after the notice was delivered (the web chat's answer returned, or the
+channel delivery of that turn's last reply sent) records consent. A burst of messages sent
+before the notice arrived records none.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.errors import DialogueUnavailable
 from bot.model.identifiers import mask, mask_name
@@ -27,20 +35,40 @@ class PrivacyService:
         self._uow = uow
         self._clock = clock
 
-    async def note_message(self, tx: PrivacyUnitOfWork, conversation_id: str) -> bool:
+    async def note_message(
+        self,
+        tx: PrivacyUnitOfWork,
+        conversation_id: str,
+        message_key: str = "",
+        received_at: datetime | None = None,
+    ) -> bool:
         """Record notice and consent for one incoming message, in the turn's transaction (the
         caller commits); True when the notice must be shown with this turn's replies (the
-        conversation's first message, or a new version)."""
+        conversation's first message, a new version, or a notice that never left)."""
+        now = self._clock.now()
         consent = await tx.privacy.consent(conversation_id)
         if consent is None or consent.notice_version != NOTICE_VERSION:
             await tx.privacy.save_consent(
-                Consent(conversation_id, NOTICE_VERSION, self._clock.now())
+                Consent(conversation_id, NOTICE_VERSION, now, notice_key=message_key or None)
             )
             return True
-        if consent.consented_at is None:
-            consent.consented_at = self._clock.now()  # wrote again after seeing the notice
+        if consent.notice_delivered_at is None:
+            if consent.notice_sequence is not None:
+                return False  # queued with its turn's replies, on its way to the resident
+            # Its turn never finished (or this is that turn again): show it with this one.
+            consent.notice_key, consent.notice_shown_at = message_key or None, now
+            await tx.privacy.save_consent(consent)
+            return True
+        if consent.consented_at is None and (received_at or now) >= consent.notice_delivered_at:
+            consent.consented_at = now  # wrote again after the notice reached them
             await tx.privacy.save_consent(consent)
         return False
+
+    async def notice_delivered(self, conversation_id: str) -> None:
+        """The notice went out with its turn's answer (the web chat: in the HTTP answer)."""
+        async with self._uow() as tx:
+            await tx.privacy.notice_delivered(conversation_id, self._clock.now())
+            await tx.commit()
 
     async def data_held(self, conversation_id: str) -> DataHeld:
         """What we store about the person in this conversation, masked to the last 4."""

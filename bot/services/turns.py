@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import messages
 from bot.model.channels import ChannelState, resolve_option
@@ -54,16 +55,25 @@ class TurnService:
         self._notice_url = notice_url
 
     async def handle(
-        self, channel: Channel, address: str, text: str, language_hint: Language | None = None
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        language_hint: Language | None = None,
+        message_key: str = "",
+        received_at: datetime | None = None,
     ) -> tuple[Conversation, list[OutboundMessage]]:
         """Answer `text` from `address` on `channel`, in the resident's language.
 
+        `message_key` names the message (the channel inbox's, stable across retries; a new
+        one per call when empty): its turn's side effects happen once whatever is retried.
         Callers serialise turns per conversation; raises DialogueUnavailable.
         """
+        key = message_key or f"{channel.value}:{secrets.token_hex(16)}"
         # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
         screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
         text = screened.without_markers if screened.found else screened.text
-        opened = await self._open(channel, address, text, language_hint)
+        opened = await self._open(channel, address, text, language_hint, key, received_at)
         conversation, language = opened.conversation, opened.language
         warning = (
             [OutboundMessage(text=messages.render("sensitive_warning", language))]
@@ -90,10 +100,13 @@ class TurnService:
             text = await without_code(self._linking, conversation.conversation_id, text)
         if not screened.found or any(char.isalnum() for char in text):
             replies += await self._dialogue.converse(
-                conversation.conversation_id, text, language, channel
+                conversation.conversation_id, text, language, channel, message_key=key
             )
         if channel is Channel.WEBCHAT:
             await self._remember_options(conversation.conversation_id, opened.options, replies)
+            if opened.show_notice and self._privacy is not None:
+                # The web chat's replies go back in the answer to this request: delivered now.
+                await self._privacy.notice_delivered(conversation.conversation_id)
         if self._privacy is not None and self._history is not None:
             # After the turn: Rasa has saved the tracker an erasure in this turn asked to drop.
             await self._privacy.erase_histories(self._history)
@@ -123,7 +136,13 @@ class TurnService:
         return messages.render("privacy_notice", language)
 
     async def _open(
-        self, channel: Channel, address: str, text: str, hint: Language | None
+        self,
+        channel: Channel,
+        address: str,
+        text: str,
+        hint: Language | None,
+        key: str,
+        received_at: datetime | None,
     ) -> _OpenedTurn:
         """Everything before the dialogue runs, in one transaction (a turn's database work
         is most of the gateway's share of it): the conversation, created on first contact;
@@ -145,7 +164,7 @@ class TurnService:
             if not opened.rate_limited and self._handoff is not None:
                 opened.held = await self._handoff.intercept(tx, conversation, text, language)
             if not opened.rate_limited and opened.held is None and self._privacy is not None:
-                opened.show_notice = await self._privacy.note_message(tx, cid)
+                opened.show_notice = await self._privacy.note_message(tx, cid, key, received_at)
             await tx.commit()
         return opened
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.ports import Clock
+from integrations.cache.redis_clients import checked_client
 
 
 class InProcessRateCounter:
@@ -38,10 +38,13 @@ class InProcessRateCounter:
 
 
 class RedisRateCounter:
-    """SET NX with the window's expiry, then INCR, in one MULTI: atomic across processes."""
+    """SET NX with the window's expiry, then INCR, in one MULTI: atomic across processes.
+
+    Never retried (an INCR sent twice counts twice); idle connections are checked before use,
+    so after a Redis restart at most a hit in flight fails open."""
 
     def __init__(self, redis_url: str, prefix: str = "bot:rate:") -> None:
-        self._redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = checked_client(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = prefix
 
     async def hit(self, key: str, window: timedelta) -> int:

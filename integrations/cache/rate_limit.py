@@ -13,6 +13,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from integrations.cache.redis_clients import checked_client
+
 # Atomic: read, refill by elapsed time, take, write, in one script. Redis' own clock (TIME)
 # is the one clock every worker agrees on; effects replication (Redis ≥ 5) makes TIME before
 # writes safe.
@@ -46,7 +48,7 @@ class RedisRateLimiter:
 
     @classmethod
     def from_url(cls, url: str) -> RedisRateLimiter:
-        return cls(Redis.from_url(url))
+        return cls(checked_client(url))
 
     async def acquire(self, key: str, wanted: int, rate_per_s: float, burst: int) -> int:
         if wanted <= 0:

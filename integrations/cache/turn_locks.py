@@ -14,6 +14,9 @@ issue, 1 s polling; shared/reference/rasa.md), so turns are serialised here, bef
 - Redis down: `hold` raises DialogueUnavailable, which every caller already turns into a
   "try again shortly" (web chat) or a retry of the stored message (channels). Falling back
   to in-process locks would silently lose the order across processes.
+- Redis back (restarted, or a cut connection restored): every command here is safe to send
+  twice, so the client retries it on a fresh connection (integrations/cache/redis_clients.py)
+  instead of failing the turn, or leaving a lock behind because its release failed.
 
 Keys hold a hash of the conversation key, never a phone number or chat id in clear.
 """
@@ -32,6 +35,7 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.errors import DialogueUnavailable
+from integrations.cache.redis_clients import ACQUIRE, RELEASE, retrying_client
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +43,7 @@ PREFIX = "bot:turnlock:"
 LEASE_S = 30.0  # longer than any turn (Rasa's own timeout in the gateway is 30 s)
 WAIT_S = 60.0  # a waiter gives up after this and the resident is told to try again
 
-# Delete or extend only while the lock still holds our token.
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
+# Extend only while the lock still holds our token.
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
@@ -70,14 +70,15 @@ class RedisConversationLocks:
         self._lease_ms = int(lease_s * 1000)
         self._wait_s = wait_s
         self._held = 0
-        self._release = client.register_script(_RELEASE)
+        self._take = client.register_script(ACQUIRE)
+        self._release = client.register_script(RELEASE)
         self._renew = client.register_script(_RENEW)
 
     @classmethod
     def from_url(cls, url: str) -> RedisConversationLocks:
         # Short socket timeouts: with Redis down a turn must fail fast ("try again shortly"),
         # not hang for the operating system's TCP timeout.
-        return cls(aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0))
+        return cls(retrying_client(url, socket_timeout=2.0, socket_connect_timeout=2.0))
 
     async def ping(self) -> bool:
         try:
@@ -112,12 +113,13 @@ class RedisConversationLocks:
                 log.warning("could not release a conversation lock; its lease will expire")
 
     async def _acquire(self, name: str) -> tuple[int, str]:
+        # Sent twice after a lost answer, INCR only skips a number: fences still grow.
         fence = int(await self._redis.incr(name + ":fence"))
         token = f"{fence}:{secrets.token_hex(8)}"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait_s
         delay = 0.01
-        while not await self._redis.set(name, token, nx=True, px=self._lease_ms):
+        while not await self._take(keys=[name], args=[token, self._lease_ms]):
             if loop.time() > deadline:
                 raise DialogueUnavailable("conversation busy: a turn is still running")
             await asyncio.sleep(delay)

@@ -53,6 +53,30 @@ class SqlPrivacyRepository:
             statement.on_conflict_do_update(index_elements=["conversation_id"], set_=values)
         )
 
+    async def notice_queued(self, conversation_id: str, notice_key: str, sequence: int) -> None:
+        await self._connection.execute(
+            update(consents)
+            .where(
+                consents.c.conversation_id == conversation_id,
+                consents.c.notice_key == notice_key,
+                consents.c.notice_delivered_at.is_(None),
+            )
+            .values(notice_sequence=sequence)
+        )
+
+    async def notice_delivered(
+        self, conversation_id: str, at: datetime, sent_sequence: int | None = None
+    ) -> None:
+        conditions = [
+            consents.c.conversation_id == conversation_id,
+            consents.c.notice_delivered_at.is_(None),
+        ]
+        if sent_sequence is not None:
+            conditions.append(consents.c.notice_sequence <= sent_sequence)
+        await self._connection.execute(
+            update(consents).where(*conditions).values(notice_delivered_at=at)
+        )
+
     async def conversations_of(self, resident_id: str) -> list[Conversation]:
         result = await self._connection.execute(
             select(conversations)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, String, Table
+from sqlalchemy import BigInteger, Column, Integer, String, Table
 
 from integrations.db.tables import UtcDateTime, metadata
 
@@ -14,6 +14,12 @@ consents = Table(
     Column("notice_version", String(16), nullable=False),
     Column("notice_shown_at", UtcDateTime(), nullable=False),
     Column("consented_at", UtcDateTime(), nullable=True),
+    # The message whose turn showed the notice, the outbox sequence of that turn's last
+    # reply, and when the notice reached the resident: consent counts only from a message
+    # that came after that (bot/services/privacy.py).
+    Column("notice_key", String(200), nullable=True),
+    Column("notice_sequence", BigInteger().with_variant(Integer(), "sqlite"), nullable=True),
+    Column("notice_delivered_at", UtcDateTime(), nullable=True),
 )
 
 # Conversations whose dialogue-engine history (Rasa's tracker) must still be erased.

@@ -260,4 +260,9 @@ outbox_deliveries = Table(
 Index(None, outbox.c.created_at)
 
 # Feature tables kept in their own modules, registered on the same MetaData.
-from integrations.db import privacy_tables, reminder_tables, support_tables  # noqa: E402, F401
+from integrations.db import (  # noqa: E402, F401
+    effects,
+    privacy_tables,
+    reminder_tables,
+    support_tables,
+)

@@ -19,11 +19,8 @@ from bot.ports import (
     ResidentRepository,
     WebhookEventRepository,
 )
-from integrations.db.channel_repositories import (
-    SqlChannelStateRepository,
-    SqlDeliveryRepository,
-    SqlInboxRepository,
-)
+from integrations.db.channel_repositories import SqlChannelStateRepository, SqlInboxRepository
+from integrations.db.delivery_repository import SqlDeliveryRepository
 from integrations.db.outbox import SqlOutboxRepository
 from integrations.db.payment_repositories import SqlPaymentRepository
 from integrations.db.privacy_repositories import SqlPrivacyRepository

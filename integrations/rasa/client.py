@@ -58,16 +58,21 @@ class RasaDialogueEngine:
         text: str,
         language: Language,
         channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         """Send one resident message to Rasa and return its replies.
 
         Turns of one conversation must be serialised by the caller (the gateway does).
-        Raises DialogueUnavailable when Rasa cannot be reached, times out or fails.
+        `message_key` names the message: sent again with the same key, Rasa answers with
+        the replies it gave the first time instead of running the turn twice, and actions
+        do their side effects once per key (integrations/rasa/keyed_turns.py).
+        Raises DialogueUnavailable when Rasa cannot be reached, times out, fails, or answers
+        with no message at all (Rasa's stock REST channel answers a failed turn that way).
         """
         servers = self._servers_for(conversation_id)
         for number, base in enumerate(servers, start=1):
             try:
-                body = await self._turn(base, conversation_id, text, language, channel)
+                body = await self._turn(base, conversation_id, text, language, channel, message_key)
                 break
             except _ServerDown:
                 if number == len(servers):
@@ -77,15 +82,31 @@ class RasaDialogueEngine:
                 )
         if not isinstance(body, list):
             raise DialogueUnavailable("Rasa answered a turn with something other than a list")
+        if not body:
+            # Never taken for a finished turn: every turn of ours says something.
+            raise DialogueUnavailable("Rasa answered a turn with no messages")
         return [message for item in body if (message := to_outbound(item)) is not None]
 
     async def _turn(
-        self, base: str, conversation_id: str, text: str, language: Language, channel: Channel
+        self,
+        base: str,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel,
+        message_key: str,
     ) -> Any:
         await self._ensure_language(base, conversation_id, language)
+        payload: dict[str, Any] = {
+            "sender": conversation_id,
+            "message": text,
+            "channel": channel.value,
+        }
+        if message_key:
+            payload["metadata"] = {"message_key": message_key}
         return await self._post(
             f"{base}{TURN_PATH}",
-            {"sender": conversation_id, "message": text, "channel": channel.value},
+            payload,
             what="turn",
             conversation_id=conversation_id,
         )

@@ -8,10 +8,16 @@ telegram): a domain response variation marked `channel: sms` is then chosen for 
 
 Request: POST /webhooks/gateway/webhook with JSON {"sender", "message", "channel",
 "metadata"}; answer: the list of bot messages, as the REST channel's.
+
+Faults (README, "Faults"): a turn that fails answers 500 and a server with no model loaded
+(starting) 503, never 200 with nothing; a turn whose gateway went away (a crash, its
+timeout) runs to its end all the same, so its tracker is saved and the gateway's retry of
+the same message (`metadata.message_key`) is answered from it (keyed_turns.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -65,11 +71,21 @@ class GatewayInput(InputChannel):
                 return response.json({"detail": "sender and message are required"}, status=400)
             channel = channel_of(body)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():  # Rasa would drop the message silently
+                return response.json({"detail": "no model loaded yet"}, status=503)
             collector = ChannelCollector(channel)
-            try:
-                await on_new_message(
+            turn = asyncio.ensure_future(
+                on_new_message(
                     UserMessage(text, collector, sender, input_channel=channel, metadata=metadata)
                 )
+            )
+            try:
+                # Shielded: a gateway that goes away does not cut the turn in half.
+                await asyncio.shield(turn)
+            except asyncio.CancelledError:
+                turn.add_done_callback(_log_failure)
+                raise
             except Exception:
                 # Rasa's REST channel answers 200 with whatever was collected here, which the
                 # gateway cannot tell from a finished turn. A 500 makes it retry or apologise.
@@ -78,3 +94,8 @@ class GatewayInput(InputChannel):
             return response.json(collector.messages)
 
         return hook
+
+
+def _log_failure(turn: asyncio.Future[Any]) -> None:
+    if not turn.cancelled() and turn.exception() is not None:
+        log.error("a turn whose gateway went away failed: %r", turn.exception())

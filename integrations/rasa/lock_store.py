@@ -15,8 +15,12 @@ Here a locked call is two round trips on `redis.asyncio`:
 - release: a Lua compare-and-delete, so a holder that outlived its lock never deletes the
   next holder's lock. The lock is not renewed, as Rasa's is not: a turn longer than the
   lifetime (Rasa's 60 s, TICKET_LOCK_LIFETIME) loses it.
-Redis errors and timeouts (Rasa's 10 s socket timeout) become `LockError`, which Rasa turns
-into an error response and the gateway into "try again shortly". Keys are
+Both commands are safe to send twice (the acquire recognises its own token), so a command
+that fails on a connection Redis closed (Redis restarted, a connection cut) is sent again on
+a fresh one, and idle connections are checked before use (integrations/cache/redis_clients.py):
+measured before this, the first turn on each pooled connection after a Redis outage failed.
+Redis errors and timeouts that outlast the retries (Rasa's 10 s socket timeout) become
+`LockError`, which our REST channel answers with a 503 and the gateway retries. Keys are
 `<key_prefix>:mutex:<conversation id>`, apart from Rasa's `<key_prefix>:lock:` (KEY_PART).
 
 A known limit, of redis-py 4.6 on Python 3.10 rather than of this lock: a task cancelled
@@ -54,18 +58,14 @@ from rasa.core.lock_store import (
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
+from integrations.cache.redis_clients import ACQUIRE, RELEASE, retrying_options
+
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 0.015  # turns take tens of ms; Rasa's own store waits a whole second
 # Not Rasa's "lock:": its RedisLockStore keeps a JSON ticket list there without an expiry,
 # and one left behind by a crashed server would block a conversation here forever.
 KEY_PART = "mutex:"
-
-# Delete only while the lock still holds our token.
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
 
 _SETTINGS = {
     "port",
@@ -96,19 +96,21 @@ class AsyncRedisLockStore(LockStore):  # type: ignore[misc]
         if unknown:
             raise TypeError(f"unknown lock store settings: {', '.join(sorted(unknown))}")
         timeout = float(settings.get("socket_timeout", DEFAULT_SOCKET_TIMEOUT_IN_SECONDS))
-        self._connection_kwargs: dict[str, Any] = {
-            "host": url or "localhost",
-            "port": int(settings.get("port", 6379)),
-            "db": int(settings.get("db", 1)),  # Rasa's default, as Rasa's `redis` type
-            "username": settings.get("username"),
-            "password": settings.get("password"),
-            "ssl": bool(settings.get("use_ssl", False)),
-            "ssl_certfile": settings.get("ssl_certfile"),
-            "ssl_keyfile": settings.get("ssl_keyfile"),
-            "ssl_ca_certs": settings.get("ssl_ca_certs"),
-            "socket_timeout": timeout,
-            "socket_connect_timeout": timeout,
-        }
+        self._connection_kwargs: dict[str, Any] = retrying_options(
+            **{
+                "host": url or "localhost",
+                "port": int(settings.get("port", 6379)),
+                "db": int(settings.get("db", 1)),  # Rasa's default, as Rasa's `redis` type
+                "username": settings.get("username"),
+                "password": settings.get("password"),
+                "ssl": bool(settings.get("use_ssl", False)),
+                "ssl_certfile": settings.get("ssl_certfile"),
+                "ssl_keyfile": settings.get("ssl_keyfile"),
+                "ssl_ca_certs": settings.get("ssl_ca_certs"),
+                "socket_timeout": timeout,
+                "socket_connect_timeout": timeout,
+            }
+        )
         # As Rasa's RedisLockStore: "<prefix>:" only for an alphanumeric prefix.
         prefix = settings.get("key_prefix")
         self.key_prefix = KEY_PART
@@ -123,25 +125,28 @@ class AsyncRedisLockStore(LockStore):  # type: ignore[misc]
         # that Rasa builds its lock store in the loop that will use it (a Sanic worker
         # has its own; tests run one loop after another).
         self._client: aioredis.Redis | None = None
+        self._take: Any = None
         self._release: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: set[asyncio.Future[Any]] = set()
         super().__init__()
 
-    def _redis(self) -> tuple[aioredis.Redis, Any]:
+    def _redis(self) -> tuple[Any, Any]:
+        """The acquire and release scripts on this loop's client."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             # A client of another loop is dropped, not closed: its loop is gone or busy.
             self._client = aioredis.Redis(**self._connection_kwargs)
-            self._release = self._client.register_script(_RELEASE)
+            self._take = self._client.register_script(ACQUIRE)
+            self._release = self._client.register_script(RELEASE)
             self._loop = loop
-        return self._client, self._release
+        return self._take, self._release
 
     async def close(self) -> None:
         """Closes the client's connections if they belong to the running loop; drops the
         client in any case. Rasa never calls this."""
         client, loop = self._client, self._loop
-        self._client = self._release = self._loop = None
+        self._client = self._take = self._release = self._loop = None
         if client is not None and loop is asyncio.get_running_loop():
             await asyncio.gather(*self._pending, return_exceptions=True)
             await client.close(close_connection_pool=True)
@@ -157,9 +162,9 @@ class AsyncRedisLockStore(LockStore):  # type: ignore[misc]
         lock is still held by another after `lock_lifetime` seconds. Yields None."""
         key = self.key_prefix + conversation_id
         token = secrets.token_hex(16)
-        client, release = self._redis()
+        take, release = self._redis()
         try:
-            acquired = await self._acquire(client, key, token, lock_lifetime, wait_time_in_seconds)
+            acquired = await self._acquire(take, key, token, lock_lifetime, wait_time_in_seconds)
         except (RedisError, OSError, asyncio.CancelledError) as exc:
             # A SET may have been applied before its answer was lost (a timeout, a cancelled
             # turn): released in the background, so that the conversation's next turn does
@@ -192,14 +197,12 @@ class AsyncRedisLockStore(LockStore):  # type: ignore[misc]
                 log.warning("could not release a conversation's lock: %s", type(exc).__name__)
 
     @staticmethod
-    async def _acquire(
-        client: aioredis.Redis, key: str, token: str, lifetime_s: float, poll_s: float
-    ) -> bool:
+    async def _acquire(take: Any, key: str, token: str, lifetime_s: float, poll_s: float) -> bool:
         """Whether the lock was acquired before `lifetime_s` passed."""
         lifetime_ms = max(1, int(lifetime_s * 1000))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + lifetime_s
-        while not await client.set(key, token, nx=True, px=lifetime_ms):
+        while not await take(keys=[key], args=[token, lifetime_ms]):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False

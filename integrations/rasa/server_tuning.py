@@ -14,6 +14,8 @@ import functools
 from collections import OrderedDict
 from typing import Any
 
+from integrations.rasa import form_faults
+
 # Parses remembered per Rasa process: the same few hundred texts ("hi", "yes", "menu", "bill")
 # make up most turns. Only short texts: long ones rarely repeat.
 PARSE_CACHE_SIZE = 4096
@@ -39,6 +41,7 @@ def apply() -> None:
     _look_up_event_types_in_a_table()
     _parse_payloads_and_frequent_texts_once()
     _answer_when_the_action_server_fails()
+    form_faults.apply()  # needs the failure answer above
     _send_the_action_server_only_what_it_reads()
     _keep_connections_to_the_action_server_open()
     _start_a_new_session_when_one_grows_long()
@@ -204,6 +207,8 @@ def _answer_when_the_action_server_fails() -> None:
     )
     from rasa.shared.exceptions import RasaException
 
+    from integrations.rasa.form_faults import ActionServerFailed
+
     if getattr(RemoteAction, "_bot_answers_failures", False):
         return
     log = logging.getLogger(__name__)
@@ -221,7 +226,8 @@ def _answer_when_the_action_server_fails() -> None:
         except (RasaException, asyncio.TimeoutError) as exc:
             log.error("action %s failed at the action server: %s", self.name(), type(exc).__name__)
             response = await nlg.generate(FAILED_ACTION_RESPONSE, tracker, output_channel.name())
-            return [create_bot_utterance(response)] if response else []
+            # Marked, so a form knows its validation did not run (form_faults.py).
+            return ActionServerFailed([create_bot_utterance(response)] if response else [])
 
     RemoteAction.run = run
     RemoteAction._bot_answers_failures = True

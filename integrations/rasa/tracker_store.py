@@ -9,6 +9,10 @@ check the remembered tracker, and the save inserts only the events added since, 
 statement. Both in SQLAlchemy Core, built once: Rasa's ORM queries and flushes, rebuilt per
 call, cost more CPU than the round trips themselves.
 
+Connections survive a restart of PostgreSQL: Rasa's engine hands out pooled connections
+unchecked, so after a restart the first query on each one failed its turn; this store's
+engine checks each connection as it leaves the pool (`pool_pre_ping`) and replaces a dead one.
+
 The database stays the truth. A remembered tracker is used only when
 - the sender's newest row in the database is still the one it was remembered with (so no
   other Rasa server wrote to this conversation since, and no erasure deleted its rows), and
@@ -30,10 +34,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.orm import sessionmaker
 
 # Trackers remembered per Rasa server. A session holds at most ~120 events
 # (server_tuning.MAX_SESSION_EVENTS); measured with tracemalloc, a 120-event tracker takes
@@ -51,6 +56,16 @@ class _Remembered:
 
 class CachedSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that skips reloading a session it already holds (module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The same engine as Rasa's, plus a check of each connection before use.
+        rasas: Any = getattr(self, "engine")  # noqa: B009  (Rasa's attribute, untyped)
+        url = rasas.url
+        checked = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        rasas.dispose()
+        self.engine = checked
+        self.sessionmaker = sessionmaker(bind=checked)
 
     @property
     def _remembered(self) -> OrderedDict[str, _Remembered]:

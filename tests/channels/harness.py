@@ -62,6 +62,7 @@ class ScriptedDialogue:
     def __init__(self) -> None:
         self.container: Container | None = None
         self.turns: list[tuple[str, str, Language]] = []
+        self.keys: list[str] = []  # each turn's message key
         self.delay_s = 0.0
         self.asking: set[str] = set()  # conversations in the middle of a question (a form)
 
@@ -74,8 +75,10 @@ class ScriptedDialogue:
         text: str,
         language: Language,
         channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         self.turns.append((conversation_id, text, language))
+        self.keys.append(message_key)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         try:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +29,7 @@ class Sent:
     method: str  # Telegram method name, "Messages" for Twilio
     params: dict[str, Any]
     at: float
+    wall: float = field(default_factory=time.time)  # when, as Twilio dates its messages
 
 
 @dataclass
@@ -37,8 +39,40 @@ class Providers:
     # Scripted failures, consumed in order: (status, body) per API ("twilio" | "telegram").
     failures: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     delay_s: float = 0.0
+    # The next N Twilio messages are accepted (Twilio has them) but their answer is held this
+    # long, or never comes (the connection closes): the sender cannot tell they went.
+    held_answers: list[float | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: int = 0
+
+    def hold_next_answer(self, seconds: float | None) -> None:
+        """Accept the next Twilio message but answer after `seconds` (None: never)."""
+        self.held_answers.append(seconds)
+
+    def twilio_list(self, to: str, from_: str) -> list[dict[str, Any]]:
+        """Twilio's message list (GET Messages.json) for a recipient and sender, newest
+        first, as the REST API pages it."""
+        found = [
+            c
+            for c in self.calls
+            if c.api == "twilio"
+            and c.params.get("_ok")
+            and c.params.get("To") == to
+            and c.params.get("From") == from_
+        ]
+        return [
+            {
+                "sid": c.params["_sid"],
+                "account_sid": ACCOUNT_SID,
+                "to": to,
+                "from": from_,
+                "body": c.params.get("Body") or "",
+                "status": "sent",
+                "date_created": formatdate(c.wall, usegmt=True),
+                "date_sent": formatdate(c.wall, usegmt=True),
+            }
+            for c in reversed(found)
+        ]
 
     def fail_next(self, api: str, status: int, body: dict[str, Any] | None = None) -> None:
         self.failures.setdefault(api, []).append((status, body or {}))
@@ -84,6 +118,28 @@ def _params(handler: BaseHTTPRequestHandler, body: bytes) -> dict[str, Any]:
 
 def _handler(providers: Providers) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path != MESSAGES_PATH:
+                return self._send(404, {"code": 20404, "status": 404})
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            messages = providers.twilio_list(query.get("To", ""), query.get("From", ""))
+            size = int(query.get("PageSize", 50))
+            return self._send(
+                200,
+                {
+                    "messages": messages[:size],
+                    "page": 0,
+                    "page_size": size,
+                    "first_page_uri": url.path,
+                    "next_page_uri": None,
+                    "previous_page_uri": None,
+                    "uri": url.path,
+                    "start": 0,
+                    "end": min(size, len(messages)) - 1,
+                },
+            )
+
         def do_POST(self) -> None:
             path = urlsplit(self.path).path
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -100,11 +156,24 @@ def _handler(providers: Providers) -> type[BaseHTTPRequestHandler]:
                 queue = providers.failures.get(api) or []
                 failure = queue.pop(0) if queue and method != "getMe" else None
             params["_ok"] = failure is None
+            if api == "twilio" and failure is None:
+                params["_sid"] = f"SM{providers._next_id():032d}"
+            with providers.lock:
+                held = (
+                    providers.held_answers.pop(0)
+                    if providers.held_answers and api == "twilio" and failure is None
+                    else False
+                )
             providers.calls.append(Sent(api, method, params, time.monotonic()))
             if failure is not None:
                 return self._send(*failure)
+            if held is None:
+                self.close_connection = True  # Twilio has it; its answer never comes
+                return None
+            if held:
+                time.sleep(held)
             if api == "twilio":
-                sid = f"SM{providers._next_id():032d}"
+                sid = params["_sid"]
                 return self._send(201, {"sid": sid, "account_sid": ACCOUNT_SID, "status": "queued"})
             return self._send(200, {"ok": True, "result": self._telegram_result(method, params)})
 

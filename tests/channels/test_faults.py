@@ -4,6 +4,7 @@ once, late if it must be, whether Redis or Rasa was down when it arrived."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -49,11 +50,13 @@ async def test_rasa_restarting_the_message_gets_a_late_but_correct_reply(
     scripted = gateway.dialogue.converse
     refusals = [1]
 
-    async def restarting(conversation_id: str, text: str, language: Any, channel: Any) -> Any:
+    async def restarting(
+        conversation_id: str, text: str, language: Any, channel: Any, **key: str
+    ) -> Any:
         if refusals[0]:
             refusals[0] -= 1
             raise DialogueUnavailable("Rasa unreachable (turn): ConnectError")
-        return await scripted(conversation_id, text, language, channel)
+        return await scripted(conversation_id, text, language, channel, **key)
 
     gateway.dialogue.converse = restarting  # type: ignore[method-assign]
     await gateway.whatsapp(whatsapp_form("hello there"))
@@ -62,6 +65,74 @@ async def test_rasa_restarting_the_message_gets_a_late_but_correct_reply(
 
     assert [m["Body"] for m in gateway.providers.twilio()] == ["echo: hello there"]
     assert gateway.dialogue.turns == [gateway.dialogue.turns[0]]  # one real turn, no repeat
+
+
+def refusing(gateway: Gateway, times: int) -> None:
+    """Rasa refuses connections for the next `times` turns (restarting), then answers."""
+    scripted = gateway.dialogue.converse
+    refusals = [times]
+
+    async def restarting(
+        conversation_id: str, text: str, language: Any, channel: Any, **key: str
+    ) -> Any:
+        if refusals[0]:
+            refusals[0] -= 1
+            raise DialogueUnavailable("Rasa unreachable (turn): ConnectError")
+        return await scripted(conversation_id, text, language, channel, **key)
+
+    gateway.dialogue.converse = restarting  # type: ignore[method-assign]
+
+
+async def test_a_message_waits_for_a_restarting_rasa_instead_of_getting_an_apology(
+    gateway: Gateway,
+) -> None:
+    """Rasa takes about a minute to come back: more tries than the old limit of 3, all
+    within the message's wait (CHANNEL_MAX_WAIT_S)."""
+    refusing(gateway, times=5)
+    await gateway.whatsapp(whatsapp_form("hello there"))
+    await wait_for(lambda: len(gateway.providers.twilio()) == 1, seconds=20)
+    await gateway.settle()
+
+    assert [m["Body"] for m in gateway.providers.twilio()] == ["echo: hello there"]
+
+
+async def test_a_message_older_than_its_wait_gets_the_apology(gateway: Gateway) -> None:
+    gateway.runtime.inbox._max_wait = timedelta(0)
+    refusing(gateway, times=100)
+    await gateway.whatsapp(whatsapp_form("hello there"))
+    await wait_for(lambda: len(gateway.providers.twilio()) == 1)
+    await gateway.settle()
+
+    (apology,) = gateway.providers.twilio()
+    assert "try again" in apology["Body"].lower()
+    assert gateway.dialogue.turns == []
+
+
+async def test_a_turn_cut_off_before_its_commit_runs_again_as_the_same_message(
+    gateway: Gateway, monkeypatch: Any
+) -> None:
+    """The gateway dies between Rasa's answer and the commit (here: the commit fails once).
+    The turn runs again under the same message key, so Rasa answers it from its tracker and
+    its side effects are not repeated; the resident gets one answer."""
+    from integrations.db.channel_repositories import SqlInboxRepository
+
+    real = SqlInboxRepository.mark_processed
+    crashes = [1]
+
+    async def crash_once(self: Any, entry_id: int, processed_at: Any) -> None:
+        if crashes[0]:
+            crashes[0] -= 1
+            raise OSError("gateway died before the commit")
+        await real(self, entry_id, processed_at)
+
+    monkeypatch.setattr(SqlInboxRepository, "mark_processed", crash_once)
+    form = whatsapp_form("hello there")
+    await gateway.whatsapp(form)
+    await wait_for(lambda: len(gateway.providers.twilio()) == 1, seconds=20)
+    await gateway.settle()
+
+    assert [m["Body"] for m in gateway.providers.twilio()] == ["echo: hello there"]
+    assert gateway.dialogue.keys == [f"whatsapp:{form['MessageSid']}"] * 2
 
 
 async def test_two_gateway_processes_answer_each_message_once_and_in_order(

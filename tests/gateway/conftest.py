@@ -58,6 +58,7 @@ class GatedDialogue:
         text: str,
         language: Language,
         channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         self.running[conversation_id] = self.running.get(conversation_id, 0) + 1
         self.max_per_conversation = max(self.max_per_conversation, self.running[conversation_id])

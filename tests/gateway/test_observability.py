@@ -16,6 +16,7 @@ from bot.errors import BillerUnavailable
 from bot.gateway.app import create_app
 from bot.gateway.log_config import JsonFormatter, RedactingFilter
 from integrations.billers.metered import MeteredBillerDirectory
+from integrations.db.engine import make_engine
 from integrations.rasa.client import RasaDialogueEngine
 from tests.fakes import FakeBillerDirectory
 from tests.gateway.conftest import BASE_URL, ContainerFactory
@@ -82,10 +83,31 @@ async def test_ready_when_the_database_and_rasa_answer(ready_container: Containe
     assert response.json() == {"status": "ready", "database": "ok", "rasa": "ok"}
 
 
-async def test_not_ready_names_what_is_down(client: httpx.AsyncClient) -> None:
+async def test_rasa_down_is_degraded_but_ready_to_keep_channel_messages(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.get("/readyz")  # Rasa points at a closed port
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded" and response.json()["down"] == ["rasa"]
+
+
+async def test_not_ready_without_its_database(ready_container: Container) -> None:
+    await ready_container.engine.dispose()
+    ready_container.engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    transport = httpx.ASGITransport(app=create_app(ready_container))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["down"] == ["rasa"]
+    assert response.json()["down"] == ["database"]
+
+
+async def test_not_ready_while_shutting_down(ready_container: Container) -> None:
+    app = create_app(ready_container)
+    app.state.draining = True
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503 and response.json() == {"status": "draining"}
 
 
 async def test_biller_calls_are_timed_by_outcome() -> None:

@@ -35,6 +35,7 @@ class ErasingDialogue:
         text: str,
         language: Language,
         channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
     ) -> list[OutboundMessage]:
         self.in_turn = True
         try:

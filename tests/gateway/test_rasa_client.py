@@ -151,6 +151,38 @@ async def test_a_rasa_error_is_dialogue_unavailable_without_the_token(
     assert rasa.token not in str(caught.value)
 
 
+async def test_the_message_key_travels_in_the_rest_channel_metadata(
+    rasa: RasaDouble, engine: RasaDialogueEngine
+) -> None:
+    await engine.converse("c1", "hi", Language.EN, Channel.WHATSAPP, message_key="whatsapp:SM1")
+
+    turn = rasa.requests[-1]
+    assert turn["json"] == {
+        "sender": "c1",
+        "message": "hi",
+        "channel": "whatsapp",
+        "metadata": {"message_key": "whatsapp:SM1"},
+    }
+
+
+async def test_an_empty_answer_is_not_taken_for_a_finished_turn(
+    rasa: RasaDouble, engine: RasaDialogueEngine
+) -> None:
+    """Rasa's stock REST channel answers 200 with no messages when a turn fails (its lock
+    store or tracker store down): the message must stay to be answered again."""
+    rasa.replies = []
+    with pytest.raises(DialogueUnavailable, match="no messages"):
+        await engine.converse("c1", "hi", Language.EN)
+
+
+async def test_a_turn_rasa_could_not_complete_is_dialogue_unavailable(
+    rasa: RasaDouble, engine: RasaDialogueEngine
+) -> None:
+    rasa.webhook_status = 503  # our REST channel's answer for a failed turn
+    with pytest.raises(DialogueUnavailable, match="503"):
+        await engine.converse("c1", "hi", Language.EN)
+
+
 async def test_a_refused_slot_event_is_retried_on_the_next_turn(
     rasa: RasaDouble, engine: RasaDialogueEngine
 ) -> None:

@@ -172,14 +172,13 @@ async def test_a_lock_taken_just_as_its_answer_was_lost_is_not_left_behind(
 ) -> None:
     first, second = stores
     cid = conversation()
-    client, _ = first._redis()
-    real_set = client.set
+    real_take, _ = first._redis()
 
     async def set_then_lose_the_answer(*args: object, **kwargs: object) -> object:
-        await real_set(*args, **kwargs)  # Redis applied the SET ...
+        await real_take(*args, **kwargs)  # Redis applied the SET ...
         raise lost  # ... but the turn timed out or was cancelled before it heard so
 
-    monkeypatch.setattr(client, "set", set_then_lose_the_answer)
+    monkeypatch.setattr(first, "_take", set_then_lose_the_answer)
     expected = LockError if isinstance(lost, RedisError) else asyncio.CancelledError
     with pytest.raises(expected):
         async with first.lock(cid, lock_lifetime=10):

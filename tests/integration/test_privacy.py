@@ -90,6 +90,7 @@ async def test_access_lists_the_data_masked(uow: SqlUnitOfWorkFactory) -> None:
     await fill(uow)
     privacy = PrivacyService(uow, FakeClock(NOW))
     assert await note_message(uow, privacy, "web") is True  # first contact: show the notice
+    await privacy.notice_delivered("web")  # the web chat's answer carried it
     assert await note_message(uow, privacy, "web") is False  # wrote again: consent recorded
 
     held = await privacy.data_held("web")
