@@ -169,6 +169,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         settings.rasa_server_urls, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
     )
     linking = LinkingService(uow, sso, sms, clock, otp_key=secret, limits=rate_counter)
+    effects = TurnEffects(SqlEffectLedger(engine), clock)
     return Container(
         settings=settings,
         clock=clock,
@@ -204,6 +205,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             handoff=handoff,
             linking=linking,
             notice_url=f"{settings.public_base_url}/privacy",
+            effects=effects,
         ),
         dialogue=dialogue,
         sandbox=sandbox,
@@ -214,7 +216,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         handoff=handoff,
         agents=AgentService(support_uow, clock, timedelta(minutes=settings.agent_session_minutes)),
         complaints=ComplaintService(support_uow, clock),
-        effects=TurnEffects(SqlEffectLedger(engine), clock),
+        effects=effects,
     )
 
 

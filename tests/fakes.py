@@ -858,3 +858,30 @@ if TYPE_CHECKING:
     from bot.ports import ChannelSender
 
     _channel_sender: ChannelSender = FakeChannelSender(Channel.SMS)
+
+
+class FakeEffectLedger:
+    """The EffectLedger port in memory: `claims` maps (message, effect) to its outcome
+    (None while under way)."""
+
+    def __init__(self) -> None:
+        self.claims: dict[tuple[str, str], str | None] = {}
+
+    async def claim(self, message_key: str, effect: str, at: datetime) -> bool:
+        if (message_key, effect) in self.claims:
+            return False
+        self.claims[(message_key, effect)] = None
+        return True
+
+    async def outcome(self, message_key: str, effect: str) -> tuple[bool, str | None]:
+        key = (message_key, effect)
+        return key in self.claims, self.claims.get(key)
+
+    async def record(self, message_key: str, effect: str, outcome: str) -> None:
+        self.claims[(message_key, effect)] = outcome
+
+    async def release(self, message_key: str, effect: str) -> None:
+        self.claims.pop((message_key, effect), None)
+
+    async def prune(self, before: datetime) -> int:
+        return 0

@@ -55,6 +55,11 @@ class LinkStarted:
     valid_minutes: int
 
 
+def looks_like_a_code(text: str) -> bool:
+    """A short message holding six digits: "123456", "१२३ ४५६", "my code is 123-456"."""
+    return len(text) <= MAX_CODE_MESSAGE_CHARS and find_otp(text, OTP_LENGTH) is not None
+
+
 class LinkingService:
     def __init__(
         self,
@@ -210,9 +215,7 @@ class LinkingService:
         on instead of the code itself (so no live code reaches the dialogue engine's tracker
         or logs): "verified", "wrong:<tries left>", "expired", "attempts_exceeded",
         "locked", "unavailable". None when `text` holds no code or none is pending."""
-        if len(text) > MAX_CODE_MESSAGE_CHARS or find_otp(text, OTP_LENGTH) is None:
-            return None
-        if await self.pending(conversation_id) is None:
+        if not looks_like_a_code(text) or await self.pending(conversation_id) is None:
             return None
         try:
             await self.verify(conversation_id, text)

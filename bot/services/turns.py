@@ -15,7 +15,8 @@ from bot.model.sensitive import screen
 from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, TurnUnitOfWorkFactory
 from bot.services.conversations import answer_language, find_or_create
 from bot.services.handoff import HandoffService
-from bot.services.linking import LinkingService
+from bot.services.effects import TurnEffects
+from bot.services.linking import LinkingService, looks_like_a_code
 from bot.services.privacy import PrivacyService
 
 # A resident pasting a novel must not cost a classifier run on 100 KB.
@@ -40,6 +41,7 @@ class TurnService:
         linking: LinkingService | None = None,
         notice_url: str = "",
         burst_messages: int = BURST_MESSAGES,
+        effects: TurnEffects | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -51,6 +53,7 @@ class TurnService:
         self._history = history
         self._handoff = handoff
         self._linking = linking
+        self._effects = effects
         # SMS gets a short privacy notice that links to the whole one (every character is paid).
         self._notice_url = notice_url
 
@@ -97,7 +100,8 @@ class TurnService:
         if channel is Channel.WEBCHAT:
             text = resolve_option(text, opened.options)  # "1" presses the first button
         if self._linking is not None:
-            text = await without_code(self._linking, conversation.conversation_id, text)
+            cid = conversation.conversation_id
+            text = await without_code(self._linking, self._effects, key, cid, text)
         if not screened.found or any(char.isalnum() for char in text):
             replies += await self._dialogue.converse(
                 conversation.conversation_id, text, language, channel, message_key=key
@@ -182,10 +186,29 @@ class _OpenedTurn:
     options: tuple[Button, ...] = ()
 
 
-async def without_code(linking: LinkingService, conversation_id: str, text: str) -> str:
+async def without_code(
+    linking: LinkingService,
+    effects: TurnEffects | None,
+    message_key: str,
+    conversation_id: str,
+    text: str,
+) -> str:
     """A typed OTP is checked here and only its outcome goes on to the dialogue engine, so no
-    code is ever in Rasa's tracker or logs, and a late code works whatever was said since."""
-    outcome = await linking.check_typed_code(conversation_id, text)
-    if outcome is None:
+    code is ever in Rasa's tracker or logs, and a late code works whatever was said since.
+
+    Checked once per message: a turn run again (a crash between Rasa and the commit) gets the
+    first check's outcome, not a second check of a code the first already used up."""
+    if not looks_like_a_code(text):
         return text
-    return "/inform" + json.dumps({"otp_result": outcome})
+
+    async def check() -> str:
+        return await linking.check_typed_code(conversation_id, text) or ""
+
+    async def recorded(outcome: str) -> str:
+        return outcome
+
+    if effects is None:
+        outcome = await check()
+    else:
+        outcome = await effects.once(message_key, "otp_check", check, str, recorded)
+    return "/inform" + json.dumps({"otp_result": outcome}) if outcome else text

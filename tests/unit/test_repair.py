@@ -146,7 +146,7 @@ def test_what_is_held_about_me_is_answered_in_the_middle_of_any_question() -> No
 
 
 def test_a_new_task_with_its_own_question_leaves_a_yes_no_question() -> None:
-    """"delete my data" at "shall I make the payment link?": the next yes must not pay."""
+    """ "delete my data" at "shall I make the payment link?": the next yes must not pay."""
     asked = turn("delete my data", "delete_my_data")
     assert decide("confirm_form", "confirmed", asked, False, yes_no=True) == Repair(
         Move.SWITCH, "action_confirm_delete_data"

@@ -10,9 +10,16 @@ from bot.model.outbound import Button, OutboundMessage
 from bot.model.residents import Channel, Language
 from bot.ports import SsoHolder
 from bot.services.conversations import ConversationService
+from bot.services.effects import TurnEffects
 from bot.services.linking import LinkingService
 from bot.services.turns import TurnService
-from tests.fakes import FakeClock, FakeDialogueEngine, FakeSmsSender, InMemoryUnitOfWorkFactory
+from tests.fakes import (
+    FakeClock,
+    FakeDialogueEngine,
+    FakeEffectLedger,
+    FakeSmsSender,
+    InMemoryUnitOfWorkFactory,
+)
 
 pytestmark = pytest.mark.asyncio
 WEB = "web-resident-1"
@@ -99,3 +106,26 @@ async def test_telegrams_language_code_is_the_first_guess(
     await gated.handle(Channel.TELEGRAM, "4243", "my bill please", language_hint=Language.HI)
 
     assert [language for _, _, language in dialogue.turns] == [Language.HI, Language.EN]
+
+
+async def test_a_turn_run_again_gets_its_first_code_check_not_a_second(
+    uow: InMemoryUnitOfWorkFactory,
+    clock: FakeClock,
+    dialogue: FakeDialogueEngine,
+    linking: LinkingService,
+    sms: FakeSmsSender,
+    ramesh: SsoHolder,
+) -> None:
+    """Rasa died after the gateway checked (and used up) the code: the same message, run
+    again, passes on "verified" again, never the code and never "no code pending"."""
+    effects = TurnEffects(FakeEffectLedger(), clock)
+    turns = TurnService(uow, clock, dialogue, linking=linking, effects=effects)
+    conversation, _ = await turns.handle(Channel.WEBCHAT, WEB, "link my sso id")
+    await linking.start(conversation.conversation_id, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+
+    await turns.handle(Channel.WEBCHAT, WEB, code, message_key="webchat:m1")
+    await turns.handle(Channel.WEBCHAT, WEB, code, message_key="webchat:m1")
+
+    passed = [text for _, text, _ in dialogue.turns][1:]
+    assert passed == ['/inform{"otp_result": "verified"}'] * 2
