@@ -14,8 +14,8 @@ from bot.model.residents import Channel, Conversation, Language
 from bot.model.sensitive import screen
 from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, TurnUnitOfWorkFactory
 from bot.services.conversations import answer_language, find_or_create
-from bot.services.handoff import HandoffService
 from bot.services.effects import TurnEffects
+from bot.services.handoff import HandoffService
 from bot.services.linking import LinkingService, looks_like_a_code
 from bot.services.privacy import PrivacyService
 
