@@ -9,8 +9,10 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import ClientConnectorError, ClientError
+from starlette.datastructures import FormData
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 WHATSAPP_PREFIX = "whatsapp:"
 # Twilio's form posts are a few KB even with ten media URLs.
 MAX_FORM_BYTES = 64 * 1024
+# Twilio sends about 20 fields, plus two per media item (at most 10).
+MAX_FORM_FIELDS = 200
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)
 # Reconciling a delivery reads this many of the newest messages to its recipient.
 LOOKUP_LIMIT = 20
@@ -51,6 +55,18 @@ class TwilioWebhook:
             self._validator.validate(url + fragment, form, signature)
             for fragment in self._fragments
         )
+
+
+def form_pairs(body: bytes) -> FormData | None:
+    """A Twilio webhook body (application/x-www-form-urlencoded, UTF-8) as its name=value
+    pairs, repeated names kept, for the signature; None when it is not such a body. Only
+    strings: the signature is checked on these before anything else is made of them."""
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return FormData(pairs)
 
 
 def parse_form(channel: Channel, form: Mapping[str, str], now: datetime) -> InboundMessage | None:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.bootstrap import Container, bootstrap
 from bot.gateway import agent_console, channels, health, metrics, payments, receipts, webchat
+from bot.gateway.body_limits import BodyLimitMiddleware
 from bot.gateway.delivery import ChannelRuntime
 from bot.gateway.turn_locks import ConversationLocks
 from bot.settings import Environment, Settings
@@ -86,6 +87,8 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
     # shortly", never a bare 500.
     app.add_exception_handler(DBAPIError, _storage_unavailable)
     app.add_exception_handler(OSError, _storage_unavailable)
+    # Every route: bodies are counted as they arrive, not trusted by their Content-Length.
+    app.add_middleware(BodyLimitMiddleware)
     return app
 
 

@@ -23,9 +23,9 @@ from fastapi.responses import JSONResponse, Response
 
 from bot.gateway.delivery import ChannelRuntime
 from bot.model.residents import Channel
-from channels.telegram import MAX_UPDATE_BYTES, SECRET_HEADER, parse_update
+from channels.telegram import SECRET_HEADER, parse_update
 from channels.telegram import verify_secret as verify_telegram_secret
-from channels.twilio_api import MAX_FORM_BYTES, parse_form
+from channels.twilio_api import form_pairs, parse_form
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -70,17 +70,22 @@ async def _twilio_webhook(
 ) -> Response:
     if runtime is None or runtime.twilio_webhook is None or not runtime.is_on(channel):
         return JSONResponse({"detail": f"{channel.value} channel is off"}, status_code=404)
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        return JSONResponse({"detail": "payload too large"}, status_code=413)
-    form = await request.form()
     signature = request.headers.get("X-Twilio-Signature")
+    if not signature:
+        _rejected(request, channel, "missing X-Twilio-Signature")
+        return JSONResponse({"detail": "invalid signature"}, status_code=403)
+    # The raw body, at most MAX_FORM_BYTES counted as it arrives (bot/gateway/body_limits.py),
+    # split into its name=value pairs only: nothing else is made of it (no multipart, no
+    # files, no message) until the signature over those pairs has been checked.
+    pairs = form_pairs(await request.body())
     # Signed over the public URL Twilio called (PUBLIC_BASE_URL + path), not the one we see.
     path = PATHS[channel] + ("/fallback" if fallback else "")
-    if not runtime.twilio_webhook.verify(path, request.url.query, form, signature):
-        _rejected(request, channel, "bad or missing X-Twilio-Signature")
+    if pairs is None or not runtime.twilio_webhook.verify(
+        path, request.url.query, pairs, signature
+    ):
+        _rejected(request, channel, "bad X-Twilio-Signature")
         return JSONResponse({"detail": "invalid signature"}, status_code=403)
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    message = parse_form(channel, fields, runtime.clock.now())
+    message = parse_form(channel, dict(pairs.items()), runtime.clock.now())
     if message is not None:
         # 200 only once it is stored: a database that does not answer is a 503 (app.py),
         # which Twilio retries (`#rp=`) and then sends to the fallback URL.
@@ -95,8 +100,6 @@ async def telegram_webhook(request: Request, runtime: RuntimeDep) -> Any:
     if not verify_telegram_secret(runtime.telegram_secret, request.headers.get(SECRET_HEADER)):
         _rejected(request, Channel.TELEGRAM, f"bad or missing {SECRET_HEADER}")
         return JSONResponse({"detail": "invalid secret token"}, status_code=403)
-    if int(request.headers.get("content-length") or 0) > MAX_UPDATE_BYTES:
-        return JSONResponse({"detail": "payload too large"}, status_code=413)
     try:
         data = json.loads(await request.body())
         message, callback_query_id = parse_update(data, runtime.clock.now())
