@@ -73,6 +73,8 @@ class PaymentEventKind(str, Enum):
 class PaymentEvent:
     """A verified notification from the payment gateway, already parsed out of its format."""
 
+    # The same for every delivery of the same news, whatever the sender called it: made from
+    # what the gateway's signature covers (integrations/payments/razorpay_webhook.py).
     event_id: str
     kind: PaymentEventKind
     link_id: str

@@ -16,7 +16,7 @@ from bot.errors import PaymentGatewayUnavailable, SignatureInvalid
 from bot.model.payments import PaymentEventKind
 from bot.ports import PaymentLinkRequest
 from integrations.payments.razorpay import RazorpayGateway
-from integrations.payments.razorpay_webhook import sign
+from integrations.payments.razorpay_webhook import dedupe_key, sign
 from tests.doubles.http_double import HttpDouble
 
 pytest_plugins = ["tests.doubles.fixtures"]  # the `http_double` fixture
@@ -140,7 +140,8 @@ def test_a_correctly_signed_payment_link_paid_is_a_paid_event(gateway: RazorpayG
     assert event.kind is PaymentEventKind.PAID
     assert (event.link_id, event.reference_id) == ("plink_FOGqq3O6E5bkml", "pay_0123456789abcdef")
     assert (event.gateway_payment_id, event.amount_paise) == ("pay_FOGsH8uHkF2FbR", 310750)
-    assert event.event_id == "KsnJ8r3c0ZKcJQ"
+    # Deduplicated on what the signature covers, not on the (unsigned) delivery id.
+    assert event.event_id == dedupe_key("payment_link.paid", "plink_FOGqq3O6E5bkml", "paid")
 
 
 def test_header_names_are_case_insensitive_and_event_id_falls_back_to_the_body(

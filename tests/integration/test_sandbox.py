@@ -18,7 +18,7 @@ from bot.model.payments import PaymentEventKind
 from bot.ports import PaymentLinkRequest
 from integrations.billers.catalog import load_billers
 from integrations.db.engine import make_engine
-from integrations.payments.razorpay_webhook import parse_webhook
+from integrations.payments.razorpay_webhook import dedupe_key, parse_webhook
 from integrations.sandbox import LinkClosedError, Sandbox
 from tests.doubles.http_double import HttpDouble
 from tests.fakes import FakeClock
@@ -184,7 +184,8 @@ async def test_a_paid_link_delivers_a_webhook_signed_and_shaped_like_razorpays(
     assert (event.link_id, event.reference_id) == (link.link_id, "pay_ref0000000001")
     assert event.amount_paise == 310750
     assert event.gateway_payment_id and event.gateway_payment_id.startswith("pay_")
-    assert event.event_id == delivery.headers["x-razorpay-event-id"]
+    assert delivery.headers["x-razorpay-event-id"]
+    assert event.event_id == dedupe_key("payment_link.paid", link.link_id, "paid")
     body = delivery.json()
     assert body["payload"]["payment_link"]["entity"]["status"] == "paid"
     assert body["payload"]["payment"]["entity"]["status"] == "captured"
