@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import ClientConnectorError, ClientError
-from starlette.datastructures import FormData
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
@@ -57,16 +56,37 @@ class TwilioWebhook:
         )
 
 
-def form_pairs(body: bytes) -> FormData | None:
-    """A Twilio webhook body (application/x-www-form-urlencoded, UTF-8) as its name=value
-    pairs, repeated names kept, for the signature; None when it is not such a body. Only
-    strings: the signature is checked on these before anything else is made of them."""
+class FormPairs:
+    """A form's name=value pairs, repeated names kept: what Twilio's signature covers
+    (its RequestValidator iterates the names and reads each one's values with `getall`)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name, _ in self._pairs])
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def getall(self, name: str) -> list[str]:
+        return [value for key, value in self._pairs if key == name]
+
+    def fields(self) -> dict[str, str]:
+        """One value per name (the last, as form parsers do)."""
+        return dict(self._pairs)
+
+
+def form_pairs(body: bytes) -> FormPairs | None:
+    """A Twilio webhook body (application/x-www-form-urlencoded, UTF-8) split into its
+    name=value strings; None when it is not such a body. Nothing else is made of it until
+    the signature over these pairs has been checked."""
     try:
         text = body.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
     except (UnicodeDecodeError, ValueError):
         return None
-    return FormData(pairs)
+    return FormPairs(pairs)
 
 
 def parse_form(channel: Channel, form: Mapping[str, str], now: datetime) -> InboundMessage | None:

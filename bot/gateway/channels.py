@@ -85,7 +85,7 @@ async def _twilio_webhook(
     ):
         _rejected(request, channel, "bad X-Twilio-Signature")
         return JSONResponse({"detail": "invalid signature"}, status_code=403)
-    message = parse_form(channel, dict(pairs.items()), runtime.clock.now())
+    message = parse_form(channel, pairs.fields(), runtime.clock.now())
     if message is not None:
         # 200 only once it is stored: a database that does not answer is a 503 (app.py),
         # which Twilio retries (`#rp=`) and then sends to the fallback URL.
