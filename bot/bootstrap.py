@@ -6,6 +6,7 @@ Nothing is built at import time; each process (gateway, action server, scripts) 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -38,7 +39,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.receipts import ReceiptLinks
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, warn_about_placeholders
 from integrations.billers.catalog import load_billers
 from integrations.db.crypto import keyring_from_settings
 from integrations.db.effects import SqlEffectLedger
@@ -48,6 +49,8 @@ from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from integrations.rasa.client import RasaDialogueEngine
 from integrations.receipts.pdf import PdfReceiptRenderer
 from integrations.sandbox import Sandbox
+
+log = logging.getLogger(__name__)
 
 
 class SystemClock:
@@ -98,6 +101,7 @@ class Container:
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Container:
     settings = settings or load_settings()
+    warn_about_placeholders(settings, log)
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url, keyring_from_settings(settings))
     uow = SqlUnitOfWorkFactory(engine)

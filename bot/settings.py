@@ -5,6 +5,8 @@ Every variable is listed in README.md and `.env.example`.
 
 from __future__ import annotations
 
+import logging
+import os
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Development defaults: fine for `make run` on a laptop, refused in production.
 _PLACEHOLDER = "change-me-in-production"
+# Values people paste from examples; refused in production like the placeholder itself.
+_WELL_KNOWN = frozenset({"", _PLACEHOLDER, "changeme", "change-me", "secret", "password", "test"})
+# Every key of ours derives from it (HMACs, development data keys): HMAC-SHA256 wants 32 bytes.
+MIN_APP_SECRET_CHARS = 32
+# Set once the placeholder warning has been logged, so the processes a supervisor starts
+# (they inherit the environment) do not repeat it.
+PLACEHOLDER_WARNED_ENV = "BOT_PLACEHOLDER_WARNING_SHOWN"
+_SECRETS = ("rasa_api_token", "app_secret_key", "razorpay_webhook_secret")
 
 
 class Environment(str, Enum):
@@ -145,9 +155,13 @@ class Settings(BaseSettings):
     @root_validator(skip_on_failure=True)
     def _refuse_placeholders_in_production(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805
         if values["environment"] is Environment.PRODUCTION:
-            for name in ("rasa_api_token", "app_secret_key", "razorpay_webhook_secret"):
-                if values[name].get_secret_value() in ("", _PLACEHOLDER):
+            for name in _SECRETS:
+                if values[name].get_secret_value().strip().lower() in _WELL_KNOWN:
                     raise ValueError(f"{name.upper()} must be set in production")
+            if len(values["app_secret_key"].get_secret_value()) < MIN_APP_SECRET_CHARS:
+                raise ValueError(
+                    f"APP_SECRET_KEY must be at least {MIN_APP_SECRET_CHARS} characters in production"
+                )
             for name in ("data_encryption_keys", "data_hash_key"):
                 if values[name].get_secret_value() in ("", _PLACEHOLDER):
                     raise ValueError(f"{name.upper()} must be set in production")
@@ -201,3 +215,36 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     return Settings()
+
+
+def placeholder_secrets(settings: Settings) -> list[str]:
+    """The secrets left at a development placeholder (production refuses to start with any)."""
+    names = [
+        name.upper()
+        for name in _SECRETS
+        if getattr(settings, name).get_secret_value().strip().lower() in _WELL_KNOWN
+    ]
+    if "APP_SECRET_KEY" in names and not settings.data_encryption_keys.get_secret_value():
+        names.append("DATA_ENCRYPTION_KEYS (derived from APP_SECRET_KEY)")
+    return names
+
+
+def warn_about_placeholders(settings: Settings, log: logging.Logger) -> bool:
+    """One loud WARNING when development runs on placeholder secrets: anyone can read them
+    here, so a database dump decrypts and receipt links can be forged. Once per stack:
+    `make run` warns in the supervisor, and its children inherit PLACEHOLDER_WARNED_ENV."""
+    names = placeholder_secrets(settings)
+    if not names or os.environ.get(PLACEHOLDER_WARNED_ENV):
+        return False
+    os.environ[PLACEHOLDER_WARNED_ENV] = "1"
+    log.warning(
+        "\n%s\nDEVELOPMENT MODE WITH PUBLIC PLACEHOLDER SECRETS: %s.\n"
+        "Every key derives from values printed in this repository: personal data stored now\n"
+        "is readable by anyone with the database, and receipt links can be forged.\n"
+        "Fine on a laptop with sandbox data; set real secrets (README, Settings) for anything\n"
+        "else. ENVIRONMENT=production refuses to start like this.\n%s",
+        "!" * 78,
+        ", ".join(names),
+        "!" * 78,
+    )
+    return True

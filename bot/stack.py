@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from bot.settings import ROOT, Settings, load_settings
+from bot.settings import ROOT, Settings, load_settings, warn_about_placeholders
 from bot.supervisor import Supervisor
 
 log = logging.getLogger("stack")
@@ -155,6 +155,8 @@ def supervise() -> int:
     if not MODEL.exists():
         log.error("no trained model at %s: run `make model` first", MODEL)
         return 1
+    # Here, before the children start: they inherit the environment and stay quiet.
+    warn_about_placeholders(settings, log)
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
     python = sys.executable
     commands = {"actions": ([python, "-m", "bot.stack", "actions"], env)}
