@@ -39,6 +39,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.receipts import ReceiptLinks
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
+from bot.services.webchat_sessions import SessionPolicy, WebchatSessions
 from bot.settings import Settings, load_settings, warn_about_placeholders
 from integrations.billers.catalog import load_billers
 from integrations.db.crypto import keyring_from_settings
@@ -46,6 +47,7 @@ from integrations.db.effects import SqlEffectLedger
 from integrations.db.engine import make_engine
 from integrations.db.support_repositories import SqlSupportUnitOfWorkFactory
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
+from integrations.db.webchat_sessions import SqlWebchatSessionStore
 from integrations.rasa.client import RasaDialogueEngine
 from integrations.receipts.pdf import PdfReceiptRenderer
 from integrations.sandbox import Sandbox
@@ -89,6 +91,8 @@ class Container:
     complaints: ComplaintService
     # A turn's side effects once per resident message (actions use it; bot/services/effects.py).
     effects: TurnEffects
+    # Web chat session ids: issued, checked and expired (bot/services/webchat_sessions.py).
+    webchat_sessions: WebchatSessions
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -221,6 +225,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         agents=AgentService(support_uow, clock, timedelta(minutes=settings.agent_session_minutes)),
         complaints=ComplaintService(support_uow, clock),
         effects=effects,
+        webchat_sessions=webchat_sessions(settings, engine, clock),
     )
 
 
@@ -288,3 +293,12 @@ def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:
             timeout,
         )
     return senders
+
+
+def webchat_sessions(settings: Settings, engine: AsyncEngine, clock: Clock) -> WebchatSessions:
+    policy = SessionPolicy(
+        idle=timedelta(minutes=settings.webchat_session_idle_minutes),
+        max_age=timedelta(hours=settings.webchat_session_max_hours),
+        accept_client_ids=settings.webchat_accept_client_ids,
+    )
+    return WebchatSessions(SqlWebchatSessionStore(engine), clock, policy)

@@ -660,3 +660,15 @@ class RateLimiter(Protocol):
         """Take up to `wanted` tokens of `key`'s bucket now; returns how many were granted
         (0 when empty: wait about 1/rate_per_s and ask again)."""
         ...
+
+
+class WebchatSessionStore(Protocol):
+    """Web chat sessions by the hash of their id (bot/services/webchat_sessions.py)."""
+
+    async def add(self, token_hash: str, created_at: datetime) -> None:
+        """Records a new session (last used now); nothing when the hash is already there."""
+
+    async def get(self, token_hash: str) -> tuple[datetime, datetime] | None:
+        """(created_at, last_seen_at), or None for a hash never recorded."""
+
+    async def touch(self, token_hash: str, seen_at: datetime) -> None: ...

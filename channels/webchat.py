@@ -14,8 +14,8 @@ from typing import Any
 from bot.model.outbound import OutboundMessage, PushedMessage
 from bot.services.turns import MAX_MESSAGE_CHARS
 
-# The page makes a random hex or UUID id; anything else (a phone number, a name, markup)
-# has no business being a conversation address.
+# The shape of a sender id (its freshness and length are the session's business:
+# bot/services/webchat_sessions.py); a phone number, a name or markup is none.
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SENDER_RULE = "sender must be 1-64 characters: letters, digits, '-' or '_'"
 MAX_TEXT_CHARS = MAX_MESSAGE_CHARS
@@ -25,6 +25,13 @@ CURSOR_PATTERN = re.compile(r"^[0-9]{1,18}$")
 UNAVAILABLE_TEXT = (
     "Sorry, I cannot answer right now. Please try again in a minute.\n"
     "क्षमा करें, अभी उत्तर नहीं दे पा रहे हैं। कृपया एक मिनट बाद फिर से प्रयास करें।"
+)
+
+
+# A web chat session that expired or was never issued (bot/services/webchat_sessions.py).
+SESSION_ENDED_TEXT = (
+    "This chat has ended, to keep your details private. A new chat has started.\n"
+    "आपकी जानकारी सुरक्षित रखने के लिए यह चैट समाप्त हो गई है। नई चैट शुरू हो गई है।"
 )
 
 
@@ -56,6 +63,16 @@ def pushed_reply(pushed: list[PushedMessage], after: int) -> dict[str, Any]:
     the caller's own cursor when nothing is new, so polling with it never skips or repeats."""
     cursor = pushed[-1].sequence if pushed else after
     return {"messages": [to_msg(p.message) for p in pushed], "cursor": str(cursor)}
+
+
+def session_refused_reply(reason: str) -> dict[str, Any]:
+    """The 401 body for a sender that is not a live session: a Msg the page can show, and
+    for integrators what to do (`reason`: missing | invalid | expired)."""
+    return {
+        "detail": "sender is not a live web chat session: POST /webchat/sessions for a new one",
+        "reason": reason,
+        "messages": [to_msg(OutboundMessage(text=SESSION_ENDED_TEXT))],
+    }
 
 
 def unavailable_reply() -> dict[str, Any]:

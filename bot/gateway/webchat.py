@@ -1,4 +1,10 @@
-"""The built-in web chat: the page, one turn per POST, and polling for pushed messages."""
+"""The built-in web chat: the page, one turn per POST, and polling for pushed messages.
+
+A conversation is reached by its session id (bot/services/webchat_sessions.py), which our
+page gets from POST /webchat/sessions and sends in the X-Webchat-Session header, never in
+a URL (a URL is kept by access logs, proxies and browser history). The contract's `sender`
+(JSON field, query parameter) is still accepted for integrators, under the same rules.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, StrictStr, validator
 
@@ -17,6 +23,7 @@ from bot.gateway.deps import ContainerDep, TurnLocksDep
 from bot.gateway.metrics import TurnTimer
 from bot.model.identifiers import mask
 from bot.model.residents import Channel, Language
+from bot.services.webchat_sessions import SessionRefused
 from channels import webchat
 
 log = logging.getLogger(__name__)
@@ -35,13 +42,17 @@ PAGE_HEADERS = {
 }
 
 
+SESSION_HEADER = "X-Webchat-Session"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 class IncomingMessage(BaseModel):
-    sender: StrictStr
+    sender: StrictStr | None = None  # the contract's; our page sends SESSION_HEADER instead
     text: StrictStr
 
     @validator("sender")
-    def _sender(cls, value: str) -> str:  # noqa: N805
-        if not webchat.valid_sender(value):
+    def _sender(cls, value: str | None) -> str | None:  # noqa: N805
+        if value is not None and not webchat.valid_sender(value):
             raise ValueError(webchat.SENDER_RULE)
         return value
 
@@ -77,18 +88,34 @@ async def privacy_page() -> HTMLResponse:
     return HTMLResponse(page, headers=PAGE_HEADERS)
 
 
+@router.post("/webchat/sessions")
+async def new_session(container: ContainerDep) -> JSONResponse:
+    """A new conversation for the page: its id goes in the X-Webchat-Session header."""
+    issued = await container.webchat_sessions.issue()
+    body = {
+        "session": issued.token,
+        "expires_at": issued.expires_at.isoformat(),
+        "idle_timeout_s": int(issued.idle.total_seconds()),
+    }
+    return JSONResponse(body, status_code=201, headers=NO_STORE)
+
+
 @router.post("/webchat/messages")
 async def post_message(
-    message: IncomingMessage, container: ContainerDep, locks: TurnLocksDep
+    message: IncomingMessage, request: Request, container: ContainerDep, locks: TurnLocksDep
 ) -> Any:
     try:
+        sender = await container.webchat_sessions.resolve(
+            request.headers.get(SESSION_HEADER) or message.sender
+        )
+    except SessionRefused as refused:
+        return _refused(refused)
+    try:
         with TurnTimer(Channel.WEBCHAT.value):
-            async with locks.hold((Channel.WEBCHAT, message.sender)):
-                _, replies = await container.turns.handle(
-                    Channel.WEBCHAT, message.sender, message.text
-                )
+            async with locks.hold((Channel.WEBCHAT, sender)):
+                _, replies = await container.turns.handle(Channel.WEBCHAT, sender, message.text)
     except DialogueUnavailable as exc:
-        log.warning("web chat turn failed for sender %s: %s", mask(message.sender), exc)
+        log.warning("web chat turn failed for sender %s: %s", mask(sender), exc)
         return JSONResponse(
             webchat.unavailable_reply(), status_code=503, headers={"Retry-After": "30"}
         )
@@ -96,14 +123,30 @@ async def post_message(
 
 
 @router.get("/webchat/messages")
-async def pushed_messages(sender: str, container: ContainerDep, after: str = "") -> Any:
-    if not webchat.valid_sender(sender):
+async def pushed_messages(
+    request: Request, container: ContainerDep, sender: str = "", after: str = ""
+) -> Any:
+    # `sender` in the query is the contract's; our page sends SESSION_HEADER instead.
+    if sender and not webchat.valid_sender(sender):
         return _invalid("sender", webchat.SENDER_RULE)
     if after and not webchat.CURSOR_PATTERN.fullmatch(after):
         return _invalid("after", "after must be a cursor returned by this endpoint")
+    try:
+        address = await container.webchat_sessions.resolve(
+            request.headers.get(SESSION_HEADER) or sender
+        )
+    except SessionRefused as refused:
+        return _refused(refused)
     cursor = int(after or 0)
-    pushed = await container.conversations.pushed(Channel.WEBCHAT, sender, cursor)
-    return webchat.pushed_reply(pushed, cursor)
+    pushed = await container.conversations.pushed(Channel.WEBCHAT, address, cursor)
+    return JSONResponse(webchat.pushed_reply(pushed, cursor), headers=NO_STORE)
+
+
+def _refused(refused: SessionRefused) -> JSONResponse:
+    """401 with a Msg the page shows before it starts a new session."""
+    return JSONResponse(
+        webchat.session_refused_reply(refused.reason.value), status_code=401, headers=NO_STORE
+    )
 
 
 def _invalid(field: str, message: str) -> JSONResponse:

@@ -265,4 +265,5 @@ from integrations.db import (  # noqa: E402, F401
     privacy_tables,
     reminder_tables,
     support_tables,
+    webchat_sessions,
 )

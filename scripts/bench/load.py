@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -101,6 +102,12 @@ class Endpoint:
 
 WEBCHAT = "webchat"
 REST = "rest"
+
+
+def webchat_sender(name: str) -> str:
+    """A web chat sender id of our own: the gateway starts a session only for one of at
+    least 32 characters (bot/services/webchat_sessions.py)."""
+    return f"{name}-{secrets.token_hex(16)}"
 
 
 def endpoint(kind: str, base_url: str) -> Endpoint:

@@ -46,6 +46,7 @@ from scripts.bench.load import (
     closed_loop,
     endpoint,
     long_conversation,
+    webchat_sender,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,7 +162,7 @@ def stack_conversations(base_url: str, run: str, first_resident: int = 0) -> Any
         conversation = Conversation(
             session,
             target,
-            f"bench-{run}-{n}",
+            webchat_sender(f"bench-{run}-{n}"),
             mobile=f"+9160000{resident:05d}",
             number=str(n),
         )
@@ -366,7 +367,9 @@ def run_stack(
             closed_loop(stack_conversations(base_url, run), concurrency, seconds, settle_some)
         )
         long = asyncio.run(
-            long_conversation(base_url, WEBCHAT, f"bench-long-{run}", STACK_LONG_CYCLE)
+            long_conversation(
+                base_url, WEBCHAT, webchat_sender(f"bench-long-{run}"), STACK_LONG_CYCLE
+            )
         )
     return {**results.summary(), **long, "steps": results.steps()}
 

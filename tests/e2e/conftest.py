@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import socket
 import statistics
@@ -126,7 +127,8 @@ class Chat:
 
     def __init__(self, stack: Stack, sender: str) -> None:
         self.stack = stack
-        self.sender = sender
+        # The gateway starts a session only for an own id of 32 characters or more.
+        self.sender = f"{sender}-{secrets.token_hex(16)}"
         self.http = httpx.Client(base_url=stack.base_url, timeout=60)
         self.cursor = "0"
 

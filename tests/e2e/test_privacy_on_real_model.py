@@ -72,7 +72,7 @@ def test_a_resident_sees_their_data_masked_and_erases_it_everywhere(stack: Stack
     assert "••••6789" in held and "••••0005" in held and "Go***" in held
     assert NUMBER not in held and MOBILE not in held
 
-    conversation_id, before = asyncio.run(stored_for(stack, sender))
+    conversation_id, before = asyncio.run(stored_for(stack, chat.sender))
     assert conversation_id and SSO_ID in before and NUMBER in before
     events_before = json.dumps(tracker(stack, conversation_id), ensure_ascii=False)
     assert "6105 2345 6789" in events_before  # Rasa did hold what was typed
@@ -83,7 +83,7 @@ def test_a_resident_sees_their_data_masked_and_erases_it_everywhere(stack: Stack
     done = text_of(chat.say("haan"))
     assert "your data is erased" in done  # English: the chat began in English
 
-    _, after = asyncio.run(stored_for(stack, sender))
+    _, after = asyncio.run(stored_for(stack, chat.sender))
     events_after = json.dumps(tracker(stack, conversation_id), ensure_ascii=False)
     for plaintext in PLAINTEXTS:
         assert plaintext not in after, plaintext

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -304,7 +305,8 @@ def test_redis_cut_for_30_s_under_traffic_leaves_no_message_without_its_reply(
         with httpx.Client(base_url=fault_stack.base_url, timeout=60) as web:
             for n in range(20):
                 answer = web.post(
-                    "/webchat/messages", json={"sender": f"faults-web-{n}", "text": "hi"}
+                    "/webchat/messages",
+                    json={"sender": f"faults-web-{n}-{secrets.token_hex(16)}", "text": "hi"},
                 )
                 web_after.append(
                     len(answer.json()["messages"])

@@ -15,7 +15,7 @@ import httpx
 from bot.bootstrap import Container
 from bot.model.complaints import ComplaintStatus, Disposition
 from bot.model.residents import Channel
-from tests.gateway.conftest import OpenPayment, link_webchat
+from tests.gateway.conftest import OpenPayment, link_webchat, web_sender
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ async def test_a_post_without_the_session_csrf_token_changes_nothing(
     client: httpx.AsyncClient, container: Container
 ) -> None:
     await log_in(client, container)
-    conversation = await container.conversations.open(Channel.WEBCHAT, "resident-x")
+    conversation = await container.conversations.open(Channel.WEBCHAT, web_sender("resident-x"))
     requested = await container.handoff.request(conversation.conversation_id)
     # Rasa is down in this test: the console still opens, without the earlier history.
     page = await client.get("/agent")
@@ -81,7 +81,7 @@ async def test_a_post_without_the_session_csrf_token_changes_nothing(
 async def test_an_agent_changes_a_complaint_status_and_the_resident_is_told(
     client: httpx.AsyncClient, container: Container
 ) -> None:
-    conversation_id = await link_webchat(container, "resident-ramesh", "ramesh.kumar")
+    conversation_id = await link_webchat(container, web_sender("resident-ramesh"), "ramesh.kumar")
     complaint = await container.complaints.raise_complaint(
         conversation_id, Disposition.SERVICE, "The bot did not understand me"
     )
@@ -99,7 +99,7 @@ async def test_an_agent_changes_a_complaint_status_and_the_resident_is_told(
     )
     assert bad.status_code == 404
 
-    pushed = await client.get("/webchat/messages", params={"sender": "resident-ramesh"})
+    pushed = await client.get("/webchat/messages", params={"sender": web_sender("resident-ramesh")})
     texts = [m["text"] for m in pushed.json()["messages"]]
     assert texts == [
         f"Update on your complaint {complaint.complaint_id}: it is now being worked on."

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from bot.gateway.app import create_app
 from bot.settings import Settings
+from tests.gateway.conftest import web_sender
 from tests.gateway.rasa_double import free_port
 
 
@@ -29,7 +30,7 @@ def test_the_lifespan_builds_serves_and_closes_a_container(
 
     with TestClient(app) as client:
         assert app.state.container is not None
-        assert client.get("/webchat/messages", params={"sender": "abc"}).json() == {
+        assert client.get("/webchat/messages", params={"sender": web_sender("abc")}).json() == {
             "messages": [],
             "cursor": "0",
         }

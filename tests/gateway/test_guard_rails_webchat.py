@@ -8,7 +8,7 @@ import pytest
 from bot.bootstrap import Container
 from bot.gateway.app import create_app
 from tests.fakes import FakeDialogueEngine
-from tests.gateway.conftest import BASE_URL
+from tests.gateway.conftest import BASE_URL, web_sender
 
 pytestmark = pytest.mark.asyncio
 
@@ -16,7 +16,9 @@ pytestmark = pytest.mark.asyncio
 async def say(container: Container, text: str) -> list[str]:
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-        response = await client.post("/webchat/messages", json={"sender": "s-1", "text": text})
+        response = await client.post(
+            "/webchat/messages", json={"sender": web_sender("s-1"), "text": text}
+        )
     assert response.status_code == 200
     return [m["text"] for m in response.json()["messages"]]
 

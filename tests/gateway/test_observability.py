@@ -19,7 +19,7 @@ from integrations.billers.metered import MeteredBillerDirectory
 from integrations.db.engine import make_engine
 from integrations.rasa.client import RasaDialogueEngine
 from tests.fakes import FakeBillerDirectory
-from tests.gateway.conftest import BASE_URL, ContainerFactory
+from tests.gateway.conftest import BASE_URL, ContainerFactory, web_sender
 from tests.gateway.rasa_double import RasaDouble
 
 
@@ -29,7 +29,9 @@ def sample(name: str, **labels: str) -> float:
 
 async def test_a_web_chat_turn_is_timed_per_channel(client: httpx.AsyncClient) -> None:
     before = sample("bot_turn_seconds_count", channel="webchat", outcome="ok")
-    response = await client.post("/webchat/messages", json={"sender": "metrics-1", "text": "hi"})
+    response = await client.post(
+        "/webchat/messages", json={"sender": web_sender("metrics-1"), "text": "hi"}
+    )
     assert response.status_code == 200
 
     scraped = await client.get("/metrics")
@@ -37,7 +39,7 @@ async def test_a_web_chat_turn_is_timed_per_channel(client: httpx.AsyncClient) -
     assert scraped.headers["content-type"].startswith("text/plain")
     assert sample("bot_turn_seconds_count", channel="webchat", outcome="ok") == before + 1
     assert 'bot_turn_seconds_bucket{channel="webchat"' in scraped.text
-    assert "metrics-1" not in scraped.text  # no resident identifier in any label
+    assert web_sender("metrics-1") not in scraped.text  # no resident identifier in any label
 
 
 async def test_a_failed_turn_is_counted_as_an_error(
@@ -47,7 +49,9 @@ async def test_a_failed_turn_is_counted_as_an_error(
     before = sample("bot_turn_seconds_count", channel="webchat", outcome="error")
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-        response = await client.post("/webchat/messages", json={"sender": "m-2", "text": "hi"})
+        response = await client.post(
+            "/webchat/messages", json={"sender": web_sender("m-2"), "text": "hi"}
+        )
     assert response.status_code == 503
     assert sample("bot_turn_seconds_count", channel="webchat", outcome="error") == before + 1
 

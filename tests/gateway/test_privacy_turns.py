@@ -12,7 +12,7 @@ from bot.model.outbound import OutboundMessage
 from bot.model.privacy import NOTICE_VERSION
 from bot.model.residents import Channel, Language
 from bot.services.turns import TurnService
-from tests.gateway.conftest import BASE_URL, ContainerFactory, link_webchat
+from tests.gateway.conftest import BASE_URL, ContainerFactory, link_webchat, web_sender
 
 pytestmark = pytest.mark.asyncio
 
@@ -71,15 +71,15 @@ async def test_the_notice_comes_once_and_consent_is_recorded_when_the_resident_g
     wired: tuple[Container, ErasingDialogue],
 ) -> None:
     container, _ = wired
-    first = await say(container, "s-1", "namaste")
+    first = await say(container, web_sender("s-1"), "namaste")
     assert first[0].startswith("Privacy:") and first[1] == "echo namaste"
-    conversation = await container.conversations.open(Channel.WEBCHAT, "s-1")
+    conversation = await container.conversations.open(Channel.WEBCHAT, web_sender("s-1"))
     async with container.uow() as tx:
         shown = await tx.privacy.consent(conversation.conversation_id)
     assert shown is not None and shown.notice_version == NOTICE_VERSION
     assert shown.consented_at is None
 
-    assert await say(container, "s-1", "bill") == ["echo bill"]
+    assert await say(container, web_sender("s-1"), "bill") == ["echo bill"]
     async with container.uow() as tx:
         agreed = await tx.privacy.consent(conversation.conversation_id)
     assert agreed is not None and agreed.consented_at == container.clock.now()
@@ -89,13 +89,13 @@ async def test_the_erased_residents_histories_go_after_the_turn(
     wired: tuple[Container, ErasingDialogue],
 ) -> None:
     container, dialogue = wired
-    await say(container, "s-2", "hello")
-    cid = await link_webchat(container, "s-2", "ramesh.kumar")
+    await say(container, web_sender("s-2"), "hello")
+    cid = await link_webchat(container, web_sender("s-2"), "ramesh.kumar")
 
-    replies = await say(container, "s-2", "yes")
+    replies = await say(container, web_sender("s-2"), "yes")
 
     assert replies == ["Done: your data is erased"]
     assert dialogue.erased == [(cid, False)]
     assert await container.conversations.resident(cid) is None
     # a fresh start: the notice is shown again
-    assert (await say(container, "s-2", "hi"))[0].startswith("Privacy")
+    assert (await say(container, web_sender("s-2"), "hi"))[0].startswith("Privacy")

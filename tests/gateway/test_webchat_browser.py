@@ -55,6 +55,11 @@ async def test_buttons_are_thumb_sized_on_a_phone_and_send_their_payload(
         try:
             context = await browser.new_context(viewport={"width": 360, "height": 740})
             page = await context.new_page()
+            chat_requests: list = []
+            page.on(
+                "request",
+                lambda r: chat_requests.append(r) if "/webchat/" in r.url else None,
+            )
             await page.goto(url)
             await page.fill("textarea", "pay my bill")
             await page.keyboard.press("Enter")
@@ -77,5 +82,12 @@ async def test_buttons_are_thumb_sized_on_a_phone_and_send_their_payload(
                     break
                 await asyncio.sleep(0.05)
             assert sent == ["pay my bill", "/affirm"]
+            # The session is the server's, in a header: never in a URL (finding 10).
+            sessions = {r.headers.get("x-webchat-session") for r in chat_requests[1:]}
+            [session] = sessions
+            assert session and len(session) == 43
+            assert chat_requests[0].url.endswith("/webchat/sessions")
+            assert all(session not in r.url and "sender" not in r.url for r in chat_requests)
+            assert any(r.method == "GET" for r in chat_requests)  # the polls too
         finally:
             await browser.close()

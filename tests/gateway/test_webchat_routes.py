@@ -13,7 +13,7 @@ from bot.model.outbound import Attachment, Button, OutboundMessage
 from bot.model.residents import Channel, Language
 from bot.services.turns import TurnService
 from tests.fakes import FakeDialogueEngine
-from tests.gateway.conftest import GatedDialogue
+from tests.gateway.conftest import GatedDialogue, web_sender
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,7 +37,7 @@ async def test_a_turn_returns_the_replies_as_contract_messages(
     ]
 
     response = await client.post(
-        "/webchat/messages", json={"sender": "abc123", "text": "check bill"}
+        "/webchat/messages", json={"sender": web_sender("abc123"), "text": "check bill"}
     )
 
     assert response.status_code == 200
@@ -66,15 +66,19 @@ async def test_a_turn_returns_the_replies_as_contract_messages(
 async def test_the_dialogue_sees_an_opaque_conversation_id_and_the_language(
     client: httpx.AsyncClient, dialogue: FakeDialogueEngine, container: Container
 ) -> None:
-    await client.post("/webchat/messages", json={"sender": "abc123", "text": "मेरा बिजली का बिल"})
-    await client.post("/webchat/messages", json={"sender": "abc123", "text": "/payment_history"})
+    await client.post(
+        "/webchat/messages", json={"sender": web_sender("abc123"), "text": "मेरा बिजली का बिल"}
+    )
+    await client.post(
+        "/webchat/messages", json={"sender": web_sender("abc123"), "text": "/payment_history"}
+    )
 
-    conversation = await container.conversations.open(Channel.WEBCHAT, "abc123")
+    conversation = await container.conversations.open(Channel.WEBCHAT, web_sender("abc123"))
     assert [(c, lang) for c, _, lang in dialogue.turns] == [
         (conversation.conversation_id, Language.HI),
         (conversation.conversation_id, Language.HI),
     ]
-    assert conversation.conversation_id != "abc123"
+    assert conversation.conversation_id != web_sender("abc123")
     # A button's payload typed as text reaches the dialogue unchanged (CONTRACTS.md).
     assert dialogue.turns[1][1] == "/payment_history"
 
@@ -85,11 +89,15 @@ async def test_the_dialogue_sees_an_opaque_conversation_id_and_the_language(
         ({"sender": "", "text": "hi"}, "sender", "sender must be 1-64 characters"),
         ({"sender": "x" * 65, "text": "hi"}, "sender", "sender must be 1-64 characters"),
         ({"sender": "<script>", "text": "hi"}, "sender", "sender must be 1-64 characters"),
-        ({"sender": "abc", "text": ""}, "text", "text must not be empty"),
-        ({"sender": "abc", "text": "   \n "}, "text", "text must not be empty"),
-        ({"sender": "abc", "text": "x" * 1001}, "text", "text must be at most 1000 characters"),
-        ({"sender": "abc", "text": 42}, "text", "str"),
-        ({"sender": "abc"}, "text", "field required"),
+        ({"sender": web_sender("abc"), "text": ""}, "text", "text must not be empty"),
+        ({"sender": web_sender("abc"), "text": "   \n "}, "text", "text must not be empty"),
+        (
+            {"sender": web_sender("abc"), "text": "x" * 1001},
+            "text",
+            "text must be at most 1000 characters",
+        ),
+        ({"sender": web_sender("abc"), "text": 42}, "text", "str"),
+        ({"sender": web_sender("abc")}, "text", "field required"),
     ],
 )
 async def test_bad_input_is_422_naming_the_field(
@@ -109,7 +117,9 @@ async def test_a_dialogue_outage_is_503_with_a_bilingual_message(
 ) -> None:
     dialogue.unavailable = True
 
-    response = await client.post("/webchat/messages", json={"sender": "abc", "text": "hi"})
+    response = await client.post(
+        "/webchat/messages", json={"sender": web_sender("abc"), "text": "hi"}
+    )
 
     assert response.status_code == 503
     [message] = response.json()["messages"]
@@ -124,7 +134,7 @@ async def test_turns_of_one_conversation_never_overlap_but_conversations_do(
     gated = GatedDialogue()
     container.turns = TurnService(container.turn_uow, container.clock, gated)
     # Open both conversations first, so the test measures the turns, not their creation.
-    for sender in ("alice", "bob"):
+    for sender in (web_sender("alice"), web_sender("bob")):
         await client.post("/webchat/messages", json={"sender": sender, "text": "hello"})
     gated.max_per_conversation = gated.max_overall = 0
 
@@ -132,7 +142,7 @@ async def test_turns_of_one_conversation_never_overlap_but_conversations_do(
         *(
             client.post("/webchat/messages", json={"sender": sender, "text": f"message {i}"})
             for i in range(4)
-            for sender in ("alice", "bob")
+            for sender in (web_sender("alice"), web_sender("bob"))
         )
     )
 
@@ -159,29 +169,32 @@ async def poll(client: httpx.AsyncClient, sender: str, after: str | None = None)
 
 
 async def test_an_unknown_sender_has_nothing_pushed(client: httpx.AsyncClient) -> None:
-    assert await poll(client, "never-seen") == {"messages": [], "cursor": "0"}
-    assert await poll(client, "never-seen", after="7") == {"messages": [], "cursor": "7"}
+    assert await poll(client, web_sender("never-seen")) == {"messages": [], "cursor": "0"}
+    assert await poll(client, web_sender("never-seen"), after="7") == {
+        "messages": [],
+        "cursor": "7",
+    }
 
 
 async def test_polling_with_the_cursor_returns_each_pushed_message_once(
     client: httpx.AsyncClient, container: Container
 ) -> None:
-    await push(container, "alice", "first")
-    await push(container, "bob", "for bob")
-    last = await push(container, "alice", "second")
+    await push(container, web_sender("alice"), "first")
+    await push(container, web_sender("bob"), "for bob")
+    last = await push(container, web_sender("alice"), "second")
 
-    everything = await poll(client, "alice")
+    everything = await poll(client, web_sender("alice"))
     assert [m["text"] for m in everything["messages"]] == ["first", "second"]
     assert all(set(m) == MSG_KEYS for m in everything["messages"])
     assert everything["cursor"] == str(last)
 
-    assert await poll(client, "alice", everything["cursor"]) == {
+    assert await poll(client, web_sender("alice"), everything["cursor"]) == {
         "messages": [],
         "cursor": everything["cursor"],
     }
 
-    await push(container, "alice", "third")
-    newer = await poll(client, "alice", everything["cursor"])
+    await push(container, web_sender("alice"), "third")
+    newer = await poll(client, web_sender("alice"), everything["cursor"])
     assert [m["text"] for m in newer["messages"]] == ["third"]
     assert int(newer["cursor"]) > last
 
@@ -189,10 +202,9 @@ async def test_polling_with_the_cursor_returns_each_pushed_message_once(
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"sender": "alice", "after": "abc"}, "after"),
-        ({"sender": "alice", "after": "-1"}, "after"),
+        ({"sender": web_sender("alice"), "after": web_sender("abc")}, "after"),
+        ({"sender": web_sender("alice"), "after": "-1"}, "after"),
         ({"sender": "bad sender!"}, "sender"),
-        ({"after": "1"}, "sender"),
     ],
 )
 async def test_bad_polls_are_422(client: httpx.AsyncClient, params: dict, field: str) -> None:

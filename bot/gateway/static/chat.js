@@ -1,11 +1,15 @@
 // The web chat page: POST /webchat/messages for each turn, and poll GET /webchat/messages
 // for messages pushed outside a turn (receipts, reminders). No framework, no external assets.
+// The conversation's id is a session the server issues (POST /webchat/sessions) and that
+// expires; it travels in a header, never in a URL, where access logs and history keep it.
 (() => {
   "use strict";
 
   const POLL_MS = 2000;
   const MAX_KEPT = 200; // transcript entries kept in localStorage across reloads
-  const KEYS = { sender: "rjbill.sender", cursor: "rjbill.cursor", transcript: "rjbill.transcript" };
+  const SESSION_HEADER = "X-Webchat-Session";
+  const KEYS = { session: "rjbill.session", cursor: "rjbill.cursor", transcript: "rjbill.transcript" };
+  const LEGACY_KEYS = ["rjbill.sender"]; // ids the page once made itself: no longer accepted
   const URL_RE = /https?:\/\/[^\s<>"']+/g;
   const TRAILING_PUNCTUATION = /[.,;:!?)\]}।]+$/;
   const TEXTS = {
@@ -23,20 +27,41 @@
   const store = {
     get(key) { try { return localStorage.getItem(key); } catch { return null; } },
     set(key, value) { try { localStorage.setItem(key, value); } catch { /* private mode */ } },
+    remove(key) { try { localStorage.removeItem(key); } catch { /* private mode */ } },
   };
 
-  let sender = store.get(KEYS.sender) || newSender();
+  LEGACY_KEYS.forEach((key) => store.remove(key));
+  let session = store.get(KEYS.session) || "";
+  let renewing = null;
+  let generation = 0; // "New chat" bumps it: turns typed before then are dropped
   let cursor = store.get(KEYS.cursor) || "";
   let transcript = loadTranscript();
   let queue = Promise.resolve(); // turns go out one after another, in the order typed
   let typing = null;
 
-  function newSender() {
-    const bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes); // works on plain http too, unlike crypto.randomUUID
-    const id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    store.set(KEYS.sender, id);
-    return id;
+  // A new session from the server, unless another caller already replaced `stale`.
+  function renew(stale) {
+    if (session && session !== stale) return Promise.resolve(session);
+    if (!renewing) {
+      renewing = fetch("/webchat/sessions", { method: "POST", cache: "no-store" })
+        .then((response) => {
+          if (!response.ok) throw new Error(`session: ${response.status}`);
+          return response.json();
+        })
+        .then((body) => {
+          session = body.session;
+          store.set(KEYS.session, session);
+          cursor = "";
+          store.set(KEYS.cursor, "");
+          return session;
+        })
+        .finally(() => { renewing = null; });
+    }
+    return renewing;
+  }
+
+  function currentSession() {
+    return session ? Promise.resolve(session) : renew("");
   }
 
   function loadTranscript() {
@@ -170,38 +195,64 @@
   // --- talking to the gateway ------------------------------------------------------------
   function send(text, shown) {
     add({ who: "user", text: shown || text });
-    const from = sender;
-    queue = queue.then(() => turn(from, text));
+    const typedIn = generation;
+    queue = queue.then(() => turn(typedIn, text));
   }
 
-  async function turn(from, text) {
+  function post(from, text) {
+    return fetch("/webchat/messages", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", [SESSION_HEADER]: from },
+      body: JSON.stringify({ text }),
+    });
+  }
+
+  // The server says why it refused a session (expired, unknown) in words for the resident;
+  // said once per session, though a turn and a poll may both hear it.
+  let refused = "";
+  async function refusal(from, response) {
+    if (from !== session || from === refused) return;
+    refused = from;
+    const body = await response.json().catch(() => null);
+    if (body && Array.isArray(body.messages)) addBotMessages(body.messages);
+  }
+
+  async function turn(typedIn, text) {
+    if (typedIn !== generation) return; // a new conversation started meanwhile
     showTyping(true);
     try {
-      const response = await fetch("/webchat/messages", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: from, text }),
-      });
+      let from = await currentSession();
+      let response = await post(from, text);
+      if (response.status === 401) {
+        await refusal(from, response);
+        from = await renew(from);
+        response = await post(from, text);
+      }
       const body = await response.json().catch(() => null);
-      if (from !== sender) return; // a new conversation started meanwhile
+      if (typedIn !== generation) return; // a new conversation started meanwhile
       if (body && Array.isArray(body.messages)) addBotMessages(body.messages);
       else add({ who: "system", text: TEXTS.rejected });
     } catch {
-      if (from === sender) add({ who: "system", text: TEXTS.offline });
+      if (typedIn === generation) add({ who: "system", text: TEXTS.offline });
     } finally {
       showTyping(false);
     }
   }
 
   async function poll() {
-    const from = sender;
     try {
-      const query = new URLSearchParams({ sender: from });
-      if (cursor) query.set("after", cursor);
-      const response = await fetch(`/webchat/messages?${query}`, { cache: "no-store" });
-      if (response.ok) {
+      const from = await currentSession();
+      const query = cursor ? `?${new URLSearchParams({ after: cursor })}` : "";
+      const response = await fetch(`/webchat/messages${query}`, {
+        cache: "no-store",
+        headers: { [SESSION_HEADER]: from },
+      });
+      if (response.status === 401) {
+        await refusal(from, response);
+        await renew(from);
+      } else if (response.ok) {
         const body = await response.json();
-        if (from === sender) {
+        if (from === session) {
           addBotMessages(body.messages || []);
           cursor = body.cursor;
           store.set(KEYS.cursor, cursor);
@@ -245,9 +296,8 @@
 
   document.getElementById("new-conversation").addEventListener("click", (event) => {
     event.preventDefault();
-    sender = newSender();
-    cursor = "";
-    store.set(KEYS.cursor, "");
+    generation += 1;
+    renew(session).catch(() => add({ who: "system", text: TEXTS.offline }));
     transcript = [];
     saveTranscript();
     showTyping(false);
