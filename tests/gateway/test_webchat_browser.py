@@ -91,3 +91,40 @@ async def test_buttons_are_thumb_sized_on_a_phone_and_send_their_payload(
             assert any(r.method == "GET" for r in chat_requests)  # the polls too
         finally:
             await browser.close()
+
+
+async def test_an_old_id_kept_by_the_page_is_refused_politely_and_a_new_chat_starts(
+    page_url: tuple[str, RasaDouble],
+) -> None:
+    from playwright.async_api import async_playwright
+
+    url, rasa = page_url
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            context = await browser.new_context(viewport={"width": 360, "height": 740})
+            # What the page kept from before: an id it made itself, and a session the
+            # server never issued (or one that expired).
+            await context.add_init_script(
+                "localStorage.setItem('rjbill.sender', '0123456789abcdef0123456789abcdef');"
+                "localStorage.setItem('rjbill.session', 'old-session-id');"
+            )
+            page = await context.new_page()
+            await page.goto(url)
+            notice = page.locator(".msg.bot", has_text="A new chat has started")
+            await notice.first.wait_for()
+            await page.fill("textarea", "hello again")
+            await page.keyboard.press("Enter")
+            await page.locator(".msg.bot", has_text="Shall I make").first.wait_for()
+
+            assert await notice.count() == 1
+            assert "नई चैट शुरू हो गई है" in await notice.first.inner_text()
+            kept = await page.evaluate(
+                "[localStorage.getItem('rjbill.sender'), localStorage.getItem('rjbill.session')]"
+            )
+            assert kept[0] is None and len(kept[1]) == 43
+            assert [
+                r["json"]["message"] for r in rasa.requests if "message" in (r["json"] or {})
+            ] == ["hello again"]
+        finally:
+            await browser.close()
