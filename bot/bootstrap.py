@@ -225,7 +225,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         agents=AgentService(support_uow, clock, timedelta(minutes=settings.agent_session_minutes)),
         complaints=ComplaintService(support_uow, clock),
         effects=effects,
-        webchat_sessions=webchat_sessions(settings, engine, clock),
+        webchat_sessions=webchat_sessions(settings, engine, clock, uow),
     )
 
 
@@ -295,10 +295,12 @@ def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:
     return senders
 
 
-def webchat_sessions(settings: Settings, engine: AsyncEngine, clock: Clock) -> WebchatSessions:
+def webchat_sessions(
+    settings: Settings, engine: AsyncEngine, clock: Clock, uow: UnitOfWorkFactory
+) -> WebchatSessions:
     policy = SessionPolicy(
         idle=timedelta(minutes=settings.webchat_session_idle_minutes),
         max_age=timedelta(hours=settings.webchat_session_max_hours),
         accept_client_ids=settings.webchat_accept_client_ids,
     )
-    return WebchatSessions(SqlWebchatSessionStore(engine), clock, policy)
+    return WebchatSessions(SqlWebchatSessionStore(engine), clock, policy, uow)

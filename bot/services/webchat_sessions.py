@@ -8,9 +8,11 @@ Only a hash of it is stored with the session's two times.
 
 The contract lets an integrator name its own sender (`{"sender": "<id>"}`); such an id is
 taken as a new session the first time it is seen when it is at least MIN_CLIENT_ID_CHARS
-long (128 bits as hex) and `accept_client_ids` is on, and then expires like any other.
-Shorter ids, ids seen before that expired, and unknown ids when client ids are off are
-refused with a reason the page can put in words.
+long (128 bits as hex), `accept_client_ids` is on, and no conversation has that address
+yet; then it expires like any other. The last rule refuses the ids pages made for
+themselves before sessions existed: they sat in access logs, and must not open the
+conversations (receipts included) they once named. Shorter ids, expired ones, and unknown
+ones when client ids are off are refused too, with a reason the page can put in words.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from bot.ports import Clock, WebchatSessionStore
+from bot.model.residents import Channel
+from bot.ports import Clock, UnitOfWorkFactory, WebchatSessionStore
 
 TOKEN_BYTES = 32
 MIN_CLIENT_ID_CHARS = 32
@@ -64,8 +67,15 @@ def token_hash(token: str) -> str:
 
 
 class WebchatSessions:
-    def __init__(self, store: WebchatSessionStore, clock: Clock, policy: SessionPolicy) -> None:
+    def __init__(
+        self,
+        store: WebchatSessionStore,
+        clock: Clock,
+        policy: SessionPolicy,
+        uow: UnitOfWorkFactory,
+    ) -> None:
         self._store = store
+        self._uow = uow
         self._clock = clock
         self.policy = policy
 
@@ -89,6 +99,9 @@ class WebchatSessions:
         if found is None:
             if not self.policy.accept_client_ids or len(token) < MIN_CLIENT_ID_CHARS:
                 raise SessionRefused(SessionRefusal.INVALID)
+            async with self._uow() as tx:
+                if await tx.conversations.find(Channel.WEBCHAT, token) is not None:
+                    raise SessionRefused(SessionRefusal.EXPIRED)  # an id from before sessions
             await self._store.add(key, now)  # an integrator's own id, first seen now
             return token
         created_at, last_seen_at = found

@@ -161,6 +161,9 @@ async def link_webchat(container: Container, sender: str, sso_id: str) -> str:
     Written directly rather than through LinkingService.start/verify: on SQLite that path
     deadlocks with the sandbox SMS sender (see the report to the lead).
     """
+    # The sender's session first, as its first message would: a web chat address that has
+    # a conversation but no session is an id from before sessions, and refused.
+    await container.webchat_sessions.resolve(sender)
     conversation = await container.conversations.open(Channel.WEBCHAT, sender)
     holder = await container.sso.lookup(sso_id)
     assert holder is not None

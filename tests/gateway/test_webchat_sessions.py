@@ -173,3 +173,26 @@ def test_the_proxy_access_log_keeps_no_query_strings_or_referers() -> None:
         assert variable not in fmt + " "
     assert "$uri" in fmt
     assert re.search(r"access_log\s+\S+\s+privacy;", conf)
+
+
+async def test_an_id_a_page_made_before_sessions_never_reopens_its_conversation(
+    client: httpx.AsyncClient, container: Container, dialogue: FakeDialogueEngine
+) -> None:
+    # A 32-hex id the old page made itself, whose conversation holds a receipt; it sat in
+    # query strings (and so in access logs) every 2 s.
+    old_id = "3f9a2b7c8d0e1f2a3b4c5d6e7f8a9b0c"
+    conversation = await container.conversations.open(Channel.WEBCHAT, old_id)
+    async with container.uow() as tx:
+        await tx.outbox.push(
+            conversation.conversation_id, OutboundMessage(text="receipt"), container.clock.now()
+        )
+        await tx.commit()
+
+    polled = await client.get("/webchat/messages", params={"sender": old_id})
+    posted = await client.post("/webchat/messages", json={"sender": old_id, "text": "hi"})
+    in_header = await client.get("/webchat/messages", headers={HEADER: old_id})
+
+    for response in (polled, posted, in_header):
+        assert_refused_politely(response, "expired")
+        assert "receipt" not in response.text
+    assert dialogue.turns == []

@@ -55,6 +55,7 @@ async def test_web_chat_sessions_are_stored_as_hashes_and_expire(engine: AsyncEn
         SqlWebchatSessionStore(engine),
         clock,
         SessionPolicy(idle=timedelta(minutes=30), max_age=timedelta(hours=2)),
+        SqlUnitOfWorkFactory(engine),
     )
     issued = await sessions.issue()
     assert await sessions.resolve(issued.token) == issued.token
