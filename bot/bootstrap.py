@@ -39,8 +39,8 @@ from bot.services.privacy import PrivacyService
 from bot.services.receipts import ReceiptLinks
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
-from bot.services.webchat_sessions import SessionPolicy, WebchatSessions
-from bot.settings import Settings, load_settings, warn_about_placeholders
+from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS, SessionPolicy, WebchatSessions
+from bot.settings import Environment, Settings, load_settings, warn_about_placeholders
 from integrations.billers.catalog import load_billers
 from integrations.db.crypto import keyring_from_settings
 from integrations.db.effects import SqlEffectLedger
@@ -295,6 +295,13 @@ def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:
     return senders
 
 
+def client_id_min_chars(settings: Settings) -> int:
+    if settings.webchatclient_id_min_chars is not None:
+        return settings.webchatclient_id_min_chars
+    production = settings.environment is Environment.PRODUCTION
+    return MIN_CLIENT_ID_CHARS if production else 1
+
+
 def webchat_sessions(
     settings: Settings, engine: AsyncEngine, clock: Clock, uow: UnitOfWorkFactory
 ) -> WebchatSessions:
@@ -302,5 +309,6 @@ def webchat_sessions(
         idle=timedelta(minutes=settings.webchat_session_idle_minutes),
         max_age=timedelta(hours=settings.webchat_session_max_hours),
         accept_client_ids=settings.webchat_accept_client_ids,
+        min_client_id_chars=client_id_min_chars(settings),
     )
     return WebchatSessions(SqlWebchatSessionStore(engine), clock, policy, uow)

@@ -114,10 +114,12 @@ class Settings(BaseSettings):
     data_hash_key: SecretStr = SecretStr("")
     # web chat sessions (bot/services/webchat_sessions.py): issued by the server, they end
     # after this long without use, and this long after they began in any case. Client ids:
-    # whether a contract caller's own sender id (>= 32 characters) starts a session.
+    # whether a contract caller's own sender id starts a session, and its shortest length
+    # (empty: 32 in production, any length in development).
     webchat_session_idle_minutes: int = 120
     webchat_session_max_hours: int = 24
     webchat_accept_client_ids: bool = True
+    webchat_client_id_min_chars: int | None = None
     # abuse limits: messages per conversation per minute (0: no limit); OTP limits are fixed
     # in bot/services/linking.py. Counters in Redis when REDIS_URL is set.
     message_rate_per_minute: int = 30

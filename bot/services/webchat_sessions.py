@@ -7,8 +7,10 @@ any case, and an id that expired stays refused: it never opens its old conversat
 Only a hash of it is stored with the session's two times.
 
 The contract lets an integrator name its own sender (`{"sender": "<id>"}`); such an id is
-taken as a new session the first time it is seen when it is at least MIN_CLIENT_ID_CHARS
-long (128 bits as hex), `accept_client_ids` is on, and no conversation has that address
+taken as a new session the first time it is seen when it is at least
+`policy.min_client_id_chars` long (in production MIN_CLIENT_ID_CHARS, 128 bits as hex; in
+development any length, so the contract's examples and local scripts work as written),
+`accept_client_ids` is on, and no conversation has that address
 yet; then it expires like any other. The last rule refuses the ids pages made for
 themselves before sessions existed: they sat in access logs, and must not open the
 conversations (receipts included) they once named. Shorter ids, expired ones, and unknown
@@ -32,7 +34,7 @@ MIN_CLIENT_ID_CHARS = 32
 # Polling every 2 s must not write every 2 s: last use is recorded at most this often, so
 # the idle timeout is exact to within this.
 TOUCH_EVERY = timedelta(minutes=1)
-_WELL_FORMED = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_WELL_FORMED = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 
 
 class SessionRefusal(str, Enum):
@@ -52,6 +54,7 @@ class SessionPolicy:
     idle: timedelta
     max_age: timedelta
     accept_client_ids: bool = True
+    min_client_id_chars: int = MIN_CLIENT_ID_CHARS
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class WebchatSessions:
         key = token_hash(token)
         found = await self._store.get(key)
         if found is None:
-            if not self.policy.accept_client_ids or len(token) < MIN_CLIENT_ID_CHARS:
+            if not self.policy.accept_client_ids or len(token) < self.policy.min_client_id_chars:
                 raise SessionRefused(SessionRefusal.INVALID)
             async with self._uow() as tx:
                 if await tx.conversations.find(Channel.WEBCHAT, token) is not None:

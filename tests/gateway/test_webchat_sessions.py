@@ -14,11 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.bootstrap import Container
+from bot.bootstrap import Container, client_id_min_chars
 from bot.gateway.app import create_app
 from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel
-from bot.settings import ROOT
+from bot.services.turns import TurnService
+from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS
+from bot.settings import ROOT, Environment, Settings
 from tests.fakes import FakeClock, FakeDialogueEngine
 from tests.gateway.conftest import BASE_URL, ContainerFactory, web_sender
 
@@ -82,15 +84,41 @@ async def test_a_session_in_the_header_carries_the_conversation(
 
 @pytest.mark.parametrize("sender", ["a", "abc123", "3f9a2b7c8d", "x" * 31])
 async def test_short_ids_are_refused_politely_and_run_no_turn(
-    client: httpx.AsyncClient, dialogue: FakeDialogueEngine, sender: str
+    make_container: ContainerFactory, dialogue: FakeDialogueEngine, sender: str
 ) -> None:
-    posted = await client.post("/webchat/messages", json={"sender": sender, "text": "hi"})
-    in_header = await say(client, sender, "hi")
-    polled = await client.get("/webchat/messages", params={"sender": sender})
+    # Production's rule (32 characters at least), set explicitly: development takes any id.
+    container = await make_container(webchatclient_id_min_chars=32)
+    container.turns = TurnService(container.turn_uow, container.clock, dialogue)
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        posted = await client.post("/webchat/messages", json={"sender": sender, "text": "hi"})
+        in_header = await say(client, sender, "hi")
+        polled = await client.get("/webchat/messages", params={"sender": sender})
 
     for response in (posted, in_header, polled):
         assert_refused_politely(response, "invalid")
     assert dialogue.turns == []
+
+
+async def test_in_development_the_contract_takes_a_short_id_of_its_own(
+    client: httpx.AsyncClient, dialogue: FakeDialogueEngine
+) -> None:
+    """CONTRACTS.md's `{"sender": "<id>"}` works as written for local scripts and checks."""
+    posted = await client.post("/webchat/messages", json={"sender": "u1", "text": "hi"})
+    polled = await client.get("/webchat/messages", params={"sender": "u1"})
+
+    assert posted.status_code == 200 and polled.status_code == 200
+    assert [text for _, text, _ in dialogue.turns] == ["hi"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"), [("development", 1), ("production", MIN_CLIENT_ID_CHARS)]
+)
+def test_the_shortest_client_id_depends_on_the_environment(environment: str, expected: int) -> None:
+    settings = Settings.construct(
+        environment=Environment(environment), webchatclient_id_min_chars=None
+    )
+    assert client_id_min_chars(settings) == expected
 
 
 async def test_no_session_at_all_is_refused_politely(client: httpx.AsyncClient) -> None:
