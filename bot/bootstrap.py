@@ -296,8 +296,8 @@ def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:
 
 
 def client_id_min_chars(settings: Settings) -> int:
-    if settings.webchatclient_id_min_chars is not None:
-        return settings.webchatclient_id_min_chars
+    if settings.webchat_client_id_min_chars is not None:
+        return settings.webchat_client_id_min_chars
     production = settings.environment is Environment.PRODUCTION
     return MIN_CLIENT_ID_CHARS if production else 1
 

@@ -87,7 +87,7 @@ async def test_short_ids_are_refused_politely_and_run_no_turn(
     make_container: ContainerFactory, dialogue: FakeDialogueEngine, sender: str
 ) -> None:
     # Production's rule (32 characters at least), set explicitly: development takes any id.
-    container = await make_container(webchatclient_id_min_chars=32)
+    container = await make_container(webchat_client_id_min_chars=32)
     container.turns = TurnService(container.turn_uow, container.clock, dialogue)
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
@@ -116,7 +116,7 @@ async def test_in_development_the_contract_takes_a_short_id_of_its_own(
 )
 def test_the_shortest_client_id_depends_on_the_environment(environment: str, expected: int) -> None:
     settings = Settings.construct(
-        environment=Environment(environment), webchatclient_id_min_chars=None
+        environment=Environment(environment), webchat_client_id_min_chars=None
     )
     assert client_id_min_chars(settings) == expected
 
