@@ -40,7 +40,26 @@ pytestmark = [
     pytest.mark.timeout(900),
 ]
 
-CARD, AADHAAR, PASSWORD = "4111 1111 1111 1111", "2345 6789 0123", "Secret99"
+# Forms the secret filter catches now (the Aadhaar number is Verhoeff-valid, as real ones are)...
+CARD, AADHAAR, PASSWORD = "4111 1111 1111 1111", "2345 6789 0124", "Secret99"
+SECRETS = {
+    "card": CARD,
+    "card (digits)": CARD.replace(" ", ""),
+    "aadhaar": AADHAAR,
+    "aadhaar (digits)": AADHAAR.replace(" ", ""),
+    "password": PASSWORD,
+}
+# ...and forms issue 13 (finding 3) found it missing: the secret-filter branch's.
+MISSED = {
+    "card (dots)": "4111.1111.1111.1111",
+    "aadhaar (dots)": "2345.6789.0124",
+    "password (after a colon)": "Hunter42x",
+}
+MISSED_TYPED = (
+    f"card {MISSED['card (dots)']}",
+    f"aadhaar {MISSED['aadhaar (dots)']}",
+    f"my password is: {MISSED['password (after a colon)']}",
+)
 COMPLAINT = "meter jumped to 98765 units in november"
 QUIET_S = 2.5
 
@@ -64,12 +83,9 @@ class Journey:
             "mobile (10 digits)": mobile[3:],
             "consumer number": number,
             "consumer number (typed)": f"{number[:4]} {number[4:8]} {number[8:]}",
-            "card": CARD,
-            "card (digits)": CARD.replace(" ", ""),
-            "aadhaar": AADHAAR,
-            "aadhaar (digits)": AADHAAR.replace(" ", ""),
-            "password": PASSWORD,
             "complaint text": COMPLAINT,
+            **SECRETS,
+            **MISSED,
         }
         found.update({f"code sent #{n + 1}": code for n, code in enumerate(self.codes)})
         return found
@@ -130,12 +146,16 @@ def journey(fault_stack: FaultStack) -> Journey:
         f"{fault_stack.base_url}/sandbox/pay/{trip.link_id}", json={"outcome": "success"}
     )
     assert paid.status_code == 200 and paid.json()["status"] == "paid"
+    # The language button (issue 13, finding 2: its templates logged slot values).
+    to_bot('/change_language{"language": "en"}')
     # The first code, never used, typed late: still a code, kept from Rasa.
     assert "no code" in to_bot(trip.codes[0])
     to_bot("I want to raise a complaint")
     to_bot("service")
     to_bot(COMPLAINT)
     for secret in (f"my card {CARD}", f"aadhaar {AADHAAR}", f"my password is {PASSWORD}"):
+        to_bot(secret)
+    for secret in MISSED_TYPED:
         to_bot(secret)
     # Someone else's chat names the resident's SSO ID and consumer number.
     say(fault_stack, trip.stranger_mobile, "hi")
@@ -232,6 +252,22 @@ def test_no_code_sent_ever_reaches_rasas_tracker(journey: Journey) -> None:
     events = decrypted_events(journey.stack)
     codes = {k: v for k, v in journey.identifiers.items() if k.startswith("code")}
     assert not any(occurrences(events, codes).values()), occurrences(events, codes)
+
+
+def test_no_secret_the_filter_catches_reaches_rasas_tracker_even_sealed(
+    journey: Journey,
+) -> None:
+    counts = occurrences(decrypted_events(journey.stack), SECRETS)
+    assert not any(counts.values()), counts
+
+
+@pytest.mark.xfail(strict=False, reason="needs the secret filter branch (issue 13, finding 3)")
+def test_no_secret_in_the_forms_the_filter_missed_reaches_rasas_tracker(
+    journey: Journey,
+) -> None:
+    counts = occurrences(decrypted_events(journey.stack), MISSED)
+    print(f"\nfinding 3's forms in the tracker, decrypted: {counts}")
+    assert not any(counts.values()), counts
 
 
 @pytest.mark.xfail(
