@@ -7,7 +7,7 @@ every conversation at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -445,6 +445,23 @@ class PrivacyRepository(Protocol):
 
     async def pending_history_erasures(self) -> list[str]: ...
     async def history_erased(self, conversation_id: str) -> None: ...
+
+    async def record_mentions(
+        self, conversation_id: str, identifiers: Collection[str], at: datetime
+    ) -> None:
+        """This conversation's messages named these identifiers (bot/model/mentions.py);
+        stored as keyed hashes only."""
+        ...
+
+    async def conversations_mentioning(self, identifiers: Collection[str]) -> list[str]:
+        """Every conversation whose messages named one of `identifiers`."""
+        ...
+
+    async def forget_mentions(
+        self, identifiers: Collection[str], conversation_ids: Collection[str]
+    ) -> None:
+        """Drop the mentions of `identifiers`, and every mention made in those conversations."""
+        ...
 
 
 class PrivacyUnitOfWork(UnitOfWork, Protocol):

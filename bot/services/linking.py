@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -55,9 +56,25 @@ class LinkStarted:
     valid_minutes: int
 
 
+# What else a message that is only a code may hold ("my code is 123-456", "कोड 123456 है").
+_CODE_WORDS = frozenset(
+    "my the code otp is was it here this mera meraa hai ye yeh kod kode ka "
+    "कोड ओटीपी मेरा है यह ये".split()
+)
+_NOT_WORDS = re.compile(r"[0-9०-९\s\-.:,;#!/()'\"]+")
+
+
 def looks_like_a_code(text: str) -> bool:
     """A short message holding six digits: "123456", "१२३ ४५६", "my code is 123-456"."""
     return len(text) <= MAX_CODE_MESSAGE_CHARS and find_otp(text, OTP_LENGTH) is not None
+
+
+def is_only_a_code(text: str) -> bool:
+    """A message that is a code and nothing else ("123456", "code: 123 456"), unlike a
+    sentence that happens to hold six digits ("no power in 302001 since noon")."""
+    if not looks_like_a_code(text):
+        return False
+    return all(word in _CODE_WORDS for word in _NOT_WORDS.split(text.lower()) if word)
 
 
 class LinkingService:
@@ -212,11 +229,20 @@ class LinkingService:
 
     async def check_typed_code(self, conversation_id: str, text: str) -> str | None:
         """The outcome of a code typed while this chat waits for one, for the gateway to pass
-        on instead of the code itself (so no live code reaches the dialogue engine's tracker
-        or logs): "verified", "wrong:<tries left>", "expired", "attempts_exceeded",
-        "locked", "unavailable". None when `text` holds no code or none is pending."""
-        if not looks_like_a_code(text) or await self.pending(conversation_id) is None:
+        on instead of the code itself (so no code reaches the dialogue engine's tracker or
+        logs): "verified", "wrong:<tries left>", "expired", "attempts_exceeded", "locked",
+        "unavailable"; "none" for a message that is only a code when none is pending (one
+        used or expired already, or sent to another chat: still a code, kept out too).
+        None when `text` is not a code: no six digits, or a sentence whose six digits are
+        not the pending code (a PIN code in a complaint)."""
+        otp = find_otp(text, OTP_LENGTH)
+        if otp is None:
             return None
+        pending = await self.pending(conversation_id)
+        if pending is None:
+            return "none" if is_only_a_code(text) else None
+        if not looks_like_a_code(text) and not self._matches(pending, otp):
+            return None  # a long message: a code only if it is the right one (no try used)
         try:
             await self.verify(conversation_id, text)
         except OtpIncorrect as wrong:

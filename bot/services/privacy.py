@@ -23,6 +23,7 @@ from datetime import datetime
 
 from bot.errors import DialogueUnavailable
 from bot.model.identifiers import mask, mask_name
+from bot.model.mentions import forms_of, identifiers_in
 from bot.model.privacy import NOTICE_VERSION, Consent, DataHeld, Erasure, HeldAccount
 from bot.ports import Clock, ConversationHistory, PrivacyUnitOfWork, PrivacyUnitOfWorkFactory
 from bot.services.conversations import get_conversation
@@ -64,6 +65,13 @@ class PrivacyService:
             await tx.privacy.save_consent(consent)
         return False
 
+    async def note_mentions(self, tx: PrivacyUnitOfWork, conversation_id: str, text: str) -> None:
+        """Remember (as keyed hashes) which identifiers this message names, in the turn's
+        transaction: an erasure then reaches this conversation's history too."""
+        identifiers = identifiers_in(text)
+        if identifiers:
+            await tx.privacy.record_mentions(conversation_id, identifiers, self._clock.now())
+
     async def notice_delivered(self, conversation_id: str) -> None:
         """The notice went out with its turn's answer (the web chat: in the HTTP answer)."""
         async with self._uow() as tx:
@@ -104,7 +112,9 @@ class PrivacyService:
         Their other conversations go entirely; this one keeps only its row, unlinked, because
         the confirmation of the erasure must still reach them on it. The dialogue engine's
         histories are erased after the turn (`erase_histories`): Rasa saves the tracker at
-        the end of the turn that runs this, so erasing it from inside would be undone."""
+        the end of the turn that runs this, so erasing it from inside would be undone.
+        That includes the histories of anyone else's chats that named the resident's SSO
+        ID, mobile or consumer numbers (bot/model/mentions.py): those words are in them."""
         now = self._clock.now()
         async with self._uow() as tx:
             conversation = await get_conversation(tx, conversation_id)
@@ -115,18 +125,28 @@ class PrivacyService:
             )
             others = []
             accounts = payments = 0
+            mentioned: list[str] = []
+            identifiers: frozenset[str] = frozenset()
             if resident is not None:
                 others = [
                     c
                     for c in await tx.privacy.conversations_of(resident.resident_id)
                     if c.conversation_id != conversation_id
                 ]
+                numbers = [
+                    a.consumer_number for a in await tx.accounts.list_for(resident.resident_id)
+                ]
+                identifiers = forms_of(resident.sso_id, resident.mobile, numbers)
+                mentioned = await tx.privacy.conversations_mentioning(identifiers)
                 accounts, payments = await tx.privacy.erase_resident(resident)
             for other in others:
                 await tx.privacy.erase_conversation(other, keep_row=False)
                 await tx.privacy.request_history_erasure(other.conversation_id, now)
             await tx.privacy.erase_conversation(conversation, keep_row=True)
-            await tx.privacy.request_history_erasure(conversation_id, now)
+            erased = {conversation_id, *(c.conversation_id for c in others), *mentioned}
+            for cid in sorted(erased):
+                await tx.privacy.request_history_erasure(cid, now)
+            await tx.privacy.forget_mentions(identifiers, erased)
             await tx.commit()
         return Erasure(resident is not None, 1 + len(others), accounts, payments)
 

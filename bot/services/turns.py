@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from bot import messages
 from bot.model.channels import ChannelState, resolve_option
+from bot.model.identifiers import find_otp
 from bot.model.outbound import Button, OutboundMessage
 from bot.model.residents import Channel, Conversation, Language
 from bot.model.sensitive import screen
@@ -16,7 +17,7 @@ from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, T
 from bot.services.conversations import answer_language, find_or_create
 from bot.services.effects import TurnEffects
 from bot.services.handoff import HandoffService
-from bot.services.linking import LinkingService, looks_like_a_code
+from bot.services.linking import OTP_LENGTH, LinkingService
 from bot.services.privacy import PrivacyService
 
 # A resident pasting a novel must not cost a classifier run on 100 KB.
@@ -169,6 +170,8 @@ class TurnService:
                 opened.held = await self._handoff.intercept(tx, conversation, text, language)
             if not opened.rate_limited and opened.held is None and self._privacy is not None:
                 opened.show_notice = await self._privacy.note_message(tx, cid, key, received_at)
+                # The words go on to the dialogue engine's history: an erasure must find it.
+                await self._privacy.note_mentions(tx, cid, text)
             await tx.commit()
         return opened
 
@@ -195,10 +198,11 @@ async def without_code(
 ) -> str:
     """A typed OTP is checked here and only its outcome goes on to the dialogue engine, so no
     code is ever in Rasa's tracker or logs, and a late code works whatever was said since.
+    A bare code with none pending goes on as the outcome "none", never as the code.
 
     Checked once per message: a turn run again (a crash between Rasa and the commit) gets the
     first check's outcome, not a second check of a code the first already used up."""
-    if not looks_like_a_code(text):
+    if find_otp(text, OTP_LENGTH) is None:  # most messages: no database read
         return text
 
     async def check() -> str:

@@ -53,8 +53,9 @@ class KeyRing:
         if self.current_key_id not in self.keys:
             raise ValueError(f"current key {self.current_key_id!r} is not in the key ring")
         for key_id, key in self.keys.items():
-            if ":" in key_id or not key_id:
-                raise ValueError(f"key id {key_id!r}: non-empty, without ':'")
+            # "{" first would read as a plain JSON tracker event (rasa/event_crypto.py).
+            if ":" in key_id or not key_id or key_id.startswith("{"):
+                raise ValueError(f"key id {key_id!r}: non-empty, without ':', not '{{' first")
             if len(key) != 32:
                 raise ValueError(f"key {key_id!r} must be 32 bytes (AES-256)")
         if len(self.hash_key) < 32:

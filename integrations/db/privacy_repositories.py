@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from bot.model.identifiers import mask
 from bot.model.privacy import ERASED, Consent
 from bot.model.residents import Conversation, Resident
 from integrations.db.crypto import without_hashes
-from integrations.db.privacy_tables import consents, history_erasures
+from integrations.db.privacy_tables import consents, history_erasures, identifier_mentions
 from integrations.db.reminder_tables import (
     bill_checks,
     reminder_account_policies,
@@ -164,6 +165,41 @@ class SqlPrivacyRepository:
         await run(delete(link_challenges).where(link_challenges.c.sso_id_hash == resident.sso_id))
         await run(delete(residents).where(residents.c.resident_id == resident.resident_id))
         return int(accounts.rowcount), len(rows)
+
+    async def record_mentions(
+        self, conversation_id: str, identifiers: Collection[str], at: datetime
+    ) -> None:
+        rows = [
+            {"identifier_hash": value, "conversation_id": conversation_id, "mentioned_at": at}
+            for value in sorted(identifiers)
+        ]
+        statement = upsert_insert(self._connection, identifier_mentions).on_conflict_do_nothing(
+            index_elements=["identifier_hash", "conversation_id"]
+        )
+        await self._connection.execute(statement, rows)
+
+    async def conversations_mentioning(self, identifiers: Collection[str]) -> list[str]:
+        mentions = identifier_mentions.c
+        result = await self._connection.execute(
+            select(mentions.conversation_id)
+            .where(mentions.identifier_hash.in_(sorted(identifiers)))
+            .distinct()
+            .order_by(mentions.conversation_id)
+        )
+        return list(result.scalars())
+
+    async def forget_mentions(
+        self, identifiers: Collection[str], conversation_ids: Collection[str]
+    ) -> None:
+        mentions = identifier_mentions.c
+        await self._connection.execute(
+            delete(identifier_mentions).where(mentions.identifier_hash.in_(sorted(identifiers)))
+        )
+        await self._connection.execute(
+            delete(identifier_mentions).where(
+                mentions.conversation_id.in_(sorted(conversation_ids))
+            )
+        )
 
     async def request_history_erasure(self, conversation_id: str, requested_at: datetime) -> None:
         statement = (

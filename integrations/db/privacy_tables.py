@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Integer, String, Table
 
+from integrations.db.crypto import BlindIndex
 from integrations.db.tables import UtcDateTime, metadata
 
 # The privacy notice shown in a conversation and the consent given by writing again after it.
@@ -28,4 +29,15 @@ history_erasures = Table(
     metadata,
     Column("conversation_id", String(64), primary_key=True),
     Column("requested_at", UtcDateTime(), nullable=False),
+)
+
+# Which conversations named an identifier (a keyed hash of it: bot/model/mentions.py), so an
+# erasure also reaches the dialogue histories of other chats that typed the resident's SSO
+# ID, mobile or consumer number.
+identifier_mentions = Table(
+    "identifier_mentions",
+    metadata,
+    Column("identifier_hash", BlindIndex("mention"), primary_key=True),
+    Column("conversation_id", String(64), primary_key=True, index=True),
+    Column("mentioned_at", UtcDateTime(), nullable=False),
 )

@@ -2,6 +2,9 @@
 
     python -m integrations.db.rotate_keys      # DATABASE_URL, DATA_ENCRYPTION_KEYS, DATA_HASH_KEY
 
+With RASA_TRACKER_STORE_URL set, Rasa's tracker events are re-encrypted too (and events
+written in plain JSON before they were encrypted get encrypted: integrations/rasa/event_crypto.py).
+
 Rotation: put the new key first in DATA_ENCRYPTION_KEYS and keep the old ones after it,
 restart the processes (they now encrypt under the new key and still read the old), run this
 command, then drop the old keys. Rows are rewritten in batches of one transaction each, so
@@ -14,12 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Table, Text, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrations.db.crypto import BlindIndex, EncryptedText, KeyRing, keyring_of
 from integrations.db.tables import metadata
+
+if TYPE_CHECKING:
+    from integrations.rasa.event_crypto import EventRotation
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -84,8 +91,10 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings()
 
+    keyring = keyring_from_settings(settings)
+
     async def run() -> RotationReport:
-        engine = make_engine(settings.database_url, keyring_from_settings(settings))
+        engine = make_engine(settings.database_url, keyring)
         try:
             return await rotate(engine)
         finally:
@@ -95,6 +104,26 @@ def main() -> None:
     log.info(
         "rows with personal data: %d, re-encrypted: %d", report.rows_seen, report.rows_rewritten
     )
+    tracker_store_url = settings.rasa_tracker_store_url.get_secret_value()
+    if tracker_store_url:
+        events = asyncio.run(rotate_tracker_store(tracker_store_url, keyring))
+        log.info(
+            "Rasa tracker events: %d, re-encrypted: %d", events.rows_seen, events.rows_rewritten
+        )
+
+
+async def rotate_tracker_store(url: str, keyring: KeyRing) -> EventRotation:
+    """Rasa's tracker events under the current key (integrations/rasa/event_crypto.py)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from integrations.db.engine import async_url
+    from integrations.rasa.event_crypto import rotate_events
+
+    engine = create_async_engine(async_url(url))
+    try:
+        return await rotate_events(engine, keyring)
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":

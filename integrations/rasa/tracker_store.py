@@ -21,6 +21,9 @@ The database stays the truth. A remembered tracker is used only when
 Otherwise the session is loaded from the database as Rasa does. Events are only ever
 appended to a tracker, and event ids only grow, which is what makes these checks enough.
 
+Events are encrypted at rest with the key ring of the app's personal data
+(integrations/rasa/event_crypto.py); rows written in plain JSON before that still read.
+
 Configured as the tracker store type `integrations.rasa.tracker_store.CachedSQLTrackerStore`
 with the keys of Rasa's `SQL` type (bot/stack.py writes it from RASA_TRACKER_STORE_URL).
 """
@@ -28,7 +31,6 @@ with the keys of Rasa's `SQL` type (bot/stack.py writes it from RASA_TRACKER_STO
 from __future__ import annotations
 
 import functools
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,9 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
+
+from integrations.db.crypto import KeyRing
+from integrations.rasa.event_crypto import seal, unseal
 
 # Trackers remembered per Rasa server. A session holds at most ~120 events
 # (server_tuning.MAX_SESSION_EVENTS); measured with tracemalloc, a 120-event tracker takes
@@ -57,8 +62,10 @@ class _Remembered:
 class CachedSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that skips reloading a session it already holds (module docstring)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, keyring: KeyRing | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The Rasa server reads the same settings as the gateway: the same keys.
+        self.keyring = keyring or _settings_keyring()
         # The same engine as Rasa's, plus a check of each connection before use.
         rasas: Any = getattr(self, "engine")  # noqa: B009  (Rasa's attribute, untyped)
         url = rasas.url
@@ -125,11 +132,22 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             if not rows or not self.domain:
                 self.forget(sender_id)
                 return None
-            events = [json.loads(row.data) for row in rows]
+            events = [unseal(self.keyring, row.data) for row in rows]
             newest_id = rows[-1].id  # rows come ordered by id
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         self._remember(tracker, newest_id)
         return tracker
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        """Rasa's, for every session (`retrieve_full_tracker`), reading sealed events."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
+            events = [unseal(self.keyring, row.data) for row in rows]
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stores the events the database does not hold yet, as Rasa's save does."""
@@ -148,7 +166,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 new_events = list(self._additional_events(session, tracker))
                 known = False
             if new_events:
-                newest_id = self._insert(session, [self._row(sender_id, e) for e in new_events])
+                rows = [self._row(self.keyring, sender_id, e) for e in new_events]
+                newest_id = self._insert(session, rows)
             session.commit()
         if known and newest_id is not None:
             self._remember(tracker, newest_id)
@@ -169,8 +188,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return self._newest_id(session, rows[0]["sender_id"])
 
     @staticmethod
-    def _row(sender_id: str, event: Any) -> dict[str, Any]:
-        # The same row as SQLTrackerStore.save writes.
+    def _row(keyring: KeyRing, sender_id: str, event: Any) -> dict[str, Any]:
+        # The same row as SQLTrackerStore.save writes, its event sealed.
         data = event.as_dict()
         return {
             "sender_id": sender_id,
@@ -178,5 +197,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             "timestamp": data.get("timestamp"),
             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
             "action_name": data.get("name"),
-            "data": json.dumps(data),
+            "data": seal(keyring, data),
         }
+
+
+def _settings_keyring() -> KeyRing:
+    from bot.settings import load_settings
+    from integrations.db.crypto import keyring_from_settings
+
+    return keyring_from_settings(load_settings())

@@ -99,3 +99,38 @@ async def test_the_erased_residents_histories_go_after_the_turn(
     assert await container.conversations.resident(cid) is None
     # a fresh start: the notice is shown again
     assert (await say(container, web_sender("s-2"), "hi"))[0].startswith("Privacy")
+
+
+async def test_an_erasure_reaches_every_chat_that_named_the_residents_identifiers(
+    wired: tuple[Container, ErasingDialogue],
+) -> None:
+    """Issue 13: another chat that typed the SSO ID kept it in its history after erasure."""
+    from bot.model.billing import SavedAccount, Utility
+
+    container, dialogue = wired
+    await say(container, "s-4", "hello")
+    cid = await link_webchat(container, "s-4", "ramesh.kumar")
+    async with container.uow() as tx:
+        account = SavedAccount(
+            "acc-1", "resident-ramesh.kumar", Utility.ELECTRICITY, "JVVNL0000RAJ01", "210145678912"
+        )
+        await tx.accounts.add(account)
+        await tx.commit()
+    await say(container, "stranger", "link my sso id Ramesh.Kumar please")
+    await say(container, "payer", "pay the bill of 2101 4567 8912")
+    await say(container, "caller", "call me on 98291 00001")
+    await say(container, "bystander", "my sso id is sita.devi and pin 302001")
+    stranger, payer, caller, bystander = [
+        (await container.conversations.open(Channel.WEBCHAT, s)).conversation_id
+        for s in ("stranger", "payer", "caller", "bystander")
+    ]
+
+    await say(container, "s-4", "yes")
+
+    erased = {conversation for conversation, _ in dialogue.erased}
+    assert erased == {cid, stranger, payer, caller}
+    assert bystander not in erased
+    async with container.uow() as tx:
+        # The hashes go with them; the bystander's stay.
+        assert await tx.privacy.conversations_mentioning({"ramesh.kumar", "210145678912"}) == []
+        assert await tx.privacy.conversations_mentioning({"sita.devi"}) == [bystander]

@@ -19,6 +19,7 @@ from bot.model.privacy import ERASED, NOTICE_VERSION
 from bot.model.residents import Channel, Conversation, Language, LinkChallenge, Resident
 from bot.services.privacy import PrivacyService
 from integrations.db.crypto import EncryptedText
+from integrations.db.privacy_tables import identifier_mentions
 from integrations.db.tables import metadata
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from tests.fakes import FakeClock
@@ -155,3 +156,34 @@ async def test_erasing_an_unlinked_chat_forgets_its_messages(uow: SqlUnitOfWorkF
     assert not erasure.resident_erased and erasure.conversations_erased == 1
     async with uow() as tx:
         assert await tx.outbox.after("tg", 0) == []
+
+
+async def test_erasure_reaches_other_chats_that_named_the_resident(
+    engine: AsyncEngine, uow: SqlUnitOfWorkFactory
+) -> None:
+    """The mention index: keyed hashes only, found by the resident's identifiers in any of
+    their forms, and gone with the erasure (the bystander's stay)."""
+    await fill(uow)
+    privacy = PrivacyService(uow, FakeClock(NOW))
+    said = {
+        "stranger": f"link {SSO_ID.upper()} for me",
+        "payer": "pay 6105-2345-6789 now",
+        "caller": "my number is 094601 00005",
+        "bystander": "no power in 302001",
+    }
+    async with uow() as tx:
+        for chat, text in said.items():
+            await privacy.note_mentions(tx, chat, text)
+        await tx.commit()
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(identifier_mentions))).all()
+    assert len(rows) >= 4
+    assert not any(p in str(rows) for p in (SSO_ID, "610523456789", "9460100005", "302001"))
+
+    await privacy.erase("web")
+
+    async with uow() as tx:
+        pending = set(await tx.privacy.pending_history_erasures())
+        assert await tx.privacy.conversations_mentioning({"302001"}) == ["bystander"]
+        assert await tx.privacy.conversations_mentioning({SSO_ID, NUMBERS[0]}) == []
+    assert pending == {"web", "wa", "stranger", "payer", "caller"}

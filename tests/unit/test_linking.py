@@ -390,14 +390,31 @@ async def test_a_typed_code_is_checked_and_only_its_outcome_passed_on(
     assert await linking.check_typed_code(chat, typed) == outcome
 
 
-async def test_the_right_code_links_through_the_check_and_with_none_pending_nothing_is_a_code(
+async def test_the_right_code_links_through_the_check_and_with_none_pending_a_code_is_none(
     open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
 ) -> None:
     chat = await open_chat()
-    assert await linking.check_typed_code(chat, "123456") is None
+    # A code with none pending (used, expired, another chat's) is still kept from the engine.
+    assert await linking.check_typed_code(chat, "123456") == "none"
+    assert await linking.check_typed_code(chat, "my code is 123-456") == "none"
+    assert await linking.check_typed_code(chat, "no power in 302001 since noon") is None
     await linking.start(chat, "ramesh.kumar")
 
     assert await linking.check_typed_code(chat, sms.codes_sent_to(ramesh.mobile)[-1]) == "verified"
+
+
+async def test_a_long_message_is_a_code_only_when_it_holds_the_right_one(
+    open_chat, linking: LinkingService, sms: FakeSmsSender, ramesh: SsoHolder
+) -> None:
+    chat = await open_chat()
+    await linking.start(chat, "ramesh.kumar")
+    code = sms.codes_sent_to(ramesh.mobile)[-1]
+    other = "302001" if code != "302001" else "302002"
+    sentence = "the code that came on my phone just now is {} thank you"
+
+    assert await linking.check_typed_code(chat, sentence.format(other)) is None
+    assert (await linking.pending(chat)).attempts_left == 3  # no try used
+    assert await linking.check_typed_code(chat, sentence.format(code)) == "verified"
 
 
 async def test_verify_with_no_code_requested_says_so(open_chat, linking: LinkingService) -> None:

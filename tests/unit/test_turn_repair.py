@@ -56,12 +56,20 @@ async def test_a_typed_code_never_reaches_the_dialogue_engine_only_its_outcome(
     assert await conversations.resident(conversation.conversation_id) is not None
 
 
-async def test_six_digits_with_no_code_pending_are_just_text(
+async def test_a_code_with_none_pending_reaches_the_engine_as_none_never_as_digits(
     gated: TurnService, dialogue: FakeDialogueEngine
 ) -> None:
+    """A code already used (or sent to another chat) is still a code: issue 13 found them
+    in Rasa's tracker store. A sentence that merely holds six digits stays text."""
     await gated.handle(Channel.WEBCHAT, WEB, "123456")
+    await gated.handle(Channel.WEBCHAT, WEB, "code is 123 456")
+    await gated.handle(Channel.WEBCHAT, WEB, "no power in 302001 since noon")
 
-    assert dialogue.turns[-1][1] == "123456"
+    assert [text for _, text, _ in dialogue.turns] == [
+        '/inform{"otp_result": "none"}',
+        '/inform{"otp_result": "none"}',
+        "no power in 302001 since noon",
+    ]
 
 
 async def test_a_typed_number_on_the_web_chat_presses_the_button_it_numbers(
