@@ -22,6 +22,8 @@ import pytest
 from tests.channels.providers import Providers
 from tests.e2e.conftest import MODEL, ROOT, Chat, Stack, free_port, payloads, text_of
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 SSO_ID, MOBILE, NUMBER = "sunita.devi", "+919414100002", "410389012345"
 PASSWORD = "Secret99"
 STARTUP_TIMEOUT_S = 300
