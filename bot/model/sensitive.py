@@ -64,8 +64,9 @@ _PASSWORD_WORD = (
     r"(?:\bpass(?:word|wd|code)?\b|\bpa?s?s?wr?d\b|\bpw\b|\b(?:upi|atm|m)[\s\-]?pin\b"
     r"|पासवर्ड|पास\s?वर्ड|पिन)"
 )
-# A word that names a password only when a sign follows ("pass: x", not "pass the bill").
-_WEAK_WORD = re.compile(r"pass(?:code)?|पिन|.*pin", re.IGNORECASE)
+# Words that name a password only when something links them to the value ("pass: x",
+# "पिन है 1234"; not "pass the bill", "पिन कोड 302001").
+_WEAK_WORD = re.compile(r"pass|पिन", re.IGNORECASE)
 _CONNECTOR = r"(?:[:=：#]|[\-–—]|\bis\b|\bwas\b|\bhai\b|है|\bka\b)"
 _QUOTED = r"[\"'“‘«][^\"'”’»\n]{1,64}[\"'”’»]"
 _PASSWORD = re.compile(
@@ -192,7 +193,8 @@ def _password_value(match: re.Match[str]) -> str | None:
         return value  # said to be one: even an ordinary word
     if value.strip("\"'“‘«”’»").lower() in _NOT_A_PASSWORD:
         return None
-    if _WEAK_WORD.fullmatch(match.group("word")) or len(value) < 3:
+    weak = _WEAK_WORD.fullmatch(match.group("word")) and not match.group("conn").strip()
+    if weak or len(value) < 3:
         return None
     return value if _looks_like_a_password(value) else None
 

@@ -192,6 +192,8 @@ def test_consumer_numbers_mobiles_amounts_and_dates_pass_untouched(
     for text in (
         consumer,
         f"K number {consumer}, mobile {phone}",
+        f"pass the bill of {consumer} to {phone}",
+        f"पिन कोड 302001, {consumer}",
         f"paid {amount} on {day.strftime(date_layout)} for {consumer}",
         f"मेरा कंज्यूमर नंबर {consumer} है, मोबाइल {phone}",
     ):
@@ -214,6 +216,10 @@ def test_consumer_numbers_mobiles_amounts_and_dates_pass_untouched(
         ("my sso password Ramesh@123", "Ramesh@123"),
         ("my password is: Secret99", "Secret99"),
         ("password: sunshine", "sunshine"),
+        ("upi pin is 4321", "4321"),
+        ("my atm pin 1234", "1234"),
+        ("passcode 9876abc", "9876abc"),
+        ("पिन है ४३२१", "४३२१"),
     ],
 )
 def test_the_forms_the_audit_found_are_caught(text: str, secret: str) -> None:
