@@ -10,7 +10,7 @@ import asyncio
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import messages
@@ -253,6 +253,7 @@ def test_a_resident_is_told_not_stored_only_when_nothing_of_it_was() -> None:
     assert "4111" not in stored and warning == MAYBE_KEPT
 
 
+@settings(deadline=None)  # a whole turn per example, on a shared machine
 @given(
     word=st.sampled_from(PASSWORD_WORDS),
     link=st.sampled_from([": ", " is: ", "=", " : "]),
