@@ -87,7 +87,7 @@ _NOT_A_PASSWORD = frozenset(
 _TRAILING = ".,!?;:\"'”’»)]।"
 # Words that end a password's clause: what follows them is not part of it.
 _CLAUSE_WORDS = frozenset(
-    "and aur or but lekin hai he h please pls plz thanks thank also bhi to so और या लेकिन है "
+    "and aur or but lekin hai please pls plz thanks thank also bhi so और या लेकिन है "
     "भी कृपया धन्यवाद".split()
 )
 
@@ -125,11 +125,12 @@ _PASSWORD_MARKER = re.escape(MARKERS[Sensitive.PASSWORD])
 _NUMBER_MARKERS = "|".join(
     re.escape(MARKERS[kind]) for kind in (Sensitive.CARD, Sensitive.AADHAAR, Sensitive.CVV)
 )
-_CLAUSE_END = r"[.,!?;।\n]"
+_ANY_MARKER = "|".join(re.escape(marker) for marker in MARKERS.values())
 _DOUBT = re.compile(
-    # A password marker followed, in its clause, by a word that does not end it.
-    rf"{_PASSWORD_MARKER}[^\S\n]+(?!(?:{'|'.join(sorted(_CLAUSE_WORDS))})(?![^\W\d_])|{_CLAUSE_END}"
-    rf"|\[)[^\s.,!?;।]"
+    # A password marker followed on its line by a word that does not end its clause: the
+    # password may have had spaces ("pw: correct horse"), or a full stop ("Secret. 99").
+    rf"{_PASSWORD_MARKER}[^\s\w]*(?:\w|[^\S\n]+"
+    rf"(?!(?:{'|'.join(sorted(_CLAUSE_WORDS))})(?=[.,!?;।]*(?:\s|$))|{_ANY_MARKER})\S)"
     # Digits joined to a number's marker: more of the same number, or a CVV left bare.
     rf"|(?:{_NUMBER_MARKERS}){_SEP}?[0-9०-९]|[0-9०-९]{_SEP}?(?:{_NUMBER_MARKERS})",
     re.IGNORECASE,
@@ -189,7 +190,7 @@ def _password_value(match: re.Match[str]) -> str | None:
         value = value.rstrip(_TRAILING)
     if not value or value.startswith("[") or not any(char.isalnum() for char in value):
         return None
-    if re.search(r"[:=：#]", match.group("conn")):
+    if re.search(r"[:=：#\-–—]", match.group("conn")):
         return value  # said to be one: even an ordinary word
     if value.strip("\"'“‘«”’»").lower() in _NOT_A_PASSWORD:
         return None
