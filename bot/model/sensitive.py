@@ -71,7 +71,7 @@ _CONNECTOR = r"(?:[:=：#]|[\-–—]|\bis\b|\bwas\b|\bhai\b|है|\bka\b)"
 _QUOTED = r"[\"'“‘«][^\"'”’»\n]{1,64}[\"'”’»]"
 _PASSWORD = re.compile(
     rf"(?P<word>{_PASSWORD_WORD})(?P<conn>(?:\s*{_CONNECTOR})*)\s*"
-    rf"(?P<value>{_QUOTED}|[^\s\"'“‘«]\S*)",
+    rf"(?P<value>{_QUOTED}(?=[^\w\s]*(?:\s|$))|\S+)",
     re.IGNORECASE,
 )
 # After "password is" (no colon) only what looks like one counts: a digit or a symbol in
@@ -186,9 +186,11 @@ def _password_value(match: re.Match[str]) -> str | None:
     """What follows a password word, when it is one: after a sign (":", "=") anything but an
     ordinary word; after "is"/"hai" or nothing only what looks like a password."""
     value = match.group("value")
-    if value[0] not in "\"'“‘«":
+    if not re.fullmatch(_QUOTED, value):
         value = value.rstrip(_TRAILING)
-    if not value or value.startswith("[") or not any(char.isalnum() for char in value):
+    if any(match.string.startswith(marker, match.start("value")) for marker in MARKERS.values()):
+        return None  # screened before
+    if not value or not any(char.isalnum() for char in value):
         return None
     if re.search(r"[:=：#\-–—]", match.group("conn")):
         return value  # said to be one: even an ordinary word

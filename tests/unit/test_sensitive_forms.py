@@ -271,3 +271,29 @@ def test_not_stored_is_said_only_when_no_part_of_the_secret_was_stored(
         assert not any(piece in stored for piece in secret_words)
     assert secret_words[0] not in stored
     assert MARKERS[Sensitive.PASSWORD] not in stored
+
+
+any_password_word = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+    min_size=1,
+    max_size=10,
+).filter(lambda word: any(char.isalnum() for char in word))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    word=st.sampled_from(PASSWORD_WORDS),
+    link=st.sampled_from([": ", " is: ", "=", " : ", " - "]),
+    secret=st.lists(any_password_word, min_size=1, max_size=3, unique=True),
+    tail=st.sampled_from(["", ".", " and my bill", " hai", "\nwhat is my bill", "!", " कृपया"]),
+)
+def test_wholly_removed_means_no_word_of_the_password_is_left_in_any_script(
+    word: str, link: str, secret: list[str], tail: str
+) -> None:
+    prefix = f"my {word}{link}"
+    screened = screen(f"{prefix}{' '.join(secret)}{tail}")
+    assert Sensitive.PASSWORD in screened.found
+    if screened.wholly_removed:
+        left = screened.without_markers.split()
+        around = prefix.split() + tail.split()
+        assert not [piece for piece in secret if piece in left and piece not in around]
