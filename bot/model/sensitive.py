@@ -15,6 +15,7 @@ alone: wrongly eating a consumer number would break paying the bill.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
@@ -93,9 +94,17 @@ _CLAUSE_WORDS = frozenset(
 
 
 def _looks_like_a_password(value: str) -> bool:
+    """A digit or a symbol in it, or 8+ Latin letters. Devanagari vowel signs are marks,
+    not symbols (they are \\W), and a Hindi word is never taken for one by its length."""
     if value.lower() in _NOT_A_PASSWORD:
         return False
-    return bool(re.search(r"[\d\W_]", value)) or len(value) >= 8
+    if any(char.isdigit() or not (char.isalnum() or _is_mark(char)) for char in value):
+        return True
+    return len(value) >= 8 and value.isascii()
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
 
 
 @dataclass(frozen=True)

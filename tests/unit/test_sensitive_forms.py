@@ -7,9 +7,12 @@ no part of the secret reached what is stored."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -297,3 +300,25 @@ def test_wholly_removed_means_no_word_of_the_password_is_left_in_any_script(
         left = screened.without_markers.split()
         around = prefix.split() + tail.split()
         assert not [piece for piece in secret if piece in left and piece not in around]
+
+
+NLU_DATA = Path(__file__).resolve().parents[2] / "nlu_data"
+ANNOTATION = re.compile(r"\[([^\]]*)\](?:\{[^}]*\}|\([^)]*\))")
+
+
+def nlu_examples() -> list[str]:
+    """Every training example, annotations taken out: how residents really write."""
+    examples = []
+    for path in sorted(NLU_DATA.glob("*.yml")):
+        for item in yaml.safe_load(path.read_text()).get("nlu", []):
+            for line in (item.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    examples.append(ANNOTATION.sub(r"\1", line.strip()[2:]))
+    return examples
+
+
+def test_no_training_example_is_taken_for_a_secret() -> None:
+    # "पासवर्ड कैसे रीसेट करें": a Hindi word's vowel signs are not a password's symbols.
+    examples = nlu_examples()
+    assert len(examples) > 1000
+    assert [text for text in examples if screen(text).found] == []
