@@ -101,7 +101,6 @@ def run_rasa() -> None:
     """The Rasa server: HTTP API on (token auth), REST channel only, bound to loopback."""
     import rasa.api  # heavy: TensorFlow
     from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
 
     settings = load_settings()
     # `rasa run` configures its loggers in its CLI; rasa.api.run does not, and unconfigured
@@ -109,8 +108,11 @@ def run_rasa() -> None:
     # large share of a turn's time and the main reason latency grew with a conversation.
     level = logging.getLevelName(settings.log_level.upper())
     configure_logging_and_warnings(level)
-    configure_structlog(level)
-    from integrations.rasa import keyed_turns, server_tuning
+    from integrations.rasa import keyed_turns, log_privacy, server_tuning
+
+    # Rasa's structlog (as Rasa's configure_structlog, minus locals and content), stdlib,
+    # warnings and Sanic logs through our redaction (issue 13).
+    log_privacy.apply(settings.log_level, settings.log_format)
 
     server_tuning.apply()
     keyed_turns.apply()
@@ -132,6 +134,9 @@ def run_actions() -> None:
     from bot.gateway.log_config import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
+    from integrations.rasa.log_privacy import mask_quoted_texts
+
+    mask_quoted_texts()
     os.environ["SANIC_HOST"] = settings.bind_host
     if settings.action_server_metrics_port:
         from prometheus_client import start_http_server

@@ -22,7 +22,10 @@ _PHONE = re.compile(r"(?:\+|%2B)\d{10,15}\b", re.IGNORECASE)
 _LONG_NUMBER = re.compile(r"(?<![\d.])-?\d{9,}(?![\d.])")
 _ADDRESS = re.compile(r"\b((?:whatsapp|tel|sms):)([^\s\"',]+)", re.IGNORECASE)
 # Loggers that print our secrets at INFO: httpx logs every request URL with its query.
-_QUIET = ("httpx", "httpcore")
+# At DEBUG aiosqlite (and SQLAlchemy's engine when echoing) print every statement's
+# parameters: the sandbox's SMS texts with their codes, anything not encrypted. Sanic's
+# access lines (action server, Rasa) have an empty message: their request is in `extra`.
+_QUIET = ("httpx", "httpcore", "aiosqlite", "sqlalchemy.engine", "sanic.access")
 
 
 class RedactingFilter(logging.Filter):
@@ -82,6 +85,9 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     root.setLevel(level.upper())
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Warnings print to stderr by default, past the handler; libraries' warnings can quote
+    # what a resident typed (Rasa's "Failed to parse arguments in line '...'").
+    logging.captureWarnings(True)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

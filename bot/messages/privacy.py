@@ -47,4 +47,19 @@ PRIVACY_TEXTS: dict[str, dict[Language, str]] = {
             "नहीं होती, और भुगतान केवल सुरक्षित भुगतान पेज पर होता है।"
         ),
     },
+    # When part of it may have been kept (turns.py): never claim "not stored" then.
+    "sensitive_warning_partial": {
+        Language.EN: (
+            "For your safety I removed what looked like a password, card number, CVV or "
+            "Aadhaar number from your message, but part of it may have been kept. Please "
+            "change that password, or call your bank if it was a card. Never share these in a "
+            "chat: this assistant never needs them, and you pay only on the secure payment page."
+        ),
+        Language.HI: (
+            "आपकी सुरक्षा के लिए आपके संदेश से पासवर्ड, कार्ड नंबर, CVV या आधार नंबर जैसी जानकारी "
+            "हटा दी गई है, पर उसका कुछ हिस्सा सहेजा गया हो सकता है। कृपया वह पासवर्ड बदल लें, या "
+            "कार्ड हो तो अपने बैंक को फ़ोन करें। इन्हें कभी चैट में न भेजें: इस सहायक को इनकी ज़रूरत "
+            "नहीं होती, और भुगतान केवल सुरक्षित भुगतान पेज पर होता है।"
+        ),
+    },
 }

@@ -12,7 +12,7 @@ from bot.model.channels import ChannelState, resolve_option
 from bot.model.identifiers import find_otp
 from bot.model.outbound import Button, OutboundMessage
 from bot.model.residents import Channel, Conversation, Language
-from bot.model.sensitive import screen
+from bot.model.sensitive import Screened, screen
 from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, TurnUnitOfWorkFactory
 from bot.services.conversations import answer_language, find_or_create
 from bot.services.effects import TurnEffects
@@ -80,7 +80,7 @@ class TurnService:
         opened = await self._open(channel, address, text, language_hint, key, received_at)
         conversation, language = opened.conversation, opened.language
         warning = (
-            [OutboundMessage(text=messages.render("sensitive_warning", language))]
+            [OutboundMessage(text=messages.render(_warning(screened), language))]
             if screened.found
             else []
         )
@@ -216,3 +216,8 @@ async def without_code(
     else:
         outcome = await effects.once(message_key, "otp_check", check, str, recorded)
     return "/inform" + json.dumps({"otp_result": outcome}) if outcome else text
+
+
+def _warning(screened: Screened) -> str:
+    """ "It was not stored" only when no part of the secret is left in what is stored."""
+    return "sensitive_warning" if screened.wholly_removed else "sensitive_warning_partial"
