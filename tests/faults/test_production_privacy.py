@@ -49,7 +49,7 @@ SECRETS = {
     "aadhaar (digits)": AADHAAR.replace(" ", ""),
     "password": PASSWORD,
 }
-# ...and forms issue 13 (finding 3) found it missing: the secret-filter branch's.
+# ...and forms issue 13 (finding 3) found it missing.
 MISSED = {
     "card (dots)": "4111.1111.1111.1111",
     "aadhaar (dots)": "2345.6789.0124",
@@ -261,7 +261,6 @@ def test_no_secret_the_filter_catches_reaches_rasas_tracker_even_sealed(
     assert not any(counts.values()), counts
 
 
-@pytest.mark.xfail(strict=False, reason="needs the secret filter branch (issue 13, finding 3)")
 def test_no_secret_in_the_forms_the_filter_missed_reaches_rasas_tracker(
     journey: Journey,
 ) -> None:
@@ -270,10 +269,6 @@ def test_no_secret_in_the_forms_the_filter_missed_reaches_rasas_tracker(
     assert not any(counts.values()), counts
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the logs branch (Rasa's logging through our redaction) and the secret filter",
-)
 def test_no_process_log_holds_the_residents_identifiers_codes_or_secrets(
     journey: Journey,
 ) -> None:
