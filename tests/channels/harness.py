@@ -93,7 +93,7 @@ class ScriptedDialogue:
             return [OutboundMessage(text="Namaste! What would you like to do?", buttons=MENU)]
         if re.fullmatch(r"[a-z]+\.[a-z]+", text):
             started = await c.linking.start(conversation_id, text)
-            return [OutboundMessage(text=f"Code sent to {started.masked_mobile}.")]
+            return [OutboundMessage(text=f"Code sent if {started.sso_id} is registered.")]
         if re.fullmatch(r"\d{6}", text):
             resident = await c.linking.verify(conversation_id, text)
             return [OutboundMessage(text=f"Linked to {resident.sso_id}.", buttons=MENU)]
