@@ -157,6 +157,15 @@ def run_actions() -> None:
     )
 
 
+def internal_token_for_children(settings: Settings) -> dict[str, str]:
+    """INTERNAL_TOKEN for the processes `make run` starts, when it has to be made up: with
+    the placeholder APP_SECRET_KEY a derived one would be as public as the placeholder, so
+    each run makes a random one that its children share (they read INTERNAL_TOKEN)."""
+    if settings.internal_token.get_secret_value() or not settings.app_secret_is_placeholder:
+        return {}
+    return {"INTERNAL_TOKEN": token_hex(32)}
+
+
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=3) as response:
@@ -170,11 +179,12 @@ def supervise() -> int:
     if not MODEL.exists():
         log.error("no trained model at %s: run `make model` first", MODEL)
         return 1
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
-    if not settings.internal_token.get_secret_value() and settings.app_secret_is_placeholder:
-        # Development: derived from the public placeholder it would be public too; one made
-        # up for this run is shared by the children, who read INTERNAL_TOKEN.
-        env["INTERNAL_TOKEN"] = token_hex(32)
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+        **internal_token_for_children(settings),
+    }
     python = sys.executable
     commands = {"actions": ([python, "-m", "bot.stack", "actions"], env)}
     ports = [settings.rasa_port + number for number in range(max(1, settings.rasa_servers))]

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.model.residents import Channel, Language
 from bot.settings import Settings
-from bot.stack import endpoints_config
+from bot.stack import endpoints_config, internal_token_for_children
 from integrations.rasa.client import RasaDialogueEngine
 from integrations.rasa.internal_auth import TOKEN_ENV
 from tests.gateway.rasa_double import free_port
@@ -163,3 +163,17 @@ async def test_rasa_calls_the_action_server_with_the_secret_from_its_endpoints_f
     answer = await endpoint.request(json=my_data_call("chat-of-this-test"), method="post")
 
     assert isinstance(answer, dict) and answer["responses"]
+
+
+def test_make_run_shares_a_random_secret_unless_one_can_be_derived_or_is_given() -> None:
+    placeholder = Settings(_env_file=None)  # type: ignore[call-arg]
+    first, second = (
+        internal_token_for_children(placeholder),
+        internal_token_for_children(placeholder),
+    )
+    assert len(first["INTERNAL_TOKEN"]) == 64 and first != second  # not the public derivation
+    assert internal_token_for_children(settings()) == {}  # derived from a real APP_SECRET_KEY
+    given = settings(internal_token=SecretStr("given-secret"))
+    assert internal_token_for_children(given) == {}
+    assert given.internal_token_value == "given-secret"
+    assert settings().internal_token_value not in (APP_SECRET, "")
