@@ -56,7 +56,7 @@ class LinkLimits:
         self._counter = counter
         self._key_bytes = key
 
-    async def refuse_sending(
+    async def refuse_by_sends(
         self,
         tx: UnitOfWork,
         conversation: Conversation,
@@ -64,10 +64,9 @@ class LinkLimits:
         holder_mobile: str | None,
         now: datetime,
     ) -> None:
-        """Raise OtpLockedOut or TooManyOtpRequests when this chat may not have a code for
-        `sso_id` now. `holder_mobile` is None for an SSO ID that does not exist."""
+        """Raise TooManyOtpRequests when the codes already sent (the database's log) leave
+        this chat none for `sso_id` now. `holder_mobile` is None for an unknown SSO ID."""
         chat = conversation.conversation_id
-        await self.refuse_if_locked(chat, sso_id)
         sends = tx.challenges
         if await sends.sends_since(sso_id, now - SEND_WINDOW, conversation_id=chat) >= MAX_SENDS:
             raise TooManyOtpRequests(sso_id)
@@ -79,13 +78,21 @@ class LinkLimits:
             return
         if await sends.sends_since(sso_id, now - DAY) >= MAX_SENDS_PER_SSO_ID_PER_DAY:
             raise TooManyOtpRequests(sso_id)
-        if self._counter is not None:
-            # An unknown SSO ID counts as if it had a mobile of its own, so this cap too
-            # answers alike whether the SSO ID exists.
-            mobile = holder_mobile or f"none|{sso_id}"
-            mobile_sends = await self._counter.hit(self._key("mobile", mobile), LIMIT_WINDOW)
-            if mobile_sends > MAX_SENDS_PER_MOBILE:
-                raise TooManyOtpRequests(sso_id)
+
+    async def refuse_by_counters(
+        self, conversation: Conversation, sso_id: str, holder_mobile: str | None
+    ) -> None:
+        """Raise TooManyOtpRequests when the mobile's hourly cap is reached, counting this
+        code. Outside any transaction: the counters may be in Redis."""
+        if self._counter is None or on_holders_phone(conversation, holder_mobile):
+            return
+        # An unknown SSO ID counts as if it had a mobile of its own, so this cap too answers
+        # alike whether the SSO ID exists.
+        mobile = holder_mobile or f"none|{sso_id}"
+        if await self._counter.hit(self._key("mobile", mobile), LIMIT_WINDOW) > (
+            MAX_SENDS_PER_MOBILE
+        ):
+            raise TooManyOtpRequests(sso_id)
 
     async def refuse_if_locked(self, conversation_id: str, sso_id: str) -> None:
         lock = self._key("lock", f"{conversation_id}|{sso_id}")

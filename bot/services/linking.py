@@ -87,10 +87,13 @@ class LinkingService:
         now = self._clock.now()
         minutes = int(OTP_VALIDITY.total_seconds() // 60)
         otp = f"{secrets.randbelow(10**OTP_LENGTH):0{OTP_LENGTH}d}"
+        mobile = holder.mobile if holder is not None else None
+        await self._limits.refuse_if_locked(conversation_id, sso_id)
         async with self._uow() as tx:
             conversation = await get_conversation(tx, conversation_id)
-            mobile = holder.mobile if holder is not None else None
-            await self._limits.refuse_sending(tx, conversation, sso_id, mobile, now)
+            await self._limits.refuse_by_sends(tx, conversation, sso_id, mobile, now)
+        await self._limits.refuse_by_counters(conversation, sso_id, mobile)
+        async with self._uow() as tx:
             challenge = LinkChallenge(
                 conversation_id=conversation_id,
                 sso_id=sso_id,
