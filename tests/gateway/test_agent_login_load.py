@@ -35,6 +35,16 @@ async def failing_logins(http: httpx.AsyncClient, name: str, stop: asyncio.Event
     return tries
 
 
+def scrypt_ms() -> float:
+    """One hash's time on this machine now (the median of three: the machine is shared)."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        hash_password(PASSWORD, bytes(16))
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 async def webchat_turn_ms(client: httpx.AsyncClient, number: int) -> float:
     started = time.perf_counter()
     response = await client.post(
@@ -47,9 +57,7 @@ async def webchat_turn_ms(client: httpx.AsyncClient, number: int) -> float:
 async def test_failing_logins_do_not_hold_up_web_chat_turns(
     client: httpx.AsyncClient, container: Container
 ) -> None:
-    started = time.perf_counter()
-    hash_password(PASSWORD, bytes(16))
-    hash_ms = (time.perf_counter() - started) * 1000
+    hash_ms = scrypt_ms()
     quiet = [await webchat_turn_ms(client, n) for n in range(10)]
 
     stop = asyncio.Event()
@@ -99,8 +107,6 @@ async def test_an_unknown_username_rests_after_failures_as_a_known_one_does(
             await container.agents.login(username, password)
         resting[username] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    hash_password(PASSWORD, bytes(16))
-    hash_s = time.perf_counter() - started
+    hash_s = scrypt_ms() / 1000
     # Both refused without a hash (the same answer, and no CPU to burn for a flood).
     assert max(resting.values()) < hash_s / 2
