@@ -11,6 +11,7 @@ every dataclass going in or out is a copy, so a use case that forgets to save is
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
@@ -397,8 +398,11 @@ class FakeSmsSender:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []  # (to, text)
         self.unavailable = False
+        self.delay_s = 0.0  # a provider's API takes a while to answer
 
     async def send_sms(self, to: str, text: str) -> None:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if self.unavailable:
             raise SmsUnavailable(to)
         self.sent.append((to, text))

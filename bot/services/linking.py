@@ -11,9 +11,11 @@ nor the limits tell a stranger which SSO IDs exist (bot/services/link_limits.py)
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,6 +41,9 @@ from bot.services.link_limits import LinkLimits
 OTP_LENGTH = 6
 OTP_VALIDITY = timedelta(minutes=5)
 OTP_ATTEMPTS = 3
+# The longest an unknown SSO ID's answer waits to look like a known one's (a provider slower
+# than this is timing out anyway).
+MAX_PADDING_S = 3.0
 # A message this long is a sentence, not a code being typed ("my code is 123 456" fits).
 MAX_CODE_MESSAGE_CHARS = 40
 
@@ -72,6 +77,7 @@ class LinkingService:
         self._sms = sms
         self._clock = clock
         self._otp_key = otp_key
+        self._sms_seconds = 0.0  # a moving average of the SMS provider's answer time
 
     async def start(self, conversation_id: str, typed_sso_id: str) -> LinkStarted:
         """Send a code for the SSO ID in `typed_sso_id` (a bare id or a sentence holding one).
@@ -116,6 +122,8 @@ class LinkingService:
                 await tx.challenges.record_send(sso_id, now, conversation_id)
             await tx.commit()
         if holder is None:
+            # As long as a real SMS takes lately: the answer's time must not tell either.
+            await asyncio.sleep(self._sms_seconds)
             return LinkStarted(sso_id=sso_id, valid_minutes=minutes)
         # The code's SMS speaks the conversation's language: one language per conversation.
         sms_language = conversation.language or holder.language
@@ -123,8 +131,11 @@ class LinkingService:
         # (on SQLite it would hold the only write lock). A failed send leaves no challenge
         # waiting for a code that never arrived, and does not count against the limit.
         text = messages.render("otp_sms", sms_language, otp=otp, minutes=minutes)
+        sending = time.monotonic()
         try:
             await self._sms.send_sms(holder.mobile, text)
+            took = time.monotonic() - sending
+            self._sms_seconds = min(MAX_PADDING_S, 0.8 * self._sms_seconds + 0.2 * took)
         except SmsUnavailable:
             async with self._uow() as tx:
                 current = await tx.challenges.get(conversation_id)

@@ -4,6 +4,7 @@ letting a stranger lock a resident out, and answer alike whether an SSO ID exist
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -119,3 +120,24 @@ async def test_wrong_codes_in_a_stranger_chat_do_not_lock_the_holder(
     await limited.start(own, "ramesh.kumar")
     resident = await limited.verify(own, sms.codes_sent_to(ramesh.mobile)[-1])
     assert resident.sso_id == "ramesh.kumar"
+
+
+async def test_an_unknown_sso_ids_answer_takes_as_long_as_a_real_sms(
+    open_chat, limited: LinkingService, sms: FakeSmsSender
+) -> None:
+    """Without the SMS provider's answer time, an unknown SSO ID was answered at once."""
+    sms.delay_s = 0.1
+    for _ in range(MAX_SENDS):
+        await limited.start(await open_chat(Channel.WEBCHAT, "warm-up"), "sunita1985")
+
+    def timed(started: float) -> float:
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    await limited.start(await open_chat(Channel.WEBCHAT, "known"), "ramesh.kumar")
+    known_s = timed(started)
+    started = time.perf_counter()
+    await limited.start(await open_chat(Channel.WEBCHAT, "unknown"), "nobody.here")
+    unknown_s = timed(started)
+
+    assert known_s >= 0.1 and unknown_s >= known_s / 2
