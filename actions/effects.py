@@ -30,8 +30,8 @@ async def send_code_once(tracker: Tracker, typed: str) -> LinkStarted:
 
     async def load(outcome: str) -> LinkStarted:
         sent: dict[str, Any] = json.loads(outcome)
-        # Only masked values are kept: the SSO ID is read again from what was typed.
-        return LinkStarted(find_sso_id(typed) or typed, sent["mobile"], int(sent["minutes"]))
+        # The SSO ID is not kept: it is read again from what was typed.
+        return LinkStarted(find_sso_id(typed) or typed, int(sent["minutes"]))
 
     return await container().effects.once(
         message_key(tracker),
@@ -47,7 +47,7 @@ async def resend_code_once(tracker: Tracker) -> LinkStarted:
 
     async def load(outcome: str) -> LinkStarted:
         sent: dict[str, Any] = json.loads(outcome)
-        return LinkStarted("", sent["mobile"], int(sent["minutes"]))
+        return LinkStarted("", int(sent["minutes"]))
 
     return await container().effects.once(
         message_key(tracker),
@@ -59,7 +59,7 @@ async def resend_code_once(tracker: Tracker) -> LinkStarted:
 
 
 def _code_sent(started: LinkStarted) -> str:
-    return json.dumps({"mobile": started.masked_mobile, "minutes": started.valid_minutes})
+    return json.dumps({"minutes": started.valid_minutes})
 
 
 async def raise_complaint_once(

@@ -115,9 +115,7 @@ class ValidateLinkForm(RepairingFormValidation):
         except BotError as error:
             utter_error(dispatcher, error)
             return {"sso_id": None}
-        dispatcher.utter_message(
-            response="utter_otp_sent", mobile=started.masked_mobile, minutes=started.valid_minutes
-        )
+        dispatcher.utter_message(response="utter_otp_sent", minutes=started.valid_minutes)
         return {"sso_id": started.sso_id}
 
     async def validate_otp(
@@ -133,7 +131,7 @@ async def resend_code(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     """Send the code again (within the limits); the earlier code keeps working meanwhile."""
     linking = container().linking
     try:
-        started = await resend_code_once(tracker)
+        await resend_code_once(tracker)
     except NoPendingLink:
         dispatcher.utter_message(response="utter_no_code_pending")
         return [SlotSet("sso_id", None)]
@@ -148,7 +146,7 @@ async def resend_code(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     except BotError as error:
         utter_error(dispatcher, error)
         return []
-    dispatcher.utter_message(response="utter_otp_resent", mobile=started.masked_mobile)
+    dispatcher.utter_message(response="utter_otp_resent")
     return []
 
 

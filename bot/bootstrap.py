@@ -174,7 +174,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     privacy = PrivacyService(uow, clock)
     rate_counter = build_rate_counter(settings, clock)
     dialogue = RasaDialogueEngine(
-        settings.rasa_server_urls, settings.rasa_api_token.get_secret_value(), timeout_s=30.0
+        settings.rasa_server_urls,
+        settings.rasa_api_token.get_secret_value(),
+        timeout_s=30.0,
+        internal_token=settings.internal_token_value,
     )
     linking = LinkingService(uow, sso, sms, clock, otp_key=secret, limits=rate_counter)
     effects = TurnEffects(SqlEffectLedger(engine), clock)
@@ -222,7 +225,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         privacy=privacy,
         rate_counter=rate_counter,
         handoff=handoff,
-        agents=AgentService(support_uow, clock, timedelta(minutes=settings.agent_session_minutes)),
+        agents=AgentService(
+            support_uow,
+            clock,
+            timedelta(minutes=settings.agent_session_minutes),
+            limits=rate_counter,
+        ),
         complaints=ComplaintService(support_uow, clock),
         effects=effects,
         webchat_sessions=webchat_sessions(settings, engine, clock, uow),

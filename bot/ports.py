@@ -144,13 +144,20 @@ class ChallengeRepository(Protocol):
         ...
 
     async def delete(self, conversation_id: str) -> None: ...
-    async def record_send(self, sso_id: str, sent_at: datetime) -> None:
-        """Log one OTP sent for `sso_id`. The log outlives challenges, so voiding, replacing
-        or completing a challenge never resets the resend limit."""
+    async def record_send(self, sso_id: str, sent_at: datetime, conversation_id: str) -> None:
+        """Log one OTP sent for `sso_id` to `conversation_id`. The log outlives challenges,
+        so voiding, replacing or completing a challenge never resets the limits."""
         ...
 
-    async def sends_since(self, sso_id: str, since: datetime) -> int:
-        """OTPs sent for `sso_id` at or after `since`, from every conversation."""
+    async def sends_since(
+        self, sso_id: str, since: datetime, conversation_id: str | None = None
+    ) -> int:
+        """OTPs sent for `sso_id` at or after `since`: asked in `conversation_id`, or in
+        every conversation when it is None."""
+        ...
+
+    async def other_sso_ids_since(self, conversation_id: str, sso_id: str, since: datetime) -> int:
+        """How many SSO IDs other than `sso_id` this conversation had codes for since `since`."""
         ...
 
 

@@ -5,6 +5,8 @@ Every variable is listed in README.md and `.env.example`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 from enum import Enum
@@ -41,6 +43,10 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     rasa_port: int = 5005
     rasa_api_token: SecretStr = SecretStr(_PLACEHOLDER)
+    # The shared secret of the private hops (gateway → Rasa's channel, Rasa → action server;
+    # integrations/rasa/internal_auth.py). Empty: derived from APP_SECRET_KEY; `make run`
+    # with the placeholder APP_SECRET_KEY makes a random one per run (bot/stack.py).
+    internal_token: SecretStr = SecretStr("")
     action_server_port: int = 5055
     public_base_url: str = ""  # defaults to http://GATEWAY_HOST:GATEWAY_PORT
 
@@ -179,6 +185,18 @@ class Settings(BaseSettings):
         if not values["public_base_url"]:
             values["public_base_url"] = f"http://{values['gateway_host']}:{values['gateway_port']}"
         return values
+
+    @property
+    def internal_token_value(self) -> str:
+        given = self.internal_token.get_secret_value()
+        if given:
+            return given
+        key = self.app_secret_key.get_secret_value().encode()
+        return hmac.new(key, b"internal-token", hashlib.sha256).hexdigest()
+
+    @property
+    def app_secret_is_placeholder(self) -> bool:
+        return self.app_secret_key.get_secret_value() in ("", _PLACEHOLDER)
 
     @property
     def gateway_url(self) -> str:

@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -27,6 +28,7 @@ import yaml
 
 from bot.settings import ROOT, Settings, load_settings, warn_about_placeholders
 from bot.supervisor import Supervisor
+from integrations.rasa import internal_auth
 
 log = logging.getLogger("stack")
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -36,6 +38,7 @@ STARTUP_TIMEOUT_S = 240  # Rasa alone needs 45-60 s to load TensorFlow and the m
 # Passwords reach Rasa through its `${VAR}` substitution in endpoints.yml, never the file.
 TRACKER_STORE_PASSWORD_ENV = "BOT_RASA_TRACKER_STORE_PASSWORD"
 LOCK_STORE_PASSWORD_ENV = "BOT_RASA_LOCK_STORE_PASSWORD"
+INTERNAL_TOKEN_ENV = internal_auth.TOKEN_ENV
 
 
 def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
@@ -48,9 +51,13 @@ def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]
     (integrations/rasa/lock_store.py; turns are serialised before Rasa anyway: rasa.md
     explains why Rasa's alone is not enough)."""
     config: dict[str, Any] = {
-        "action_endpoint": {"url": f"{settings.action_server_url}/webhook"},
+        "action_endpoint": {
+            "url": f"{settings.action_server_url}/webhook",
+            # The action server refuses calls without it (integrations/rasa/internal_auth.py).
+            "headers": {"Authorization": "Bearer ${" + INTERNAL_TOKEN_ENV + "}"},
+        },
     }
-    secrets: dict[str, str] = {}
+    secrets: dict[str, str] = {INTERNAL_TOKEN_ENV: settings.internal_token_value}
     tracker_url = settings.rasa_tracker_store_url.get_secret_value()
     if tracker_url:
         url = urlsplit(tracker_url)
@@ -128,7 +135,7 @@ def run_rasa() -> None:
 
 
 def run_actions() -> None:
-    """The rasa-sdk action server, bound to BIND_HOST (rasa-sdk reads SANIC_HOST)."""
+    """The rasa-sdk action server, bound to BIND_HOST, refusing calls without the secret."""
     settings = load_settings()
     # rasa-sdk leaves logging alone: ours masks identifiers in action failures' tracebacks.
     from bot.gateway.log_config import configure_logging
@@ -137,14 +144,31 @@ def run_actions() -> None:
     from integrations.rasa.log_privacy import mask_quoted_texts
 
     mask_quoted_texts()
-    os.environ["SANIC_HOST"] = settings.bind_host
     if settings.action_server_metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(settings.action_server_metrics_port, addr=settings.bind_host)
-    from rasa_sdk import endpoint
+    from rasa_sdk import endpoint, utils
+    from rasa_sdk.plugin import plugin_manager
 
-    endpoint.run("actions", port=settings.action_server_port)
+    # rasa_sdk.endpoint.run, plus the shared secret's check before any action runs.
+    app = endpoint.create_app("actions", cors_origins="*")
+    internal_auth.protect_action_server(app, settings.internal_token_value)
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    app.run(
+        settings.bind_host,
+        settings.action_server_port,
+        workers=utils.number_of_sanic_workers(),
+    )
+
+
+def internal_token_for_children(settings: Settings) -> dict[str, str]:
+    """INTERNAL_TOKEN for the processes `make run` starts, when it has to be made up: with
+    the placeholder APP_SECRET_KEY a derived one would be as public as the placeholder, so
+    each run makes a random one that its children share (they read INTERNAL_TOKEN)."""
+    if settings.internal_token.get_secret_value() or not settings.app_secret_is_placeholder:
+        return {}
+    return {"INTERNAL_TOKEN": token_hex(32)}
 
 
 def _healthy(url: str) -> bool:
@@ -162,7 +186,12 @@ def supervise() -> int:
         return 1
     # Here, before the children start: they inherit the environment and stay quiet.
     warn_about_placeholders(settings, log)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+        **internal_token_for_children(settings),
+    }
     python = sys.executable
     commands = {"actions": ([python, "-m", "bot.stack", "actions"], env)}
     ports = [settings.rasa_port + number for number in range(max(1, settings.rasa_servers))]

@@ -11,6 +11,7 @@ every dataclass going in or out is a copy, so a use case that forgets to save is
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
@@ -397,8 +398,11 @@ class FakeSmsSender:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []  # (to, text)
         self.unavailable = False
+        self.delay_s = 0.0  # a provider's API takes a while to answer
 
     async def send_sms(self, to: str, text: str) -> None:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if self.unavailable:
             raise SmsUnavailable(to)
         self.sent.append((to, text))
@@ -462,7 +466,7 @@ class _Tables:
     accounts: dict[str, SavedAccount] = field(default_factory=dict)
     payments: dict[str, Payment] = field(default_factory=dict)
     webhook_events: dict[tuple[str, str], datetime] = field(default_factory=dict)
-    otp_sends: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    otp_sends: dict[str, tuple[str, datetime, str]] = field(default_factory=dict)
     channel_states: dict[str, ChannelState] = field(default_factory=dict)
 
 
@@ -603,14 +607,26 @@ class _Challenges(_Repository):
     async def delete(self, conversation_id: str) -> None:
         self._delete(conversation_id)
 
-    async def record_send(self, sso_id: str, sent_at: datetime) -> None:
+    async def record_send(self, sso_id: str, sent_at: datetime, conversation_id: str) -> None:
         key = uuid.uuid4().hex
-        self._uow._view().otp_sends[key] = (sso_id, sent_at)
+        self._uow._view().otp_sends[key] = (sso_id, sent_at, conversation_id)
         self._uow._written.add(("otp_sends", key))
 
-    async def sends_since(self, sso_id: str, since: datetime) -> int:
+    async def sends_since(
+        self, sso_id: str, since: datetime, conversation_id: str | None = None
+    ) -> int:
         sends = self._uow._view().otp_sends.values()
-        return sum(1 for who, at in sends if who == sso_id and at >= since)
+        return sum(
+            1
+            for who, at, chat in sends
+            if who == sso_id and at >= since and conversation_id in (None, chat)
+        )
+
+    async def other_sso_ids_since(self, conversation_id: str, sso_id: str, since: datetime) -> int:
+        sends = self._uow._view().otp_sends.values()
+        return len(
+            {who for who, at, chat in sends if chat == conversation_id and at >= since} - {sso_id}
+        )
 
 
 class _ChannelStates(_Repository):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import Enum
@@ -48,7 +49,8 @@ class TranscriptLine:
 @dataclass
 class Agent:
     agent_id: str
-    username: str
+    username: str  # logs in; never shown to residents (it would say whom to lock out)
+    display_name: str  # what residents see: "Asha from the help desk"
     password_hash: str  # hex scrypt digest
     salt: str  # hex, per agent
     created_at: datetime
@@ -112,3 +114,11 @@ class OfficeHours:
             if day.weekday() in self.weekdays and opening >= local:
                 return opening
         raise AssertionError("unreachable: some weekday is open")  # pragma: no cover
+
+
+def default_display_name(username: str) -> str:
+    """The name residents see when none was given: the username's first word ("asha.verma" →
+    "Asha", "agent1" → "Agent"), or "Help desk" when it has none."""
+    word = re.match(r"[a-z]*", username)
+    name = word.group(0) if word else ""
+    return name.capitalize() if len(name) >= 2 else "Help desk"

@@ -126,7 +126,7 @@ class HandoffService:
             )
             if not await tx.handoffs.update(handoff, HandoffStatus.WAITING):
                 raise HandoffNotHeld(handoff_id)
-            await self._push(tx, handoff, "agent_joined", agent=agent.username)
+            await self._push(tx, handoff, "agent_joined", agent=agent.display_name)
             await tx.commit()
 
     async def reply(self, handoff_id: str, agent: Agent, text: str) -> None:
@@ -139,7 +139,7 @@ class HandoffService:
             await tx.handoffs.append(
                 TranscriptLine(handoff_id, Author.AGENT, text, self._clock.now())
             )
-            await self._push(tx, handoff, "agent_reply", agent=agent.username, text=text)
+            await self._push(tx, handoff, "agent_reply", agent=agent.display_name, text=text)
             await tx.commit()
 
     async def release(self, handoff_id: str, agent: Agent) -> None:

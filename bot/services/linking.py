@@ -2,14 +2,21 @@
 
 The code goes to the SSO holder's phone, never to whoever is chatting, so knowing
 someone's SSO ID is not enough to act as them. We never ask for the SSO password.
+
+Asking for a code says the same for an SSO ID that does not exist: "if it is registered, a
+code went to its mobile", with no digits of the mobile. An unknown SSO ID gets a challenge
+no code can pass and counts against every limit as a known one does, so neither the answer
+nor the limits tell a stranger which SSO IDs exist (bot/services/link_limits.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,35 +31,29 @@ from bot.errors import (
     OtpIncorrect,
     OtpLockedOut,
     SmsUnavailable,
-    TooManyOtpRequests,
     UnknownSsoId,
 )
-from bot.model.identifiers import find_otp, find_sso_id, mask
+from bot.model.identifiers import find_otp, find_sso_id
 from bot.model.residents import LinkChallenge, Resident
 from bot.ports import Clock, RateCounter, SmsSender, SsoRegistry, UnitOfWorkFactory
 from bot.services.conversations import get_conversation
+from bot.services.link_limits import LinkLimits
 
 OTP_LENGTH = 6
 OTP_VALIDITY = timedelta(minutes=5)
 OTP_ATTEMPTS = 3
-# At most this many codes per SSO ID in a window, across all chats: stops anyone from
-# flooding a resident's phone with codes by typing their SSO ID repeatedly.
-MAX_SENDS = 3
-SEND_WINDOW = timedelta(minutes=30)
-# Abuse limits (with a RateCounter): codes per mobile number per hour, whichever SSO IDs
-# point at it; and wrong codes per SSO ID across challenges before linking it is locked.
-MAX_SENDS_PER_MOBILE = 5
-MAX_FAILURES = 5
-LIMIT_WINDOW = timedelta(hours=1)
-LOCKOUT = timedelta(hours=1)
+# The longest an unknown SSO ID's answer waits to look like a known one's (a provider slower
+# than this is timing out anyway).
+MAX_PADDING_S = 3.0
 # A message this long is a sentence, not a code being typed ("my code is 123 456" fits).
 MAX_CODE_MESSAGE_CHARS = 40
 
 
 @dataclass(frozen=True)
 class LinkStarted:
+    """A code is on its way if `sso_id` exists; nothing here says whether it does."""
+
     sso_id: str
-    masked_mobile: str
     valid_minutes: int
 
 
@@ -87,40 +88,42 @@ class LinkingService:
         otp_key: bytes,
         limits: RateCounter | None = None,
     ) -> None:
-        self._limits = limits
+        self._limits = LinkLimits(limits, otp_key)
         self._uow = uow
         self._sso = sso
         self._sms = sms
         self._clock = clock
         self._otp_key = otp_key
+        self._sms_seconds = 0.0  # a moving average of the SMS provider's answer time
 
     async def start(self, conversation_id: str, typed_sso_id: str) -> LinkStarted:
         """Send a code for the SSO ID in `typed_sso_id` (a bare id or a sentence holding one).
 
-        Asking again for the same SSO ID is a resend and counts against the limit.
-        Raises InvalidSsoId, UnknownSsoId, SsoUnavailable, TooManyOtpRequests, SmsUnavailable.
+        Asking again for the same SSO ID is a resend and counts against the limits.
+        Raises InvalidSsoId, SsoUnavailable, TooManyOtpRequests, OtpLockedOut, SmsUnavailable;
+        never UnknownSsoId (an unknown SSO ID is answered as a known one).
         """
         sso_id = find_sso_id(typed_sso_id)
         if sso_id is None:
             raise InvalidSsoId(typed_sso_id)
         holder = await self._sso.lookup(sso_id)
-        if holder is None:
-            raise UnknownSsoId(sso_id)
-        if self._limits is not None:
-            await self._refuse_if_locked(sso_id)
-            mobile_sends = await self._limits.hit(self._key("mobile", holder.mobile), LIMIT_WINDOW)
-            if mobile_sends > MAX_SENDS_PER_MOBILE:
-                raise TooManyOtpRequests(sso_id)
         now = self._clock.now()
+        minutes = int(OTP_VALIDITY.total_seconds() // 60)
+        otp = f"{secrets.randbelow(10**OTP_LENGTH):0{OTP_LENGTH}d}"
+        mobile = holder.mobile if holder is not None else None
+        await self._limits.refuse_if_locked(conversation_id, sso_id)
         async with self._uow() as tx:
             conversation = await get_conversation(tx, conversation_id)
-            if await tx.challenges.sends_since(sso_id, now - SEND_WINDOW) >= MAX_SENDS:
-                raise TooManyOtpRequests(sso_id)
-            otp = f"{secrets.randbelow(10**OTP_LENGTH):0{OTP_LENGTH}d}"
+            await self._limits.refuse_by_sends(tx, conversation, sso_id, mobile, now)
+        await self._limits.refuse_by_counters(conversation, sso_id, mobile)
+        async with self._uow() as tx:
             challenge = LinkChallenge(
                 conversation_id=conversation_id,
                 sso_id=sso_id,
-                otp_hash=self._hash(conversation_id, sso_id, otp),
+                # No SSO holder, no SMS: a hash no code has, so every code typed is "wrong".
+                otp_hash=self._hash(conversation_id, sso_id, otp)
+                if holder is not None
+                else secrets.token_hex(32),
                 sent_at=now,
                 expires_at=now + OTP_VALIDITY,
                 attempts_left=OTP_ATTEMPTS,
@@ -132,16 +135,24 @@ class LinkingService:
                 challenge.previous_expires_at = earlier.expires_at
                 challenge.attempts_left = earlier.attempts_left
             await tx.challenges.save(challenge)  # replaces any earlier code of this chat
+            if holder is None:
+                await tx.challenges.record_send(sso_id, now, conversation_id)
             await tx.commit()
+        if holder is None:
+            # As long as a real SMS takes lately: the answer's time must not tell either.
+            await asyncio.sleep(self._sms_seconds)
+            return LinkStarted(sso_id=sso_id, valid_minutes=minutes)
         # The code's SMS speaks the conversation's language: one language per conversation.
         sms_language = conversation.language or holder.language
         # Sent after the commit: no transaction may stay open across a call to the outside
         # (on SQLite it would hold the only write lock). A failed send leaves no challenge
         # waiting for a code that never arrived, and does not count against the limit.
-        minutes = int(OTP_VALIDITY.total_seconds() // 60)
         text = messages.render("otp_sms", sms_language, otp=otp, minutes=minutes)
+        sending = time.monotonic()
         try:
             await self._sms.send_sms(holder.mobile, text)
+            took = time.monotonic() - sending
+            self._sms_seconds = min(MAX_PADDING_S, 0.8 * self._sms_seconds + 0.2 * took)
         except SmsUnavailable:
             async with self._uow() as tx:
                 current = await tx.challenges.get(conversation_id)
@@ -150,9 +161,9 @@ class LinkingService:
                     await tx.commit()
             raise
         async with self._uow() as tx:
-            await tx.challenges.record_send(sso_id, now)
+            await tx.challenges.record_send(sso_id, now, conversation_id)
             await tx.commit()
-        return LinkStarted(sso_id=sso_id, masked_mobile=mask(holder.mobile), valid_minutes=minutes)
+        return LinkStarted(sso_id=sso_id, valid_minutes=minutes)
 
     async def verify(self, conversation_id: str, typed_otp: str) -> Resident:
         """Check the code typed in this conversation and link it to the SSO ID on success.
@@ -171,9 +182,9 @@ class LinkingService:
                 await tx.challenges.delete(conversation_id)
                 await tx.commit()
                 raise OtpExpired(conversation_id)
-            await self._refuse_if_locked(challenge.sso_id)
+            await self._limits.refuse_if_locked(conversation_id, challenge.sso_id)
             if not self._matches(challenge, otp):
-                if await self._count_failure(challenge.sso_id):
+                if await self._limits.count_failure(conversation_id, challenge.sso_id):
                     await tx.challenges.delete(conversation_id)
                     await tx.commit()
                     raise OtpLockedOut(conversation_id)
@@ -269,25 +280,6 @@ class LinkingService:
             await tx.conversations.update(conversation)
             await tx.commit()
             return True
-
-    async def _refuse_if_locked(self, sso_id: str) -> None:
-        if self._limits is not None and await self._limits.peek(self._key("lock", sso_id)):
-            raise OtpLockedOut(sso_id)
-
-    async def _count_failure(self, sso_id: str) -> bool:
-        """Count a wrong code for `sso_id`; True when that locks it (MAX_FAILURES an hour)."""
-        if self._limits is None:
-            return False
-        failures = await self._limits.hit(self._key("failures", sso_id), LIMIT_WINDOW)
-        if failures < MAX_FAILURES:
-            return False
-        await self._limits.hit(self._key("lock", sso_id), LOCKOUT)
-        return True
-
-    def _key(self, kind: str, value: str) -> str:
-        # Counter keys live in Redis: keyed hashes, never the SSO ID or mobile themselves.
-        digest = hmac.new(self._otp_key, f"{kind}|{value}".encode(), hashlib.sha256)
-        return f"otp-{kind}:{digest.hexdigest()[:32]}"
 
     def _matches(self, challenge: LinkChallenge, otp: str) -> bool:
         expected = self._hash(challenge.conversation_id, challenge.sso_id, otp)

@@ -141,16 +141,33 @@ class SqlChallengeRepository:
             delete(link_challenges).where(link_challenges.c.conversation_id == conversation_id)
         )
 
-    async def record_send(self, sso_id: str, sent_at: datetime) -> None:
+    async def record_send(self, sso_id: str, sent_at: datetime, conversation_id: str) -> None:
         await self._connection.execute(
-            insert(otp_sends).values(sso_id_hash=sso_id, sent_at=sent_at)
+            insert(otp_sends).values(
+                sso_id_hash=sso_id, sent_at=sent_at, conversation_id=conversation_id
+            )
         )
 
-    async def sends_since(self, sso_id: str, since: datetime) -> int:
-        result = await self._connection.execute(
+    async def sends_since(
+        self, sso_id: str, since: datetime, conversation_id: str | None = None
+    ) -> int:
+        statement = (
             select(func.count())
             .select_from(otp_sends)
             .where(otp_sends.c.sso_id_hash == sso_id, otp_sends.c.sent_at >= since)
+        )
+        if conversation_id is not None:
+            statement = statement.where(otp_sends.c.conversation_id == conversation_id)
+        result = await self._connection.execute(statement)
+        return int(result.scalar_one())
+
+    async def other_sso_ids_since(self, conversation_id: str, sso_id: str, since: datetime) -> int:
+        result = await self._connection.execute(
+            select(func.count(func.distinct(otp_sends.c.sso_id_hash))).where(
+                otp_sends.c.conversation_id == conversation_id,
+                otp_sends.c.sent_at >= since,
+                otp_sends.c.sso_id_hash != sso_id,
+            )
         )
         return int(result.scalar_one())
 

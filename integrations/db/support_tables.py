@@ -43,6 +43,8 @@ agents = Table(
     metadata,
     _id("agent_id", primary_key=True),
     Column("username", String(32), nullable=False, unique=True),
+    # What residents see ("Asha from the help desk"), never the username, which logs in.
+    Column("display_name", String(64), nullable=False),
     Column("password_hash", String(128), nullable=False),
     Column("salt", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),

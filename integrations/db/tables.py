@@ -139,7 +139,10 @@ otp_sends = Table(
     Column("send_id", Integer, primary_key=True, autoincrement=True),
     Column("sso_id_hash", BlindIndex("sso_id"), nullable=False),  # only counted, never read
     Column("sent_at", UtcDateTime(), nullable=False),
+    # The chat that asked (an opaque id): per-chat limits (bot/services/link_limits.py).
+    _id("conversation_id", nullable=True),
     Index(None, "sso_id_hash", "sent_at"),
+    Index(None, "conversation_id", "sent_at"),
 )
 
 saved_accounts = Table(

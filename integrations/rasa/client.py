@@ -23,6 +23,7 @@ from bot.errors import DialogueUnavailable
 from bot.model.identifiers import mask
 from bot.model.outbound import Attachment, Button, OutboundMessage
 from bot.model.residents import Channel, Language
+from integrations.rasa.internal_auth import bearer
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,18 @@ class RasaDialogueEngine:
     (a hash of its id picks it) and moves to the next one only while that one refuses
     connections, e.g. during a restart. Several servers must share a tracker store."""
 
-    def __init__(self, base_url: str | Sequence[str], token: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        base_url: str | Sequence[str],
+        token: str,
+        timeout_s: float,
+        internal_token: str = "",
+    ) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         self._bases = [url.rstrip("/") for url in urls]
         self._token = token
+        # Our channel inside Rasa refuses turns without it (integrations/rasa/internal_auth.py).
+        self._turn_headers = bearer(internal_token) if internal_token else {}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
         self._languages: OrderedDict[str, Language] = OrderedDict()
@@ -109,6 +118,7 @@ class RasaDialogueEngine:
             payload,
             what="turn",
             conversation_id=conversation_id,
+            headers=self._turn_headers,
         )
 
     def _server_for(self, conversation_id: str) -> str:
@@ -238,11 +248,14 @@ class RasaDialogueEngine:
         conversation_id: str,
         params: Mapping[str, str] | None = None,
         method: str = "POST",
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         # Error messages name the step and status only: the client's own messages can carry
         # the URL, and with it the API token.
         try:
-            async with self._http().request(method, url, json=payload, params=params) as response:
+            async with self._http().request(
+                method, url, json=payload, params=params, headers=headers
+            ) as response:
                 status = response.status
                 body = await response.read()
         except asyncio.TimeoutError as exc:

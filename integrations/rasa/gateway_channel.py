@@ -7,7 +7,8 @@ telegram): a domain response variation marked `channel: sms` is then chosen for 
 (shorter, no emoji), and actions read the channel from `tracker.get_latest_input_channel()`.
 
 Request: POST /webhooks/gateway/webhook with JSON {"sender", "message", "channel",
-"metadata"}; answer: the list of bot messages, as the REST channel's.
+"metadata"} and `Authorization: Bearer <INTERNAL_TOKEN>` (internal_auth.py; 401 without);
+answer: the list of bot messages, as the REST channel's.
 
 Faults (README, "Faults"): a turn that fails answers 500 and a server with no model loaded
 (starting) 503, never 200 with nothing; a turn whose gateway went away (a crash, its
@@ -26,6 +27,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from integrations.rasa.internal_auth import HEADER, authorised, token_from_env
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,10 @@ def channel_of(body: dict[str, Any]) -> str:
 
 
 class GatewayInput(InputChannel):
+    def __init__(self, token: str | None = None) -> None:
+        # Read when Rasa builds its channels: bot/stack.py sets the variable before that.
+        self._token = token_from_env() if token is None else token
+
     @classmethod
     def name(cls) -> str:
         return "gateway"
@@ -64,6 +71,8 @@ class GatewayInput(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not authorised(request.headers.get(HEADER), self._token):
+                return response.json({"detail": "unauthorised"}, status=401)
             body = request.json if isinstance(request.json, dict) else {}
             sender = body.get("sender")
             text = body.get("message")

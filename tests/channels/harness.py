@@ -19,7 +19,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from bot.bootstrap import Container
-from bot.errors import NotLinked
+from bot.errors import NotLinked, OtpLockedOut, TooManyOtpRequests
 from bot.gateway.app import create_app
 from bot.gateway.delivery import ChannelRuntime
 from bot.model.outbound import Button, OutboundMessage
@@ -92,8 +92,11 @@ class ScriptedDialogue:
         if text in ("/greet", "hi", "hello"):
             return [OutboundMessage(text="Namaste! What would you like to do?", buttons=MENU)]
         if re.fullmatch(r"[a-z]+\.[a-z]+", text):
-            started = await c.linking.start(conversation_id, text)
-            return [OutboundMessage(text=f"Code sent to {started.masked_mobile}.")]
+            try:
+                started = await c.linking.start(conversation_id, text)
+            except (TooManyOtpRequests, OtpLockedOut) as refused:
+                return [OutboundMessage(text=f"Refused: {type(refused).__name__}.")]
+            return [OutboundMessage(text=f"Code sent if {started.sso_id} is registered.")]
         if re.fullmatch(r"\d{6}", text):
             resident = await c.linking.verify(conversation_id, text)
             return [OutboundMessage(text=f"Linked to {resident.sso_id}.", buttons=MENU)]

@@ -18,7 +18,8 @@ async def test_an_agent_reply_reaches_the_resident_on_whatsapp_and_the_bot_stays
     await gateway.settle()
     conversation = await gateway.container.conversations.open(Channel.WHATSAPP, RAMESH_MOBILE)
     requested = await gateway.container.handoff.request(conversation.conversation_id)
-    agent = await gateway.container.agents.add("asha", "correct horse battery")
+    # Finding 9 of issue 13: residents see the display name, never the login's username.
+    agent = await gateway.container.agents.add("agent1", "correct horse battery", "Asha")
     turns_before = len(gateway.dialogue.turns)
 
     await gateway.whatsapp(whatsapp_form("my money was deducted twice"))
@@ -32,9 +33,10 @@ async def test_an_agent_reply_reaches_the_resident_on_whatsapp_and_the_bot_stays
     assert len(gateway.dialogue.turns) == turns_before  # the bot never saw it
     bodies = [m["Body"] for m in gateway.providers.twilio() if "Body" in m]
     assert bodies[-2:] == [
-        "asha from the help desk has joined the chat.",
-        "asha (help desk): Sorry about that, I am checking.",
+        "Asha from the help desk has joined the chat.",
+        "Asha (help desk): Sorry about that, I am checking.",
     ]
+    assert not any("agent1" in body for body in bodies)
     assert all(m["To"] == f"whatsapp:{RAMESH_MOBILE}" for m in gateway.providers.twilio())
     [queued] = await gateway.container.handoff.queue()
     assert [line.text for line in queued.transcript] == [

@@ -147,7 +147,7 @@ async def test_agent_takes_replies_and_releases_while_the_bot_stays_silent(
             await page.wait_for_selector("li.agent")
 
             pushed = await served.pushed()
-            assert "asha (help desk): I am checking your payment now." in pushed
+            assert "Asha (help desk): I am checking your payment now." in pushed
             assert await served.say("thank you, waiting") == []
             await page.reload()
             assert "thank you, waiting" in await page.locator("ul.transcript").inner_text()

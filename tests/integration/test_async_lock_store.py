@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.settings import Settings
-from bot.stack import endpoints_config
+from bot.stack import INTERNAL_TOKEN_ENV, endpoints_config
 from integrations.rasa.lock_store import AsyncRedisLockStore
 from tests.integration.conftest import REDIS_URL
 
@@ -233,10 +233,12 @@ def test_one_store_serves_one_event_loop_after_another() -> None:
 
 
 @pytest.fixture
-def endpoints_file(tmp_path: Path) -> Iterator[Path]:
+def endpoints_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The endpoints.yml `python -m bot.stack rasa` writes for REDIS_URL."""
     config, secrets = endpoints_config(Settings(_env_file=None, redis_url=REDIS_URL))  # type: ignore[call-arg]
-    assert secrets == {}
+    assert set(secrets) == {INTERNAL_TOKEN_ENV}  # no password; the action server's secret
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)  # as bot/stack.py does before Rasa reads the file
     path = tmp_path / "endpoints.yml"
     path.write_text(yaml.safe_dump(config))
     yield path
@@ -283,10 +285,14 @@ def test_the_password_comes_from_the_environment(
     assert connection["password"] == "s3cret" and connection["ssl"] is True
 
 
-def test_a_redis_url_without_a_database_means_database_0(tmp_path: Path) -> None:
+def test_a_redis_url_without_a_database_means_database_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rasa.core.utils import AvailableEndpoints
 
-    config, _ = endpoints_config(Settings(_env_file=None, redis_url="redis://cache"))  # type: ignore[call-arg]
+    config, secrets = endpoints_config(Settings(_env_file=None, redis_url="redis://cache"))  # type: ignore[call-arg]
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
     path = tmp_path / "endpoints.yml"
     path.write_text(yaml.safe_dump(config))
     store = LockStore.create(AvailableEndpoints.read_endpoints(str(path)).lock_store)

@@ -105,7 +105,7 @@ async def _fill(uow: SqlUnitOfWorkFactory) -> None:
         await tx.accounts.add(
             SavedAccount("a1", "r1", Utility.ELECTRICITY, "JDVVNL0000RAJ01", NUMBER)
         )
-        await tx.challenges.record_send(SSO_ID, NOW)
+        await tx.challenges.record_send(SSO_ID, NOW, "conv-1")
         await tx.commit()
 
 

@@ -201,17 +201,25 @@ async def test_sends_since_counts_one_sso_id_across_conversations(
 ) -> None:
     window_start = NOW - timedelta(minutes=30)
     async with uow() as tx:
-        await tx.challenges.record_send("ramesh.kumar", NOW)
-        await tx.challenges.record_send("ramesh.kumar", NOW)
-        await tx.challenges.record_send("ramesh.kumar", window_start)
-        await tx.challenges.record_send("ramesh.kumar", window_start - timedelta(microseconds=1))
-        await tx.challenges.record_send("someone.else", NOW)
+        await tx.challenges.record_send("ramesh.kumar", NOW, "conv-1")
+        await tx.challenges.record_send("ramesh.kumar", NOW, "conv-2")
+        await tx.challenges.record_send("ramesh.kumar", window_start, "conv-2")
+        await tx.challenges.record_send(
+            "ramesh.kumar", window_start - timedelta(microseconds=1), "conv-1"
+        )
+        await tx.challenges.record_send("someone.else", NOW, "conv-1")
+        await tx.challenges.record_send("third.one", window_start - timedelta(seconds=1), "conv-1")
         await tx.commit()
     async with uow() as tx:
         # Deleting challenges never forgets sends: the limit must survive voided codes.
         await tx.challenges.delete("conv-1")
         assert await tx.challenges.sends_since("ramesh.kumar", window_start) == 3
         assert await tx.challenges.sends_since("nobody.here", window_start) == 0
+        # ...and per chat, for the limits that are a chat's own (bot/services/link_limits.py)
+        assert await tx.challenges.sends_since("ramesh.kumar", window_start, "conv-2") == 2
+        assert await tx.challenges.sends_since("ramesh.kumar", window_start, "conv-1") == 1
+        assert await tx.challenges.other_sso_ids_since("conv-1", "ramesh.kumar", window_start) == 1
+        assert await tx.challenges.other_sso_ids_since("conv-2", "ramesh.kumar", window_start) == 0
 
 
 # --- webhook events ------------------------------------------------------------------------

@@ -55,7 +55,7 @@ async def fill(uow: SqlUnitOfWorkFactory) -> None:
             Payment("p1", "r1", "wa", "PHED", NUMBERS[0], "B-1", 10000, 0, PaymentStatus.PAID, NOW)
         )
         await tx.challenges.save(LinkChallenge("wa", SSO_ID, "ab" * 32, NOW, NOW, 3))
-        await tx.challenges.record_send(SSO_ID, NOW)
+        await tx.challenges.record_send(SSO_ID, NOW, "conv-1")
         await tx.outbox.push("wa", OutboundMessage(text=f"Hello {NAME}"), NOW)
         await tx.outbox.push("web", OutboundMessage(text=f"Bill for {NUMBERS[1]}"), NOW)
         await tx.inbox.record(

@@ -13,7 +13,12 @@ import yaml
 from pydantic import SecretStr
 
 from bot.settings import Settings
-from bot.stack import LOCK_STORE_PASSWORD_ENV, TRACKER_STORE_PASSWORD_ENV, endpoints_config
+from bot.stack import (
+    INTERNAL_TOKEN_ENV,
+    LOCK_STORE_PASSWORD_ENV,
+    TRACKER_STORE_PASSWORD_ENV,
+    endpoints_config,
+)
 from integrations.rasa.lock_store import AsyncRedisLockStore
 from integrations.rasa.tracker_store import CachedSQLTrackerStore
 from tests.integration.conftest import POSTGRES_URL, REDIS_URL
@@ -25,7 +30,7 @@ def settings(**values: object) -> Settings:
 
 def test_embedded_defaults_keep_rasa_in_memory() -> None:
     config, secrets = endpoints_config(settings())
-    assert set(config) == {"action_endpoint"} and secrets == {}
+    assert set(config) == {"action_endpoint"} and set(secrets) == {INTERNAL_TOKEN_ENV}
     assert config["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
 
 
@@ -39,7 +44,12 @@ def test_passwords_go_to_the_environment_not_the_file() -> None:
     )
     written = yaml.safe_dump(config)
     assert "s@cret" not in written and "r3dis" not in written
-    assert secrets == {TRACKER_STORE_PASSWORD_ENV: "s@cret", LOCK_STORE_PASSWORD_ENV: "r3dis"}
+    assert secrets == {
+        TRACKER_STORE_PASSWORD_ENV: "s@cret",
+        LOCK_STORE_PASSWORD_ENV: "r3dis",
+        INTERNAL_TOKEN_ENV: secrets[INTERNAL_TOKEN_ENV],
+    }
+    assert secrets[INTERNAL_TOKEN_ENV] not in written
     assert config["tracker_store"] == {
         "type": "integrations.rasa.tracker_store.CachedSQLTrackerStore",
         "dialect": "postgresql",

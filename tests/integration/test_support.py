@@ -124,8 +124,8 @@ async def test_the_bot_is_silent_while_an_agent_holds_the_chat_and_answers_after
     assert replies  # the bot answers again
     texts = await pushed_texts(support, chat.conversation_id)
     assert texts == [
-        "हेल्प डेस्क से asha बातचीत में जुड़ गए हैं।",
-        "asha (हेल्प डेस्क): Main dekh rahi hoon",
+        "हेल्प डेस्क से Asha बातचीत में जुड़ गए हैं।",
+        "Asha (हेल्प डेस्क): Main dekh rahi hoon",
         "हेल्प डेस्क ने बातचीत बंद कर दी है। अब आप फिर से बिल सहायक से बात कर रहे हैं।",
     ]
     assert await handoff.queue() == []
@@ -193,7 +193,7 @@ async def test_of_two_agents_taking_one_chat_one_holds_it_and_the_other_cannot_r
     [queued] = await handoff.queue()
     assert queued.handoff.status is HandoffStatus.HELD and queued.handoff.agent_id == asha.agent_id
     assert await pushed_texts(support, chat.conversation_id) == [
-        "asha from the help desk has joined the chat."
+        "Asha from the help desk has joined the chat."
     ]
 
 

@@ -12,7 +12,8 @@ from bot import messages
 from bot.errors import OtpIncorrect, OtpLockedOut, TooManyOtpRequests
 from bot.model.residents import Channel, Language
 from bot.ports import SsoHolder
-from bot.services.linking import MAX_FAILURES, MAX_SENDS_PER_MOBILE, LinkingService
+from bot.services.link_limits import MAX_FAILURES, MAX_SENDS_PER_MOBILE
+from bot.services.linking import LinkingService
 from bot.services.turns import BURST_MESSAGES, BURST_WINDOW, TurnService
 from integrations.cache.rate_counters import InProcessRateCounter
 from tests.fakes import (
@@ -69,7 +70,7 @@ async def test_codes_to_one_mobile_are_limited_per_hour_whatever_the_sso_id(
     assert len(sms.texts_to(SHARED)) == MAX_SENDS_PER_MOBILE + 1
 
 
-async def test_repeated_wrong_codes_lock_the_sso_id_for_an_hour(
+async def test_repeated_wrong_codes_lock_that_chat_for_an_hour_and_no_other(
     open_chat,
     limited: LinkingService,
     sms: FakeSmsSender,
@@ -85,15 +86,20 @@ async def test_repeated_wrong_codes_lock_the_sso_id_for_an_hour(
         with pytest.raises(OtpIncorrect):
             await limited.verify(chat, wrong)
         wrong_codes += 1
-        clock.advance(timedelta(minutes=11))  # stay under the per-SSO resend limit
+        clock.advance(timedelta(minutes=11))  # stay under the per-chat resend limit
     await limited.start(chat, "ramesh.kumar")
     code = code_in(sms, ramesh.mobile)
     with pytest.raises(OtpLockedOut):
         await limited.verify(chat, f"{(int(code) + 1) % 1_000_000:06d}")
 
-    # locked: no new code, not even the right one from another chat
+    # locked: no new code in this chat for an hour...
     with pytest.raises(OtpLockedOut):
-        await limited.start(await open_chat(), "ramesh.kumar")
+        await limited.start(chat, "ramesh.kumar")
+    # ...but the guesser's lock is theirs alone: Ramesh links from his own phone meanwhile
+    # (past the per-mobile cap too, which the guesser's five codes have reached).
+    own = await open_chat(Channel.WHATSAPP, ramesh.mobile)
+    await limited.start(own, "ramesh.kumar")
+    assert (await limited.verify(own, code_in(sms, ramesh.mobile))).sso_id == "ramesh.kumar"
     clock.advance(timedelta(minutes=59))
     with pytest.raises(OtpLockedOut):
         await limited.start(chat, "ramesh.kumar")

@@ -1,0 +1,51 @@
+"""The shared secret of the private hops: gateway → Rasa's channel, Rasa → action server.
+
+Without it, anything that reached the private network could talk to Rasa or the action
+server directly, past the gateway's screening, rate limits and handoff (and run
+`action_my_data` for any conversation id). Each server checks `Authorization: Bearer
+<INTERNAL_TOKEN>` and refuses with 401 otherwise; the action server's /health stays open
+(it says nothing) for the gateway's /healthz.
+
+The secret reaches the Rasa and action server processes in BOT_INTERNAL_TOKEN (set by
+bot/stack.py from the settings); Rasa's endpoints.yml refers to it as ${BOT_INTERNAL_TOKEN}
+in the action endpoint's headers, so it is never written to a file.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from typing import Any
+
+TOKEN_ENV = "BOT_INTERNAL_TOKEN"
+HEADER = "Authorization"
+OPEN_PATHS = frozenset({"/health"})
+
+
+def token_from_env() -> str:
+    return os.environ.get(TOKEN_ENV, "")
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The header a caller sends."""
+    return {HEADER: f"Bearer {token}"}
+
+
+def authorised(header: str | None, token: str) -> bool:
+    """True when `header` carries `token`. An empty token refuses everything (fails closed)."""
+    if not token or not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[len("Bearer ") :].encode(), token.encode())
+
+
+def protect_action_server(app: Any, token: str) -> None:
+    """Refuse every request to rasa-sdk's Sanic app without the secret, except /health."""
+    from sanic import response
+    from sanic.request import Request
+
+    async def check(request: Request) -> Any:
+        if request.path in OPEN_PATHS or authorised(request.headers.get(HEADER), token):
+            return None
+        return response.json({"detail": "unauthorised"}, status=401)
+
+    app.register_middleware(check, "request")
