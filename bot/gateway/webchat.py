@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, StrictStr, validator
 
 from bot import messages
+from bot.bootstrap import Container
 from bot.errors import DialogueUnavailable
 from bot.gateway.deps import ContainerDep, TurnLocksDep
 from bot.gateway.metrics import TurnTimer
@@ -105,9 +106,7 @@ async def post_message(
     message: IncomingMessage, request: Request, container: ContainerDep, locks: TurnLocksDep
 ) -> Any:
     try:
-        sender = await container.webchat_sessions.resolve(
-            request.headers.get(SESSION_HEADER) or message.sender
-        )
+        sender = await _session(container, request.headers.get(SESSION_HEADER), message.sender)
     except SessionRefused as refused:
         return _refused(refused)
     try:
@@ -132,14 +131,19 @@ async def pushed_messages(
     if after and not webchat.CURSOR_PATTERN.fullmatch(after):
         return _invalid("after", "after must be a cursor returned by this endpoint")
     try:
-        address = await container.webchat_sessions.resolve(
-            request.headers.get(SESSION_HEADER) or sender
-        )
+        address = await _session(container, request.headers.get(SESSION_HEADER), sender)
     except SessionRefused as refused:
         return _refused(refused)
     cursor = int(after or 0)
     pushed = await container.conversations.pushed(Channel.WEBCHAT, address, cursor)
     return JSONResponse(webchat.pushed_reply(pushed, cursor), headers=NO_STORE)
+
+
+async def _session(container: Container, header: str | None, sender: str | None) -> str:
+    """The header (our page's) wins; else the contract's `sender`, under its own rule."""
+    if header:
+        return await container.webchat_sessions.resolve(header)
+    return await container.webchat_sessions.resolve(sender, from_contract=True)
 
 
 def _refused(refused: SessionRefused) -> JSONResponse:

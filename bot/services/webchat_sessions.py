@@ -34,7 +34,7 @@ MIN_CLIENT_ID_CHARS = 32
 # Polling every 2 s must not write every 2 s: last use is recorded at most this often, so
 # the idle timeout is exact to within this.
 TOUCH_EVERY = timedelta(minutes=1)
-_WELL_FORMED = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
+_WELL_FORMED = re.compile(r"[A-Za-z0-9_-]{1,64}")  # as the contract's sender (channels/webchat.py)
 
 
 class SessionRefusal(str, Enum):
@@ -89,9 +89,10 @@ class WebchatSessions:
         await self._store.add(token_hash(token), now)
         return IssuedSession(token, now + self.policy.max_age, self.policy.idle)
 
-    async def resolve(self, token: str | None) -> str:
+    async def resolve(self, token: str | None, *, from_contract: bool = False) -> str:
         """The conversation address of a live session, its last use recorded. Raises
-        SessionRefused."""
+        SessionRefused. `from_contract`: the id came as the contract's `sender` (JSON field
+        or query), where development takes short ids; in the session header never."""
         if not token:
             raise SessionRefused(SessionRefusal.MISSING)
         if not _WELL_FORMED.fullmatch(token):
@@ -100,7 +101,8 @@ class WebchatSessions:
         key = token_hash(token)
         found = await self._store.get(key)
         if found is None:
-            if not self.policy.accept_client_ids or len(token) < self.policy.min_client_id_chars:
+            shortest = self.policy.min_client_id_chars if from_contract else MIN_CLIENT_ID_CHARS
+            if not self.policy.accept_client_ids or len(token) < shortest:
                 raise SessionRefused(SessionRefusal.INVALID)
             async with self._uow() as tx:
                 if await tx.conversations.find(Channel.WEBCHAT, token) is not None:

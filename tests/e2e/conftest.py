@@ -127,8 +127,9 @@ class Chat:
 
     def __init__(self, stack: Stack, sender: str) -> None:
         self.stack = stack
-        # The gateway starts a session only for an own id of 32 characters or more.
-        self.sender = f"{sender}-{secrets.token_hex(16)}"
+        # A fresh id per chat (an address that already has a conversation but no session is
+        # refused), within the contract's 64 characters.
+        self.sender = f"{sender[:31]}-{secrets.token_hex(16)}"
         self.http = httpx.Client(base_url=stack.base_url, timeout=60)
         self.cursor = "0"
 

@@ -109,6 +109,9 @@ async def test_in_development_the_contract_takes_a_short_id_of_its_own(
 
     assert posted.status_code == 200 and polled.status_code == 200
     assert [text for _, text, _ in dialogue.turns] == ["hi"]
+    # The session header is our page's: only what the server issued (or 32+ characters).
+    assert_refused_politely(await say(client, "u2", "hi"), "invalid")
+    assert_refused_politely(await say(client, "old-session-id", "hi"), "invalid")
 
 
 @pytest.mark.parametrize(
