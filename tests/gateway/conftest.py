@@ -163,7 +163,7 @@ async def link_webchat(container: Container, sender: str, sso_id: str) -> str:
     """
     # The sender's session first, as its first message would: a web chat address that has
     # a conversation but no session is an id from before sessions, and refused.
-    await container.webchat_sessions.resolve(sender)
+    await container.webchat_sessions.resolve(sender, from_contract=True)
     conversation = await container.conversations.open(Channel.WEBCHAT, sender)
     holder = await container.sso.lookup(sso_id)
     assert holder is not None

@@ -87,8 +87,10 @@ async def test_failing_logins_do_not_hold_up_web_chat_turns(
     )
     assert tries >= ATTACKERS
     # Hashed on the event loop, a turn waits for the hashes in progress: its median was
-    # several hashes long (measured 200 ms vs 3 ms). Off the loop it waits for none.
-    assert statistics.median(loaded) < hash_ms / 2
+    # several hashes long (measured 324 ms with 104 ms hashes). Off the loop it waits for
+    # none (measured 13-27 ms with 39-84 ms hashes; a busy 2-core machine shares its cores
+    # with the hashing thread, so the bound is one hash, not less).
+    assert statistics.median(loaded) < hash_ms
 
 
 async def test_an_unknown_username_rests_after_failures_as_a_known_one_does(

@@ -152,7 +152,9 @@ async def test_turns_of_one_conversation_never_overlap_but_conversations_do(
 
 # --- pushed messages -------------------------------------------------------------------------
 async def push(container: Container, sender: str, text: str) -> int:
-    await container.webchat_sessions.resolve(sender)  # the sender's session, as a turn would
+    await container.webchat_sessions.resolve(
+        sender, from_contract=True
+    )  # the sender's session, as a turn would
     conversation = await container.conversations.open(Channel.WEBCHAT, sender)
     async with container.uow() as tx:
         sequence = await tx.outbox.push(
