@@ -21,7 +21,9 @@ pytestmark = pytest.mark.asyncio
 async def test_a_signed_message_is_accepted_fast_and_answered_through_the_api(
     gateway: Gateway,
 ) -> None:
-    gateway.dialogue.delay_s = 1.0  # a slow turn must not hold up the webhook's answer
+    # A slow turn must not hold up the webhook's answer. The margin is wide: this is the
+    # file's first request (cold caches) and CI shares 2 cores (0.69 s measured once).
+    gateway.dialogue.delay_s = 3.0
     loop = asyncio.get_running_loop()
     started = loop.time()
     response = await gateway.whatsapp(whatsapp_form("hi"))
@@ -29,7 +31,7 @@ async def test_a_signed_message_is_accepted_fast_and_answered_through_the_api(
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/xml")
-    assert elapsed < 0.5
+    assert elapsed < 1.5
     await gateway.settle()
     (sent,) = gateway.providers.twilio()
     assert sent["To"] == f"whatsapp:{RAMESH_MOBILE}"
