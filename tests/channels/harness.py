@@ -267,4 +267,9 @@ async def gateway(
             )
     finally:
         server.should_exit = True
-        await serve
+        # Bounded: once in ~10 runs the graceful shutdown after two simultaneous deliveries
+        # waited forever (seen in CI, cause not found yet); force it rather than hang the suite.
+        done, _ = await asyncio.wait({serve}, timeout=15)
+        if not done:
+            server.force_exit = True
+            await asyncio.wait({serve}, timeout=5)
