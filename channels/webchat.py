@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.model.outbound import OutboundMessage, PushedMessage
+from bot.services import webchat_sessions
 from bot.services.turns import MAX_MESSAGE_CHARS
 
 # The shape of a sender id (its freshness and length are the session's business:
 # bot/services/webchat_sessions.py); a phone number, a name or markup is none.
-SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SENDER_PATTERN = webchat_sessions.SENDER_PATTERN
 SENDER_RULE = "sender must be 1-64 characters: letters, digits, '-' or '_'"
 MAX_TEXT_CHARS = MAX_MESSAGE_CHARS
 CURSOR_PATTERN = re.compile(r"^[0-9]{1,18}$")

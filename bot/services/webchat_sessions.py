@@ -19,7 +19,6 @@ ones when client ids are off are refused too, with a reason the page can put in 
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -29,12 +28,16 @@ from enum import Enum
 from bot.model.residents import Channel
 from bot.ports import Clock, UnitOfWorkFactory, WebchatSessionStore
 
+# A plain SHA-256 is enough for 256 random bits (no dictionary to try), as for agents.
+from bot.services.agents import token_hash
+
 TOKEN_BYTES = 32
 MIN_CLIENT_ID_CHARS = 32
 # Polling every 2 s must not write every 2 s: last use is recorded at most this often, so
 # the idle timeout is exact to within this.
 TOUCH_EVERY = timedelta(minutes=1)
-_WELL_FORMED = re.compile(r"[A-Za-z0-9_-]{1,64}")  # as the contract's sender (channels/webchat.py)
+# The shape of any web chat id, the contract's `sender` included (channels/webchat.py).
+SENDER_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class SessionRefusal(str, Enum):
@@ -64,11 +67,6 @@ class IssuedSession:
     idle: timedelta
 
 
-def token_hash(token: str) -> str:
-    """What is stored: a plain SHA-256 is enough for 256 random bits (no dictionary to try)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class WebchatSessions:
     def __init__(
         self,
@@ -95,7 +93,7 @@ class WebchatSessions:
         or query), where development takes short ids; in the session header never."""
         if not token:
             raise SessionRefused(SessionRefusal.MISSING)
-        if not _WELL_FORMED.fullmatch(token):
+        if not SENDER_PATTERN.fullmatch(token):
             raise SessionRefused(SessionRefusal.INVALID)
         now = self._clock.now()
         key = token_hash(token)
