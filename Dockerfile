@@ -28,4 +28,4 @@ RUN rasa train --config config.yml --domain bot/dialogue/domain --data nlu_data 
 
 USER bot
 EXPOSE 8000 5005 5055
-CMD ["python", "-m", "bot.gateway"]
+CMD ["python", "-m", "app.gateway"]

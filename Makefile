@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/current.tar.gz
 # The model also embeds our NLU component, so its code is an input too.
 DIALOGUE_INPUTS := config.yml $(shell find nlu_data bot/dialogue -name '*.yml' 2>/dev/null) \
-	$(wildcard bot/nlu/*.py) bot/model/text.py bot/model/identifiers.py
+	integrations/rasa/normaliser.py bot/model/text.py bot/model/identifiers.py
 RASA := RASA_TELEMETRY_ENABLED=false $(BIN)/rasa
 export RASA_TELEMETRY_ENABLED := false
 
@@ -51,7 +51,7 @@ $(MODEL): $(DIALOGUE_INPUTS) | $(INSTALLED)
 	touch $@
 
 run: install system-deps db model
-	exec $(BIN)/python -m bot.stack
+	exec $(BIN)/python -m app.stack
 
 validate: install
 	$(BIN)/python scripts/validate_dialogue.py
@@ -66,7 +66,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 types: install
-	$(BIN)/mypy bot channels integrations actions
+	$(BIN)/mypy bot app channels integrations actions
 
 test: install system-deps model validate lint types
 	$(BIN)/python -m pytest

@@ -20,10 +20,10 @@ from actions.forms import LISTEN, RepairingFormValidation, turn_of
 from actions.repair import LEAVE_CONFIDENCE, Turn
 from actions.replies import utter_error
 from actions.runtime import ResidentAction, container, language
+from app.workers.reminders import reminder_consents
 from bot.errors import BotError, NoPendingLink, OtpLockedOut, TooManyOtpRequests
 from bot.model.calendar import format_time_ist
 from bot.model.identifiers import find_sso_id, mask_name
-from integrations.tasks.reminders import reminder_consents
 
 LINK_SLOTS = ("sso_id", "otp")
 FORM_SLOTS = ("sso_id", "otp", "utility", "biller", "consumer_number")

@@ -17,10 +17,10 @@ from rasa_sdk.types import DomainDict
 from actions.accounts import account_label
 from actions.forms import LISTEN, is_certain, turn_of
 from actions.runtime import ResidentAction, container, language
+from app.workers.reminders import reminder_consents, reminder_settings
 from bot.model.identifiers import ascii_digits
 from bot.model.reminders import ReminderKind
 from bot.services.reminders import PolicyChange, ReminderSettingsView
-from integrations.tasks.reminders import reminder_consents, reminder_settings
 
 ACCOUNT_SLOT = "reminder_account"
 OPTION_ENTITY = "reminder_option"

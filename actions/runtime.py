@@ -11,7 +11,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.bootstrap import Container, bootstrap
+from app.bootstrap import Container, bootstrap
 from bot.model.residents import Language
 
 log = logging.getLogger(__name__)

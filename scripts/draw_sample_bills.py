@@ -2,7 +2,7 @@
 printed: one per utility, the number's place marked in red, labels in English and Hindi.
 
 A generic layout, not any company's real bill (each company prints its own). Run once after
-changing the drawing; the PNGs are committed (bot/gateway/static/sample-bills/):
+changing the drawing; the PNGs are committed (app/gateway/static/sample-bills/):
 
     .venv/bin/python -m scripts.draw_sample_bills
 """

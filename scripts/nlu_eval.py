@@ -11,7 +11,7 @@ only the held-out test split and leaves the cross-validation out (about 10 minut
 `make nlu-eval` always runs both.
 
 Run from the repository root: `python -m scripts.nlu_eval` (config.yml names our own
-pipeline component, bot.nlu.normaliser, which must be importable).
+pipeline component, integrations.rasa.normaliser, which must be importable).
 """
 
 from __future__ import annotations

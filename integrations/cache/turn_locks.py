@@ -1,6 +1,6 @@
 """Serialising turns per conversation across gateway processes, with a Redis lease.
 
-Same interface as `bot.gateway.turn_locks.ConversationLocks` (one process), for when several
+Same interface as `app.gateway.turn_locks.ConversationLocks` (one process), for when several
 gateway processes share conversations. Rasa's own RedisLockStore is unfit (a racy ticket
 issue, 1 s polling; shared/reference/rasa.md), so turns are serialised here, before Rasa.
 

@@ -136,7 +136,7 @@ def keyring_from_settings(settings: Any) -> KeyRing:
 
 def development_keyring() -> KeyRing:
     """The keys of the default settings (what an engine without explicit keys uses)."""
-    from bot.settings import Settings
+    from app.settings import Settings
 
     return keyring_from_settings(Settings())
 

@@ -65,7 +65,7 @@ def _default_database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
-    from bot.settings import Settings
+    from app.settings import Settings
 
     return Settings().database_url
 

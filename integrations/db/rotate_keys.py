@@ -84,7 +84,7 @@ async def rotate(engine: AsyncEngine) -> RotationReport:
 
 
 def main() -> None:
-    from bot.settings import load_settings
+    from app.settings import load_settings
     from integrations.db.crypto import keyring_from_settings
     from integrations.db.engine import make_engine
 

@@ -7,7 +7,7 @@ server directly, past the gateway's screening, rate limits and handoff (and run
 (it says nothing) for the gateway's /healthz.
 
 The secret reaches the Rasa and action server processes in BOT_INTERNAL_TOKEN (set by
-bot/stack.py from the settings); Rasa's endpoints.yml refers to it as ${BOT_INTERNAL_TOKEN}
+app/stack.py from the settings); Rasa's endpoints.yml refers to it as ${BOT_INTERNAL_TOKEN}
 in the action endpoint's headers, so it is never written to a file.
 """
 

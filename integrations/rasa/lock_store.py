@@ -35,7 +35,7 @@ so this lock is a second line of defence and is rarely contended.
 
 Configured as the lock store type `integrations.rasa.lock_store.AsyncRedisLockStore` with
 the keys of Rasa's `redis` type (url = host, port, db, username, password, use_ssl,
-ssl_certfile, ssl_keyfile, ssl_ca_certs, key_prefix, socket_timeout); bot/stack.py writes
+ssl_certfile, ssl_keyfile, ssl_ca_certs, key_prefix, socket_timeout); app/stack.py writes
 it from REDIS_URL. Rasa only ever calls `lock()` (agent.py, processor.py, server.py); the
 ticket methods of `LockStore` raise NotImplementedError.
 """

@@ -1,4 +1,4 @@
-"""Rasa's own logging through our redaction (runs inside the Rasa server, bot/stack.py).
+"""Rasa's own logging through our redaction (runs inside the Rasa server, app/stack.py).
 
 Rasa 3.6 logs in three ways, none of which passes our redacting handler by itself:
 - structlog events (rasa/utils/log_utils.py): at DEBUG they carry the user's text, the
@@ -22,8 +22,8 @@ import warnings
 from collections.abc import MutableMapping
 from typing import Any
 
-from bot.gateway.log_config import configure_logging
 from bot.model.identifiers import mask
+from integrations.log_redaction import configure_logging
 
 # Rasa's own list of event keys that can hold personal data (rasa/utils/log_utils.py,
 # `_anonymizer`), plus the ones its list misses (a template's text, a message's metadata).

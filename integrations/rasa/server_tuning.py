@@ -1,4 +1,4 @@
-"""Fixes applied inside the Rasa server process before it starts (bot/stack.py).
+"""Fixes applied inside the Rasa server process before it starts (app/stack.py).
 
 The speed fixes replace work Rasa 3.6 repeats on every turn with the same work done once;
 none changes what a turn answers. One fault fix: an action server that is down or hangs

@@ -25,7 +25,7 @@ Events are encrypted at rest with the key ring of the app's personal data
 (integrations/rasa/event_crypto.py); rows written in plain JSON before that still read.
 
 Configured as the tracker store type `integrations.rasa.tracker_store.CachedSQLTrackerStore`
-with the keys of Rasa's `SQL` type (bot/stack.py writes it from RASA_TRACKER_STORE_URL).
+with the keys of Rasa's `SQL` type (app/stack.py writes it from RASA_TRACKER_STORE_URL).
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
 
 def _settings_keyring() -> KeyRing:
-    from bot.settings import load_settings
+    from app.settings import load_settings
     from integrations.db.crypto import keyring_from_settings
 
     return keyring_from_settings(load_settings())

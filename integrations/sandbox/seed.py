@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import logging
 
-from bot.settings import Settings
+from app.settings import Settings
 from integrations.billers.catalog import load_billers
 from integrations.db.engine import make_engine
 from integrations.sandbox.seeding import apply_seed, load_seed

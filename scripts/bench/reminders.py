@@ -161,7 +161,7 @@ async def worker(args: dict[str, Any]) -> None:
     """One dispatcher process: run until nothing is due, print its report as JSON."""
     from datetime import time as dt_time
 
-    from bot.bootstrap import SystemClock
+    from app.bootstrap import SystemClock
     from bot.model.reminders import QuietHours
     from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
     from channels.twilio_api import TwilioMessages

@@ -1,6 +1,6 @@
 """`make bench`: the full stack under load, against a plain `rasa init` bot under the same load.
 
-1. The full stack (`python -m bot.stack`: gateway, Rasa, action server) on free ports with its
+1. The full stack (`python -m app.stack`: gateway, Rasa, action server) on free ports with its
    own SQLite database and a sandbox seeded with simulated residents. Ten residents at a time
    (BENCH_CONCURRENCY) talk to the web chat API for BENCH_SECONDS: greet, ask for the menu,
    ask for a bill, link their SSO ID by OTP (read from the sandbox SMS outbox), pick a biller,
@@ -359,7 +359,7 @@ def run_stack(
         subprocess.run([PYTHON, "-m", module], cwd=ROOT, env=env, check=True)
     base_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
     log = workdir / "stack.log"
-    with running([PYTHON, "-m", "bot.stack"], ROOT, env, log) as process:
+    with running([PYTHON, "-m", "app.stack"], ROOT, env, log) as process:
         wait_healthy(f"{base_url}/healthz", process, log)
         run = str(int(time.time()))
         asyncio.run(closed_loop(stack_conversations(base_url, f"warm{run}", 900), 2, 5))

@@ -1,4 +1,4 @@
-"""The whole stack (`python -m bot.stack`), as `make run` starts it, with all four channels on.
+"""The whole stack (`python -m app.stack`), as `make run` starts it, with all four channels on.
 
 Free ports, its own SQLite database and its own sandbox seed (the scenarios' residents);
 WhatsApp, SMS and Telegram talk to fake provider APIs on 127.0.0.1 (tests/channels/providers.py).
@@ -113,11 +113,11 @@ def _tail(log: Path, lines: int = 30) -> str:
 
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`python -m bot.stack`, healthy; StackFailed (with the log's tail) otherwise."""
+    """`python -m app.stack`, healthy; StackFailed (with the log's tail) otherwise."""
     base_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.stack"],
+            [sys.executable, "-m", "app.stack"],
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import actions.runtime
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from tests.gateway.conftest import (  # noqa: F401  (fixtures)
     ContainerFactory,
     make_container,

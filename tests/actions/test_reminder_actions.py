@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.reminders import ActionSetReminder, ActionStopReminders
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from bot.model.billing import SavedAccount, Utility
 from bot.model.reminders import ReminderKind
 from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory

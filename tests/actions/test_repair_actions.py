@@ -13,7 +13,7 @@ from actions.bill_form import ActionAskBiller, ValidateBillForm
 from actions.billing import ActionShowBill, ActionStartBill
 from actions.confirmation import ActionConfirmed, ValidateConfirmForm
 from actions.linking import ValidateLinkForm
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from tests.gateway.conftest import JVVNL, RAMESH_NUMBER, link_webchat
 
 ANITA_TPADL = "4100567890"

@@ -17,7 +17,7 @@ from actions.support import (
     ActionTrackComplaint,
     ValidateComplaintForm,
 )
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from bot.model.calendar import IST
 from bot.model.complaints import ComplaintStatus, Disposition
 from bot.model.handoff import HandoffStatus

@@ -18,10 +18,10 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
+from app.gateway.app import create_app
+from app.gateway.delivery import ChannelRuntime
 from bot.errors import NotLinked, OtpLockedOut, TooManyOtpRequests
-from bot.gateway.app import create_app
-from bot.gateway.delivery import ChannelRuntime
 from bot.model.outbound import Button, OutboundMessage
 from bot.model.residents import Channel, Language
 from bot.services.turns import TurnService

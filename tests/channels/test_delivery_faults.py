@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.gateway.delivery import ChannelRuntime
+from app.gateway.delivery import ChannelRuntime
 from bot.model.channels import DeliveryState
 from bot.model.residents import Channel
 from bot.services.delivery import LONGEST_SEND

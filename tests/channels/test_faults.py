@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from app.gateway.turn_locks import ConversationLocks
 from bot.errors import DialogueUnavailable
-from bot.gateway.turn_locks import ConversationLocks
 from integrations.cache.turn_locks import RedisConversationLocks
 from tests.channels.harness import Gateway, whatsapp_form
 from tests.gateway.rasa_double import free_port
@@ -143,7 +143,7 @@ async def test_two_gateway_processes_answer_each_message_once_and_in_order(
     from redis import asyncio as aioredis
     from redis.exceptions import RedisError
 
-    from bot.gateway.delivery import ChannelRuntime
+    from app.gateway.delivery import ChannelRuntime
 
     probe = aioredis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=2)
     try:

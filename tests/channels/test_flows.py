@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 import uvicorn
 
-from bot.gateway.app import create_app
+from app.gateway.app import create_app
 from bot.model.channels import InboundKind, InboundMessage
 from bot.model.residents import Channel
 from bot.services.inbox import ChannelInboxService

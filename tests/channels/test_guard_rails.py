@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from integrations.db.tables import inbox
 from tests.channels.harness import Gateway, telegram_text, whatsapp_form
 

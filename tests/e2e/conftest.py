@@ -1,4 +1,4 @@
-"""Starts the whole stack (`python -m bot.stack`) on free ports with its own database, exactly
+"""Starts the whole stack (`python -m app.stack`) on free ports with its own database, exactly
 as `make run` does, and gives tests a web chat client for it."""
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Providers) -> I
         subprocess.run([python, "-m", module], cwd=ROOT, env=env, check=True)
     log = (workdir / "stack.log").open("wb")
     process = subprocess.Popen(
-        [python, "-m", "bot.stack"],
+        [python, "-m", "app.stack"],
         cwd=ROOT,
         env=env,
         stdout=log,

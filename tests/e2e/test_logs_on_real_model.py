@@ -57,7 +57,7 @@ def debug_stack(
     log_path = workdir / "stack.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.stack"],
+        [sys.executable, "-m", "app.stack"],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -11,8 +11,8 @@ import uuid
 import httpx
 from sqlalchemy import select
 
+from app.settings import Settings
 from bot.model.residents import Channel
-from bot.settings import Settings
 from integrations.db.crypto import keyring_from_settings
 from integrations.db.engine import make_engine
 from integrations.db.tables import metadata

@@ -1,4 +1,4 @@
-"""The whole stack in its production shape for fault tests: `python -m bot.stack` (the
+"""The whole stack in its production shape for fault tests: `python -m app.stack` (the
 supervisor, as `make run`) with the app's and Rasa's trackers in fresh PostgreSQL databases
 and Redis, both reached through TCP proxies the tests cut and restore, WhatsApp pointed at
 a fake Twilio on 127.0.0.1, and residents of its own in the sandbox.
@@ -93,7 +93,7 @@ class FaultStack:
             subprocess.run([python, "-m", module], cwd=ROOT, env=self.env, check=True)
         self.log = (self.workdir / "stack.log").open("wb")
         self.process = subprocess.Popen(
-            [python, "-m", "bot.stack"],
+            [python, "-m", "app.stack"],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,
@@ -131,9 +131,9 @@ class FaultStack:
         None while there is none (between a death and its restart)."""
         assert self.process is not None
         wanted = {
-            "gateway": "bot.gateway",
-            "rasa": "bot.stack rasa",
-            "actions": "bot.stack actions",
+            "gateway": "app.gateway",
+            "rasa": "app.stack rasa",
+            "actions": "app.stack actions",
         }
         pid = self.process.pid
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -284,9 +284,9 @@ def stack_env(
 async def prelink(env: dict[str, str], residents: list[dict[str, Any]]) -> None:
     """Link each resident's WhatsApp number to their SSO ID, as a verified code does (the
     burst then reaches flows that need a linked resident without an OTP round trip)."""
-    from bot.bootstrap import bootstrap
+    from app.bootstrap import bootstrap
+    from app.settings import Settings
     from bot.model.residents import Channel, Language, Resident
-    from bot.settings import Settings
 
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]

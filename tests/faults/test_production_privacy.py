@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from bot.settings import Settings
+from app.settings import Settings
 from integrations.db.crypto import keyring_from_settings
 from integrations.rasa.event_crypto import unseal
 from tests.faults.stack import FaultStack, Redelivering, bodies_to, message

@@ -18,13 +18,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.bootstrap import Container, bootstrap
-from bot.gateway.app import create_app
+from app.bootstrap import Container, bootstrap
+from app.gateway.app import create_app
+from app.settings import Settings
 from bot.model.outbound import OutboundMessage
 from bot.model.payments import Payment
 from bot.model.residents import Channel, Language, Resident
 from bot.services.turns import TurnService
-from bot.settings import Settings
 from integrations.billers.catalog import load_billers
 from integrations.db.engine import make_engine
 from integrations.db.migrate import upgrade

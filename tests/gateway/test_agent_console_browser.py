@@ -18,8 +18,8 @@ import httpx
 import pytest
 import uvicorn
 
-from bot.bootstrap import Container
-from bot.gateway.app import create_app
+from app.bootstrap import Container
+from app.gateway.app import create_app
 from bot.model.residents import Channel
 from tests.gateway.conftest import ContainerFactory, web_sender
 from tests.gateway.rasa_double import RasaDouble, free_port

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from bot.errors import InvalidAgentCredentials
 from bot.services.agents import MAX_FAILED_LOGINS, hash_password
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from bot.gateway.app import create_app
-from bot.settings import Settings
+from app.gateway.app import create_app
+from app.settings import Settings
 from tests.gateway.conftest import web_sender
 from tests.gateway.rasa_double import free_port
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from bot.model.channels import InboundKind, InboundMessage
 from bot.model.payments import PaymentStatus
 from bot.model.residents import Channel

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.bootstrap import Container
-from bot.gateway.app import create_app
+from app.bootstrap import Container
+from app.gateway.app import create_app
 from tests.fakes import FakeDialogueEngine
 from tests.gateway.conftest import BASE_URL, web_sender
 

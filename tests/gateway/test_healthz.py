@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.gateway.app import create_app
+from app.gateway.app import create_app
 from tests.gateway.conftest import BASE_URL, ContainerFactory
 from tests.gateway.rasa_double import RasaDouble
 

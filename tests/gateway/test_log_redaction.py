@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.gateway.log_config import RedactingFilter, redact
+from integrations.log_redaction import RedactingFilter, redact
 
 
 def test_secrets_and_identifiers_are_masked_in_log_lines() -> None:
@@ -40,7 +40,7 @@ def test_consumer_numbers_chat_ids_and_typed_secrets_are_masked() -> None:
 
 
 def test_tracebacks_are_redacted_too() -> None:
-    from bot.gateway.log_config import RedactingFormatter
+    from integrations.log_redaction import RedactingFormatter
 
     try:
         raise ValueError("no bill for consumer 410389012345")

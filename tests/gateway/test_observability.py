@@ -11,12 +11,12 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
+from app.gateway.app import create_app
 from bot.errors import BillerUnavailable
-from bot.gateway.app import create_app
-from bot.gateway.log_config import JsonFormatter, RedactingFilter
 from integrations.billers.metered import MeteredBillerDirectory
 from integrations.db.engine import make_engine
+from integrations.log_redaction import JsonFormatter, RedactingFilter
 from integrations.rasa.client import RasaDialogueEngine
 from tests.fakes import FakeBillerDirectory
 from tests.gateway.conftest import BASE_URL, ContainerFactory, web_sender

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from bot.bootstrap import Container
-from bot.gateway.app import create_app
+from app.bootstrap import Container
+from app.gateway.app import create_app
 from bot.model.payments import PaymentStatus
 from integrations.billers.catalog import load_billers
 from integrations.sandbox import Sandbox
@@ -90,7 +90,7 @@ async def test_a_forged_webhook_is_403_and_changes_nothing(
     assert forged.status_code == missing.status_code == 403
     assert await status_of(container, open_payment) is PaymentStatus.CREATED
     assert await pushed(client, open_payment.sender) == []
-    warnings = [r for r in caplog.records if r.name == "bot.gateway.payments"]
+    warnings = [r for r in caplog.records if r.name == "app.gateway.payments"]
     assert len(warnings) == 2
     assert all(open_payment.payment.payment_id not in r.getMessage() for r in warnings)
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from bot.model.payments import PaymentStatus
 from integrations.payments.razorpay_webhook import parse_webhook
 from tests.gateway.conftest import WEBHOOK_SECRET, OpenPayment, razorpay_event, signed

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.bootstrap import Container
-from bot.gateway.app import create_app
+from app.bootstrap import Container
+from app.gateway.app import create_app
 from bot.model.outbound import OutboundMessage
 from bot.model.privacy import NOTICE_VERSION
 from bot.model.residents import Channel, Language

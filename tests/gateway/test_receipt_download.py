@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from bot.model.residents import Language
 from tests.fakes import FakeClock
 from tests.gateway.conftest import OpenPayment, razorpay_event, signed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from bot.gateway.app import create_app
+from app.gateway.app import create_app
 from bot.services.turns import TurnService
 from channels.webchat import UNAVAILABLE_TEXT
 from integrations.cache.turn_locks import RedisConversationLocks

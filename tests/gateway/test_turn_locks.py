@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.gateway.turn_locks import ConversationLocks
+from app.gateway.turn_locks import ConversationLocks
 
 pytestmark = pytest.mark.asyncio
 

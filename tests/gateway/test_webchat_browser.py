@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 import uvicorn
 
-from bot.gateway.app import create_app
+from app.gateway.app import create_app
 from tests.gateway.conftest import ContainerFactory
 from tests.gateway.rasa_double import RasaDouble, free_port
 from tests.gateway.test_agent_console_browser import CHROMIUM, pytestmark  # noqa: F401

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from bot.model.outbound import Attachment, Button, OutboundMessage
 from bot.model.residents import Channel, Language
 from bot.services.turns import TurnService

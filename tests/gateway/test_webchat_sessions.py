@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.bootstrap import Container, client_id_min_chars
-from bot.gateway.app import create_app
+from app.bootstrap import Container, client_id_min_chars
+from app.gateway.app import create_app
+from app.settings import ROOT, Environment, Settings
 from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel
 from bot.services.turns import TurnService
 from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS
-from bot.settings import ROOT, Environment, Settings
 from tests.fakes import FakeClock, FakeDialogueEngine
 from tests.gateway.conftest import BASE_URL, ContainerFactory, web_sender
 

@@ -21,8 +21,8 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.settings import Settings
-from bot.stack import INTERNAL_TOKEN_ENV, endpoints_config
+from app.settings import Settings
+from app.stack import INTERNAL_TOKEN_ENV, endpoints_config
 from integrations.rasa.lock_store import AsyncRedisLockStore
 from tests.integration.conftest import REDIS_URL
 
@@ -234,11 +234,11 @@ def test_one_store_serves_one_event_loop_after_another() -> None:
 
 @pytest.fixture
 def endpoints_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The endpoints.yml `python -m bot.stack rasa` writes for REDIS_URL."""
+    """The endpoints.yml `python -m app.stack rasa` writes for REDIS_URL."""
     config, secrets = endpoints_config(Settings(_env_file=None, redis_url=REDIS_URL))  # type: ignore[call-arg]
     assert set(secrets) == {INTERNAL_TOKEN_ENV}  # no password; the action server's secret
     for name, value in secrets.items():
-        monkeypatch.setenv(name, value)  # as bot/stack.py does before Rasa reads the file
+        monkeypatch.setenv(name, value)  # as app/stack.py does before Rasa reads the file
     path = tmp_path / "endpoints.yml"
     path.write_text(yaml.safe_dump(config))
     yield path
@@ -257,7 +257,7 @@ async def test_rasa_builds_it_from_the_endpoints_file_bot_stack_writes(
     assert store.key_prefix == "rasa:mutex:"
     cid = conversation()
     async with store.lock(cid):
-        # On the database of REDIS_URL, under the prefix bot/stack.py writes.
+        # On the database of REDIS_URL, under the prefix app/stack.py writes.
         assert await redis_client.exists(f"rasa:mutex:{cid}") == 1
     assert await redis_client.exists(f"rasa:mutex:{cid}") == 0
     await store.close()

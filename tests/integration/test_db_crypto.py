@@ -15,9 +15,9 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.settings import Environment, Settings
 from bot.model.billing import SavedAccount, Utility
 from bot.model.residents import Channel, Conversation, Language, Resident
-from bot.settings import Environment, Settings
 from integrations.db.crypto import (
     EncryptedText,
     KeyRing,

@@ -16,9 +16,9 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
+from app.settings import Settings
+from app.stack import endpoints_config, internal_token_for_children
 from bot.model.residents import Channel, Language
-from bot.settings import Settings
-from bot.stack import endpoints_config, internal_token_for_children
 from integrations.rasa.client import RasaDialogueEngine
 from integrations.rasa.internal_auth import TOKEN_ENV
 from tests.gateway.rasa_double import free_port
@@ -85,7 +85,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.pop("REDIS_URL", None)
     subprocess.run([sys.executable, "-m", "integrations.db.migrate"], cwd=ROOT, env=env, check=True)
     log = workdir / "actions.log"
-    command = [sys.executable, "-m", "bot.stack", "actions"]
+    command = [sys.executable, "-m", "app.stack", "actions"]
     process = serve(command, env, f"http://127.0.0.1:{port}/health", log)
     yield f"http://127.0.0.1:{port}"
     stop(process)
@@ -156,7 +156,7 @@ async def test_rasa_calls_the_action_server_with_the_secret_from_its_endpoints_f
     path.write_text(yaml.safe_dump(config))
     assert secrets[TOKEN_ENV] not in path.read_text()  # the file names it, never holds it
     for name, value in secrets.items():
-        monkeypatch.setenv(name, value)  # as bot/stack.py puts them in Rasa's environment
+        monkeypatch.setenv(name, value)  # as app/stack.py puts them in Rasa's environment
 
     endpoint = AvailableEndpoints.read_endpoints(str(path)).action
     assert endpoint is not None

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from bot.bootstrap import bootstrap
-from bot.settings import (
+from app.bootstrap import bootstrap
+from app.settings import (
     PLACEHOLDER_WARNED_ENV,
     ROOT,
     Environment,
@@ -23,7 +23,7 @@ from bot.settings import (
 
 CHILD = (
     "import logging; logging.basicConfig(level=logging.INFO);"
-    "from bot.settings import load_settings, warn_about_placeholders;"
+    "from app.settings import load_settings, warn_about_placeholders;"
     "print(warn_about_placeholders(load_settings(), logging.getLogger('child')))"
 )
 SECRETS = ("APP_SECRET_KEY", "RASA_API_TOKEN", "RAZORPAY_WEBHOOK_SECRET", "DATA_ENCRYPTION_KEYS")

@@ -1,4 +1,4 @@
-"""Rasa's own logging, configured as the Rasa server process configures it (bot/stack.py),
+"""Rasa's own logging, configured as the Rasa server process configures it (app/stack.py),
 prints no slot value, user text or local variable at any level (issue 13, finding 2).
 
 Each test emits what Rasa 3.6 emits, through Rasa's own code where it can: a response whose

@@ -1,5 +1,5 @@
 """Rasa's tracker store on PostgreSQL and lock store on Redis, configured from the
-environment exactly as `python -m bot.stack rasa` writes var/endpoints-<port>.yml, and loaded by
+environment exactly as `python -m app.stack rasa` writes var/endpoints-<port>.yml, and loaded by
 Rasa's own code. The real servers: skipped with a reason when absent."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
-from bot.settings import Settings
-from bot.stack import (
+from app.settings import Settings
+from app.stack import (
     INTERNAL_TOKEN_ENV,
     LOCK_STORE_PASSWORD_ENV,
     TRACKER_STORE_PASSWORD_ENV,

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from app.workers import reminders_cli
+from app.workers.celery_app import make_celery
 from bot.model.reminders import NewReminder, ReminderKind
 from integrations.db.engine import make_engine
 from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
-from integrations.tasks import reminders_cli
-from integrations.tasks.celery_app import make_celery
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_a_real_celery_worker_runs_a_job_sent_through_redis(
     queue = f"test-{uuid.uuid4().hex}"
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "integrations.tasks.celery_app", "worker",
+        [sys.executable, "-m", "celery", "-A", "app.workers.celery_app", "worker",
          "--pool=solo", "--loglevel=INFO", "--without-heartbeat", "--without-gossip",
          "--without-mingle", "-Q", queue, "-n", f"{queue}@localhost"],
         env=env, stdout=log, stderr=subprocess.STDOUT,

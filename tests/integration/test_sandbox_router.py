@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from bot.gateway.sandbox import sandbox_router
+from app.gateway.sandbox import sandbox_router
 from bot.ports import PaymentLinkRequest
 from integrations.billers.catalog import load_billers
 from integrations.db.engine import make_engine

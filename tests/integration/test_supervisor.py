@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.supervisor import CRASH_LOOP, FIRST_BACKOFF_S, MAX_BACKOFF_S, STABLE_S, Supervisor
+from app.supervisor import CRASH_LOOP, FIRST_BACKOFF_S, MAX_BACKOFF_S, STABLE_S, Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 CRASHER = [sys.executable, "-c", "raise SystemExit(3)"]

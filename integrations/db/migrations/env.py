@@ -30,7 +30,7 @@ def _database_url() -> str:
     if not url:
         url = os.environ.get("DATABASE_URL")
     if not url:
-        from bot.settings import Settings
+        from app.settings import Settings
 
         url = Settings().database_url
     return sync_url(str(url))

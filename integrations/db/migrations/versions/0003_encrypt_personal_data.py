@@ -64,7 +64,7 @@ _OLD_LENGTHS = {
 
 
 def _keyring() -> KeyRing:
-    from bot.settings import Settings
+    from app.settings import Settings
 
     return keyring_from_settings(Settings())
 

@@ -1,11 +1,11 @@
-"""`python -m bot.stack`: run the whole stack in the foreground, as `make run` does.
+"""`python -m app.stack`: run the whole stack in the foreground, as `make run` does.
 
 Starts the rasa-sdk action server, the Rasa server and the gateway as child processes,
 prints the web chat address once /healthz says all three answer, and on Ctrl-C or
 SIGTERM stops every process it started. A child that dies is started again after a
-back-off while the others keep running (bot/supervisor.py).
+back-off while the others keep running (app/supervisor.py).
 
-`python -m bot.stack rasa` and `python -m bot.stack actions` run a single server; they
+`python -m app.stack rasa` and `python -m app.stack actions` run a single server; they
 exist so the API token is read from the environment instead of a command line that any
 local user could read with `ps`.
 """
@@ -26,8 +26,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from bot.settings import ROOT, Settings, load_settings, warn_about_placeholders
-from bot.supervisor import Supervisor
+from app.settings import ROOT, Settings, load_settings, warn_about_placeholders
+from app.supervisor import Supervisor
 from integrations.rasa import internal_auth
 
 log = logging.getLogger("stack")
@@ -138,7 +138,7 @@ def run_actions() -> None:
     """The rasa-sdk action server, bound to BIND_HOST, refusing calls without the secret."""
     settings = load_settings()
     # rasa-sdk leaves logging alone: ours masks identifiers in action failures' tracebacks.
-    from bot.gateway.log_config import configure_logging
+    from integrations.log_redaction import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
     from integrations.rasa.log_privacy import mask_quoted_texts
@@ -193,17 +193,17 @@ def supervise() -> int:
         **internal_token_for_children(settings),
     }
     python = sys.executable
-    commands = {"actions": ([python, "-m", "bot.stack", "actions"], env)}
+    commands = {"actions": ([python, "-m", "app.stack", "actions"], env)}
     ports = [settings.rasa_port + number for number in range(max(1, settings.rasa_servers))]
     for port in ports:
         commands[f"rasa:{port}"] = (
-            [python, "-m", "bot.stack", "rasa"],
+            [python, "-m", "app.stack", "rasa"],
             {**env, "RASA_PORT": str(port)},
         )
     gateway_env = dict(env)
     if len(ports) > 1 and not settings.rasa_urls:
         gateway_env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
-    commands["gateway"] = ([python, "-m", "bot.gateway"], gateway_env)
+    commands["gateway"] = ([python, "-m", "app.gateway"], gateway_env)
     supervisor = Supervisor(commands, ROOT)
     supervisor.start()
     stopping = False

@@ -1,12 +1,12 @@
-"""`python -m bot.gateway`: serve the gateway on GATEWAY_HOST:GATEWAY_PORT."""
+"""`python -m app.gateway`: serve the gateway on GATEWAY_HOST:GATEWAY_PORT."""
 
 from __future__ import annotations
 
 import uvicorn
 
-from bot.gateway.app import create_app
-from bot.gateway.log_config import configure_logging
-from bot.settings import load_settings
+from app.gateway.app import create_app
+from app.settings import load_settings
+from integrations.log_redaction import configure_logging
 
 
 def main() -> None:

@@ -18,12 +18,12 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
-from bot.bootstrap import Container, bootstrap
-from bot.gateway import agent_console, channels, health, metrics, payments, receipts, webchat
-from bot.gateway.body_limits import BodyLimitMiddleware
-from bot.gateway.delivery import ChannelRuntime
-from bot.gateway.turn_locks import ConversationLocks
-from bot.settings import Environment, Settings
+from app.bootstrap import Container, bootstrap
+from app.gateway import agent_console, channels, health, metrics, payments, receipts, webchat
+from app.gateway.body_limits import BodyLimitMiddleware
+from app.gateway.delivery import ChannelRuntime
+from app.gateway.turn_locks import ConversationLocks
+from app.settings import Environment, Settings
 from channels import webchat as webchat_channel
 
 if TYPE_CHECKING:
@@ -121,9 +121,9 @@ def _include_sandbox(app: FastAPI, container: Container) -> None:
     if container.settings.environment is Environment.PRODUCTION:
         return
     # Checked by name so that a genuine import error inside the module is not swallowed.
-    if importlib.util.find_spec("bot.gateway.sandbox") is None:
+    if importlib.util.find_spec("app.gateway.sandbox") is None:
         return
-    from bot.gateway.sandbox import sandbox_router
+    from app.gateway.sandbox import sandbox_router
 
     app.include_router(sandbox_router(container.sandbox))
 
@@ -133,7 +133,7 @@ def _start_reminders(container: Container) -> Any:
     Celery workers and beat run them (README)."""
     if container.settings.redis_url:
         return None
-    from integrations.tasks.reminders import InProcessReminderLoop, build_reminder_jobs
+    from app.workers.reminders import InProcessReminderLoop, build_reminder_jobs
 
     loop = InProcessReminderLoop(
         build_reminder_jobs(container),

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     rasa_api_token: SecretStr = SecretStr(_PLACEHOLDER)
     # The shared secret of the private hops (gateway → Rasa's channel, Rasa → action server;
     # integrations/rasa/internal_auth.py). Empty: derived from APP_SECRET_KEY; `make run`
-    # with the placeholder APP_SECRET_KEY makes a random one per run (bot/stack.py).
+    # with the placeholder APP_SECRET_KEY makes a random one per run (app/stack.py).
     internal_token: SecretStr = SecretStr("")
     action_server_port: int = 5055
     public_base_url: str = ""  # defaults to http://GATEWAY_HOST:GATEWAY_PORT
@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     action_server_base_url: str = ""
     # Rasa's tracker store, e.g. postgresql://rasa:secret@db:5432/rasa (default: in memory).
     rasa_tracker_store_url: SecretStr = SecretStr("")
-    # Rasa servers `python -m bot.stack` starts (on RASA_PORT, RASA_PORT+1, …); the gateway
+    # Rasa servers `python -m app.stack` starts (on RASA_PORT, RASA_PORT+1, …); the gateway
     # keeps each conversation on one of them. Each needs ~1.1 GB; with an in-memory tracker
     # store a conversation's context is lost if its server goes (use RASA_TRACKER_STORE_URL).
     rasa_servers: int = 1

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
+from app.gateway.deps import ContainerDep
 from bot.errors import ReceiptNotFound
-from bot.gateway.deps import ContainerDep
 from bot.model.residents import Language
 
 router = APIRouter()

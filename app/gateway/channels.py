@@ -1,6 +1,6 @@
 """Webhooks of the messaging channels: verify, parse, record, answer 2xx at once.
 
-The turn runs later, in the gateway's inbox loop (`bot.gateway.delivery`): providers want
+The turn runs later, in the gateway's inbox loop (`app.gateway.delivery`): providers want
 a quick answer (Twilio 15 s, Telegram 60 s) and redeliver when they do not get one. A
 request that fails verification gets 403, changes nothing, and leaves one log line
 without its body (which holds a phone number and a message).
@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from bot.gateway.delivery import ChannelRuntime
+from app.gateway.delivery import ChannelRuntime
 from bot.model.residents import Channel
 from channels.telegram import SECRET_HEADER, parse_update
 from channels.telegram import verify_secret as verify_telegram_secret
@@ -74,7 +74,7 @@ async def _twilio_webhook(
     if not signature:
         _rejected(request, channel, "missing X-Twilio-Signature")
         return JSONResponse({"detail": "invalid signature"}, status_code=403)
-    # The raw body, at most MAX_FORM_BYTES counted as it arrives (bot/gateway/body_limits.py),
+    # The raw body, at most MAX_FORM_BYTES counted as it arrives (app/gateway/body_limits.py),
     # split into its name=value pairs only: nothing else is made of it (no multipart, no
     # files, no message) until the signature over those pairs has been checked.
     pairs = form_pairs(await request.body())

@@ -16,10 +16,10 @@ from typing import Annotated
 from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
+from app.gateway import agent_pages
+from app.gateway.deps import ContainerDep
 from bot.errors import ComplaintNotFound, HandoffNotHeld, InvalidAgentCredentials
-from bot.gateway import agent_pages
-from bot.gateway.deps import ContainerDep
 from bot.model.complaints import ComplaintStatus
 from bot.model.handoff import Agent, AgentSession
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from bot.bootstrap import Container
-from bot.gateway.turn_locks import TurnLocks
+from app.bootstrap import Container
+from app.gateway.turn_locks import TurnLocks
 
 
 # Async although they never await: FastAPI runs a plain `def` dependency in its thread pool,

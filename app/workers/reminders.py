@@ -15,7 +15,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
 from bot.errors import DeliveryFailed
 from bot.model.channels import Delivery
 from bot.model.residents import Channel

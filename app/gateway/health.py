@@ -9,7 +9,7 @@ import httpx
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from bot.gateway.deps import ContainerDep
+from app.gateway.deps import ContainerDep
 
 router = APIRouter()
 

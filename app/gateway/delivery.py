@@ -20,10 +20,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from bot.bootstrap import Container
+from app.bootstrap import Container
+from app.gateway.metrics import RECONCILED, SENDS, UNCERTAIN, TurnTimer
+from app.gateway.turn_locks import TurnLocks
 from bot.errors import DialogueUnavailable
-from bot.gateway.metrics import RECONCILED, SENDS, UNCERTAIN, TurnTimer
-from bot.gateway.turn_locks import TurnLocks
 from bot.model.channels import Delivery, DeliveryState, InboundMessage
 from bot.model.residents import Channel
 from bot.services.delivery import DeliveryService, Reconciled

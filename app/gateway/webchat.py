@@ -17,11 +17,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, StrictStr, validator
 
+from app.bootstrap import Container
+from app.gateway.deps import ContainerDep, TurnLocksDep
+from app.gateway.metrics import TurnTimer
 from bot import messages
-from bot.bootstrap import Container
 from bot.errors import DialogueUnavailable
-from bot.gateway.deps import ContainerDep, TurnLocksDep
-from bot.gateway.metrics import TurnTimer
 from bot.model.identifiers import mask
 from bot.model.residents import Channel, Language
 from bot.services.webchat_sessions import SessionRefused

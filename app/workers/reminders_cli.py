@@ -1,9 +1,9 @@
 """Operators' view of the reminder engine.
 
-    python -m integrations.tasks.reminders_cli counts      # reminders by state (sent, failed, skipped…)
-    python -m integrations.tasks.reminders_cli schedule -n 20   # the next scheduled reminders
-    python -m integrations.tasks.reminders_cli dispatch    # send what is due, now
-    python -m integrations.tasks.reminders_cli discover    # re-fetch the saved accounts due a check
+    python -m app.workers.reminders_cli counts      # reminders by state (sent, failed, skipped…)
+    python -m app.workers.reminders_cli schedule -n 20   # the next scheduled reminders
+    python -m app.workers.reminders_cli dispatch    # send what is due, now
+    python -m app.workers.reminders_cli discover    # re-fetch the saved accounts due a check
 
 Output is JSON, one object; identifiers are shown masked.
 """
@@ -16,9 +16,9 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from bot.bootstrap import bootstrap
+from app.bootstrap import bootstrap
+from app.workers.reminders import build_reminder_jobs
 from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
-from integrations.tasks.reminders import build_reminder_jobs
 
 
 async def run(command: str, limit: int) -> dict[str, Any]:
@@ -54,7 +54,7 @@ async def run(command: str, limit: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m integrations.tasks.reminders_cli")
+    parser = argparse.ArgumentParser(prog="python -m app.workers.reminders_cli")
     parser.add_argument("command", choices=["counts", "schedule", "dispatch", "discover"])
     parser.add_argument("-n", "--limit", type=int, default=20)
     args = parser.parse_args(argv)

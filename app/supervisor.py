@@ -1,4 +1,4 @@
-"""Keeping a set of child processes running: the supervisor behind `make run` (bot/stack.py).
+"""Keeping a set of child processes running: the supervisor behind `make run` (app/stack.py).
 
 A child that dies is started again after a back-off (1 s, doubling to 30 s; back to 1 s
 once it has run for a minute), and the others stay up: one crash is one process restarting,

@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
+from app.gateway.deps import ContainerDep
+from app.gateway.webchat import PAGE_HEADERS, STATIC_DIR
 from bot.errors import SignatureInvalid
-from bot.gateway.deps import ContainerDep
-from bot.gateway.webchat import PAGE_HEADERS, STATIC_DIR
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -22,7 +22,7 @@ router = APIRouter()
 
 @router.post("/webhooks/payments")
 async def payment_webhook(request: Request, container: ContainerDep) -> Any:
-    # At most MAX_WEBHOOK_BYTES, counted as they arrive (bot/gateway/body_limits.py).
+    # At most MAX_WEBHOOK_BYTES, counted as they arrive (app/gateway/body_limits.py).
     body = await request.body()  # the signature covers these exact bytes
     try:
         event = container.payment_gateway.parse_webhook(body, request.headers)

@@ -1,7 +1,7 @@
 """Celery (Redis broker) for the reminder jobs in production.
 
-    celery -A integrations.tasks.celery_app worker --loglevel=INFO --concurrency=2
-    celery -A integrations.tasks.celery_app beat --loglevel=INFO
+    celery -A app.workers.celery_app worker --loglevel=INFO --concurrency=2
+    celery -A app.workers.celery_app beat --loglevel=INFO
 
 Any number of workers may run: claims are atomic and each (bill, kind) is sent at most once.
 Beat only enqueues; a job that runs twice (beat restarted, a redelivered task) finds nothing
@@ -15,7 +15,7 @@ from typing import Any
 
 from celery import Celery
 
-from bot.settings import load_settings
+from app.settings import load_settings
 
 
 def make_celery() -> Celery:
@@ -54,8 +54,8 @@ def make_celery() -> Celery:
 async def _run(job: str) -> dict[str, Any]:
     from dataclasses import asdict
 
-    from bot.bootstrap import bootstrap
-    from integrations.tasks.reminders import build_reminder_jobs
+    from app.bootstrap import bootstrap
+    from app.workers.reminders import build_reminder_jobs
 
     # One container per run: asyncio.run gives each task a fresh loop, and pooled
     # connections must not outlive the loop they were made on.
@@ -73,7 +73,7 @@ _app: Celery | None = None
 
 
 def __getattr__(name: str) -> Any:
-    # `celery -A integrations.tasks.celery_app` looks for `app` / `celery`: built on demand.
+    # `celery -A app.workers.celery_app` looks for `app` / `celery`: built on demand.
     global _app
     if name in ("app", "celery"):
         if _app is None:

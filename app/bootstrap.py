@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.settings import Environment, Settings, load_settings, warn_about_placeholders
 from bot.model.handoff import OfficeHours
 from bot.model.residents import Channel, Language
 from bot.ports import (
@@ -40,7 +41,6 @@ from bot.services.receipts import ReceiptLinks
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
 from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS, SessionPolicy, WebchatSessions
-from bot.settings import Environment, Settings, load_settings, warn_about_placeholders
 from integrations.billers.catalog import load_billers
 from integrations.db.crypto import keyring_from_settings
 from integrations.db.effects import SqlEffectLedger

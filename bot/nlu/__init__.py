@@ -1,1 +1,0 @@
-"""Rasa NLU pipeline components of our own (loaded by name from config.yml)."""
