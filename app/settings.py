@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     # keeps each conversation on one of them. Each needs ~1.1 GB; with an in-memory tracker
     # store a conversation's context is lost if its server goes (use RASA_TRACKER_STORE_URL).
     rasa_servers: int = 1
+    # The engine runtime's interpreter (README, "Runtimes"): the Rasa servers run on it
+    # (Python 3.10, Rasa's pins). Empty: <repository>/.venv-engine/bin/python (`make install`).
+    engine_python: str = ""
     # Logs: "text" (one readable line) or "json" (one object per line, for collectors).
     log_format: str = "text"
     # Prometheus metrics of the action server (biller latency) on this port; 0 = off.

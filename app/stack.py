@@ -1,13 +1,14 @@
 """`python -m app.stack`: run the whole stack in the foreground, as `make run` does.
 
-Starts the rasa-sdk action server, the Rasa server and the gateway as child processes,
+Starts the rasa-sdk action server, the Rasa server and the gateway as child processes (the
+Rasa server on the engine runtime's interpreter, ENGINE_PYTHON: README, "Runtimes"),
 prints the web chat address once /healthz says all three answer, and on Ctrl-C or
 SIGTERM stops every process it started. A child that dies is started again after a
 back-off while the others keep running (app/supervisor.py).
 
-`python -m app.stack rasa` and `python -m app.stack actions` run a single server; they
-exist so the API token is read from the environment instead of a command line that any
-local user could read with `ps`.
+`python -m app.stack rasa` and `python -m app.stack actions` run a single server with the
+app's settings; they exist so the API token is read from the environment instead of a
+command line that any local user could read with `ps`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from secrets import token_hex
-from typing import Any
-from urllib.parse import unquote, urlsplit
-
-import yaml
 
 from app.settings import ROOT, Settings, load_settings, warn_about_placeholders
 from app.supervisor import Supervisor
@@ -33,116 +29,52 @@ from integrations.rasa import internal_auth
 log = logging.getLogger("stack")
 MODEL = ROOT / "models" / "current.tar.gz"
 STARTUP_TIMEOUT_S = 240  # Rasa alone needs 45-60 s to load TensorFlow and the model
+ENGINE_SERVER = "integrations.rasa.engine.server"
 
 
-# Passwords reach Rasa through its `${VAR}` substitution in endpoints.yml, never the file.
-TRACKER_STORE_PASSWORD_ENV = "BOT_RASA_TRACKER_STORE_PASSWORD"
-LOCK_STORE_PASSWORD_ENV = "BOT_RASA_LOCK_STORE_PASSWORD"
-INTERNAL_TOKEN_ENV = internal_auth.TOKEN_ENV
+def engine_python(settings: Settings) -> str:
+    """The engine runtime's interpreter (README, "Runtimes"): Rasa runs on Python 3.10."""
+    return settings.engine_python or str(ROOT / ".venv-engine" / "bin" / "python")
 
 
-def endpoints_config(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
-    """Rasa's endpoints from the environment, and the secrets they refer to by name.
-
-    RASA_TRACKER_STORE_URL (PostgreSQL) gives Rasa's SQL tracker store (with the trackers
-    in use remembered: integrations/rasa/tracker_store.py), which loads only the current
-    session of a conversation; REDIS_URL gives a Redis lock store with the keys of Rasa's
-    `redis` type, on redis.asyncio instead of Rasa's blocking ticket lock
-    (integrations/rasa/lock_store.py; turns are serialised before Rasa anyway: rasa.md
-    explains why Rasa's alone is not enough)."""
-    config: dict[str, Any] = {
-        "action_endpoint": {
-            "url": f"{settings.action_server_url}/webhook",
-            # The action server refuses calls without it (integrations/rasa/internal_auth.py).
-            "headers": {"Authorization": "Bearer ${" + INTERNAL_TOKEN_ENV + "}"},
-        },
+def engine_environment(settings: Settings, port: int, internal_token: str = "") -> dict[str, str]:
+    """What a Rasa server reads (integrations/rasa/engine/settings.py), resolved from the app's
+    settings, `.env` included: the engine runtime reads its environment only. The same
+    secrets, so the same key ring and internal token as the gateway and the action server."""
+    return {
+        "ENVIRONMENT": settings.environment.value,
+        "LOG_LEVEL": settings.log_level,
+        "LOG_FORMAT": settings.log_format,
+        "BIND_HOST": settings.bind_host,
+        "RASA_PORT": str(port),
+        "RASA_API_TOKEN": settings.rasa_api_token.get_secret_value(),
+        "INTERNAL_TOKEN": internal_token or settings.internal_token_value,
+        "APP_SECRET_KEY": settings.app_secret_key.get_secret_value(),
+        "ACTION_SERVER_BASE_URL": settings.action_server_url,
+        "RASA_TRACKER_STORE_URL": settings.rasa_tracker_store_url.get_secret_value(),
+        "REDIS_URL": settings.redis_url or "",
+        "DATA_ENCRYPTION_KEYS": settings.data_encryption_keys.get_secret_value(),
+        "DATA_HASH_KEY": settings.data_hash_key.get_secret_value(),
+        "RASA_TELEMETRY_ENABLED": "false",
     }
-    secrets: dict[str, str] = {INTERNAL_TOKEN_ENV: settings.internal_token_value}
-    tracker_url = settings.rasa_tracker_store_url.get_secret_value()
-    if tracker_url:
-        url = urlsplit(tracker_url)
-        dialect = url.scheme.split("+", 1)[0]
-        if dialect not in ("postgresql", "postgres"):
-            raise ValueError("RASA_TRACKER_STORE_URL must be a postgresql:// URL")
-        config["tracker_store"] = {
-            # Rasa's SQL tracker store, minus reloading every session on every turn.
-            "type": "integrations.rasa.tracker_store.CachedSQLTrackerStore",
-            "dialect": "postgresql",
-            "url": url.hostname or "127.0.0.1",
-            "port": url.port or 5432,
-            "db": url.path.lstrip("/") or "rasa",
-            "username": unquote(url.username or ""),
-        }
-        if url.password:
-            config["tracker_store"]["password"] = "${" + TRACKER_STORE_PASSWORD_ENV + "}"
-            secrets[TRACKER_STORE_PASSWORD_ENV] = unquote(url.password)
-    if settings.redis_url:
-        url = urlsplit(settings.redis_url)
-        config["lock_store"] = {
-            # Rasa's Redis lock store, minus blocking the event loop and its 7 round trips.
-            "type": "integrations.rasa.lock_store.AsyncRedisLockStore",
-            "url": url.hostname or "127.0.0.1",
-            "port": url.port or 6379,
-            "db": int(url.path.lstrip("/") or 0),
-            "key_prefix": "rasa",
-            "use_ssl": url.scheme == "rediss",
-        }
-        if url.password:
-            config["lock_store"]["password"] = "${" + LOCK_STORE_PASSWORD_ENV + "}"
-            secrets[LOCK_STORE_PASSWORD_ENV] = unquote(url.password)
-    return config, secrets
-
-
-def write_endpoints(settings: Settings) -> Path:
-    """Writes var/endpoints-<port>.yml and puts the passwords it names into this process's
-    environment, where Rasa (started next, in this process) reads them."""
-    config, secrets = endpoints_config(settings)
-    os.environ.update(secrets)
-    path = ROOT / "var" / f"endpoints-{settings.rasa_port}.yml"  # one per server
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
 
 
 def run_rasa() -> None:
-    """The Rasa server: HTTP API on (token auth), REST channel only, bound to loopback."""
-    import rasa.api  # heavy: TensorFlow
-    from rasa.utils.common import configure_logging_and_warnings
-
+    """One Rasa server with the app's settings (`.env` included), as the supervisor starts
+    each: the engine's entry point on the engine's interpreter, in place of this process."""
     settings = load_settings()
-    # `rasa run` configures its loggers in its CLI; rasa.api.run does not, and unconfigured
-    # structlog prints every debug event (whole tracker states each turn): measured as a
-    # large share of a turn's time and the main reason latency grew with a conversation.
-    level = logging.getLevelName(settings.log_level.upper())
-    configure_logging_and_warnings(level)
-    from integrations.rasa import keyed_turns, log_privacy, server_tuning
-
-    # Rasa's structlog (as Rasa's configure_structlog, minus locals and content), stdlib,
-    # warnings and Sanic logs through our redaction (issue 13).
-    log_privacy.apply(settings.log_level, settings.log_format)
-
-    server_tuning.apply()
-    keyed_turns.apply()
-    rasa.api.run(
-        model=str(MODEL),
-        endpoints=str(write_endpoints(settings)),
-        credentials=str(ROOT / "credentials.yml"),
-        interface=settings.bind_host,
-        port=settings.rasa_port,
-        enable_api=True,
-        auth_token=settings.rasa_api_token.get_secret_value(),
-    )
+    python = engine_python(settings)
+    env = {**os.environ, **engine_environment(settings, settings.rasa_port)}
+    os.execve(python, [python, "-m", ENGINE_SERVER], env)
 
 
 def run_actions() -> None:
     """The rasa-sdk action server, bound to BIND_HOST, refusing calls without the secret."""
     settings = load_settings()
     # rasa-sdk leaves logging alone: ours masks identifiers in action failures' tracebacks.
-    from integrations.log_redaction import configure_logging
+    from integrations.log_redaction import configure_logging, mask_quoted_texts
 
     configure_logging(settings.log_level, settings.log_format)
-    from integrations.rasa.log_privacy import mask_quoted_texts
-
     mask_quoted_texts()
     if settings.action_server_metrics_port:
         from prometheus_client import start_http_server
@@ -192,13 +124,18 @@ def supervise() -> int:
         "PYTHONUNBUFFERED": "1",
         **internal_token_for_children(settings),
     }
+    rasa_python = engine_python(settings)
+    if not os.access(rasa_python, os.X_OK):
+        log.error("no engine runtime at %s: run `make install` (or set ENGINE_PYTHON)", rasa_python)
+        return 1
     python = sys.executable
     commands = {"actions": ([python, "-m", "app.stack", "actions"], env)}
     ports = [settings.rasa_port + number for number in range(max(1, settings.rasa_servers))]
     for port in ports:
+        # The Rasa servers run in the engine runtime (README, "Runtimes").
         commands[f"rasa:{port}"] = (
-            [python, "-m", "app.stack", "rasa"],
-            {**env, "RASA_PORT": str(port)},
+            [rasa_python, "-m", ENGINE_SERVER],
+            {**env, **engine_environment(settings, port, env.get("INTERNAL_TOKEN", ""))},
         )
     gateway_env = dict(env)
     if len(ports) > 1 and not settings.rasa_urls:

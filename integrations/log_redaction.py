@@ -1,8 +1,11 @@
-"""Logging for the gateway: one line per record, identifiers masked, secrets removed.
+"""Logging for every process: one line per record, identifiers masked, secrets removed.
 
 Access logs print full request paths, and those carry the Rasa API token (httpx logs its
 own requests), receipt-link signatures, web chat sender ids and phone numbers. Message
-texts are never logged at INFO anywhere in the gateway.
+texts are never logged at INFO anywhere in the gateway. The Rasa and action servers' own
+libraries quote what a resident typed: `mask_quoted_texts` masks those quotes.
+
+Both runtimes load this module (README, "Runtimes"): plain Python, no framework.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ _ADDRESS = re.compile(r"\b((?:whatsapp|tel|sms):)([^\s\"',]+)", re.IGNORECASE)
 # parameters: the sandbox's SMS texts with their codes, anything not encrypted. Sanic's
 # access lines (action server, Rasa) have an empty message: their request is in `extra`.
 _QUIET = ("httpx", "httpcore", "aiosqlite", "sqlalchemy.engine", "sanic.access")
+# Loggers of the Rasa and action server processes that quote what a resident typed.
+QUOTING_LOGGERS = ("rasa", "py.warnings", "sanic", "rasa_sdk")
+# A quoted name (an intent, an action, a slot, a response) is kept; anything else in quotes
+# (a user text, a conversation id, a value) is masked.
+_QUOTED = re.compile(r"'([^'\n]{1,4000})'")
+_A_NAME = re.compile(r"[A-Za-z_]{1,80}")
 
 
 class RedactingFilter(logging.Filter):
@@ -91,3 +100,29 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+
+
+def mask_quoted(text: str) -> str:
+    return _QUOTED.sub(
+        lambda m: m.group(0) if _A_NAME.fullmatch(m.group(1)) else f"'{mask(m.group(1))}'", text
+    )
+
+
+class QuotedTextFilter(logging.Filter):
+    """Masks quoted texts in the Rasa and action server processes' own log lines (stdlib
+    and warnings)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(QUOTING_LOGGERS):
+            message = record.getMessage()
+            masked = mask_quoted(message)
+            if masked != message:
+                record.msg, record.args = masked, None
+        return True
+
+
+def mask_quoted_texts() -> None:
+    """QuotedTextFilter on the root handlers (ours): the action server needs it too, rasa-sdk
+    logs "Contents of ignored event: '<the event, slot value included>'"."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(QuotedTextFilter())

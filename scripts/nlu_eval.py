@@ -11,7 +11,8 @@ only the held-out test split and leaves the cross-validation out (about 10 minut
 `make nlu-eval` always runs both.
 
 Run from the repository root: `python -m scripts.nlu_eval` (config.yml names our own
-pipeline component, integrations.rasa.normaliser, which must be importable).
+pipeline component, integrations.rasa.engine.normaliser, which must be importable: the
+engine runtime, `.venv-engine/bin/python -m scripts.nlu_eval`).
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ def responses_sent_by_actions_and_forms() -> set[str]:
 
 def main() -> int:
     command = [
-        str(ROOT / ".venv" / "bin" / "rasa"),
+        # Rasa lives in the engine runtime: `make validate` runs this on .venv-engine's Python.
+        str(Path(sys.executable).with_name("rasa")),
         "data",
         "validate",
         "--config",

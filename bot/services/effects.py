@@ -3,7 +3,7 @@
 A resident's message can be turned into a turn more than once: the gateway commits a turn's
 outcome only after the dialogue engine answered, so a crash or a timeout in between sends
 the same message again. Rasa answers a repeat from its tracker when the first turn was
-saved (integrations/rasa/keyed_turns.py); when it was not (Rasa itself died mid-turn), the
+saved (integrations/rasa/engine/keyed_turns.py); when it was not (Rasa itself died mid-turn), the
 actions run again. Each effect is therefore done through `TurnEffects.once`, keyed by the
 message (the gateway's message key, which actions read from the tracker's latest message):
 

@@ -16,122 +16,30 @@ every row under the new key; the old key can be dropped afterwards.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-_NONCE_BYTES = 12
+# The key ring itself lives apart, free of SQLAlchemy: the Rasa server uses it too.
+from integrations.keyring import KeyRing as KeyRing
+from integrations.keyring import UndecryptableValue as UndecryptableValue
+from integrations.keyring import derived_keyring as derived_keyring
+from integrations.keyring import keyring_from_values
+from integrations.keyring import parse_keys as parse_keys
+
 _KEYRING_ATTRIBUTE = "bot_keyring"
-
-
-class UndecryptableValue(Exception):
-    """A ciphertext under an unknown key id, or one that fails authentication."""
-
-
-@dataclass(frozen=True)
-class KeyRing:
-    """Encryption keys by id (the current one encrypts, all of them decrypt) and the HMAC
-    key of the blind indexes."""
-
-    current_key_id: str
-    keys: Mapping[str, bytes]
-    hash_key: bytes
-
-    def __post_init__(self) -> None:
-        if self.current_key_id not in self.keys:
-            raise ValueError(f"current key {self.current_key_id!r} is not in the key ring")
-        for key_id, key in self.keys.items():
-            # "{" first would read as a plain JSON tracker event (rasa/event_crypto.py).
-            if ":" in key_id or not key_id or key_id.startswith("{"):
-                raise ValueError(f"key id {key_id!r}: non-empty, without ':', not '{{' first")
-            if len(key) != 32:
-                raise ValueError(f"key {key_id!r} must be 32 bytes (AES-256)")
-        if len(self.hash_key) < 32:
-            raise ValueError("the hash key must be at least 32 bytes")
-
-    def encrypt(self, plaintext: str) -> str:
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.current_key_id]).encrypt(
-            nonce, plaintext.encode(), self.current_key_id.encode()
-        )
-        return f"{self.current_key_id}:{base64.b64encode(nonce + sealed).decode()}"
-
-    def decrypt(self, token: str) -> str:
-        key_id, _, payload = token.partition(":")
-        key = self.keys.get(key_id)
-        if key is None or not payload:
-            raise UndecryptableValue(f"no key {key_id!r} in the key ring")
-        raw = base64.b64decode(payload)
-        try:
-            plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], key_id.encode())
-        except InvalidTag as exc:
-            raise UndecryptableValue(
-                f"ciphertext under key {key_id!r} failed authentication"
-            ) from exc
-        return plain.decode()
-
-    def key_id_of(self, token: str) -> str:
-        return token.partition(":")[0]
-
-    def blind_index(self, label: str, value: str) -> str:
-        """Deterministic, keyed: equal values of one kind give equal hashes; without the key
-        a guessed phone number cannot be checked against it."""
-        message = label.encode() + b"\x00" + value.encode()
-        return hmac.new(self.hash_key, message, hashlib.sha256).hexdigest()
-
-
-def parse_keys(spec: str) -> tuple[str, dict[str, bytes]]:
-    """ "k2:<base64 32 bytes>,k1:<base64>" -> ("k2", {...}); the first key is current."""
-    keys: dict[str, bytes] = {}
-    current = ""
-    for item in (part.strip() for part in spec.split(",")):
-        if not item:
-            continue
-        key_id, sep, encoded = item.partition(":")
-        if not sep:
-            raise ValueError("DATA_ENCRYPTION_KEYS: each key is <id>:<base64 of 32 bytes>")
-        keys[key_id] = base64.b64decode(encoded)
-        current = current or key_id
-    if not keys:
-        raise ValueError("DATA_ENCRYPTION_KEYS holds no key")
-    return current, keys
-
-
-def derived_keyring(secret: str) -> KeyRing:
-    """Development keys derived (HKDF-SHA256) from APP_SECRET_KEY.
-
-    Derived rather than generated into var/: the gateway, the action server, migrations and
-    the seed script all start on their own and must agree without racing to create a file.
-    Production refuses this (settings demand explicit keys)."""
-
-    def derive(info: bytes) -> bytes:
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
-            secret.encode()
-        )
-
-    return KeyRing("dev", {"dev": derive(b"data-encryption")}, derive(b"blind-index"))
 
 
 def keyring_from_settings(settings: Any) -> KeyRing:
     """The key ring the settings describe: explicit keys when set, else derived ones."""
-    spec = settings.data_encryption_keys.get_secret_value()
-    hash_key = settings.data_hash_key.get_secret_value()
-    if not spec or not hash_key:
-        return derived_keyring(settings.app_secret_key.get_secret_value())
-    current, keys = parse_keys(spec)
-    return KeyRing(current, keys, base64.b64decode(hash_key))
+    return keyring_from_values(
+        settings.data_encryption_keys.get_secret_value(),
+        settings.data_hash_key.get_secret_value(),
+        settings.app_secret_key.get_secret_value(),
+    )
 
 
 def development_keyring() -> KeyRing:

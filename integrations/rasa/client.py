@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # Languages remembered per conversation. Forgetting one only costs an extra slot event.
 LANGUAGE_CACHE_SIZE = 10_000
-# Our own input channel inside Rasa (integrations/rasa/gateway_channel.py).
+# Our own input channel inside Rasa (integrations/rasa/engine/gateway_channel.py).
 TURN_PATH = "/webhooks/gateway/webhook"
 # /status is called by health checks, which must answer quickly even when Rasa hangs.
 STATUS_TIMEOUT_S = 2.0
@@ -74,7 +74,7 @@ class RasaDialogueEngine:
         Turns of one conversation must be serialised by the caller (the gateway does).
         `message_key` names the message: sent again with the same key, Rasa answers with
         the replies it gave the first time instead of running the turn twice, and actions
-        do their side effects once per key (integrations/rasa/keyed_turns.py).
+        do their side effects once per key (integrations/rasa/engine/keyed_turns.py).
         Raises DialogueUnavailable when Rasa cannot be reached, times out, fails, or answers
         with no message at all (Rasa's stock REST channel answers a failed turn that way).
         """

@@ -3,9 +3,13 @@
 Rasa 3.6's SQLTrackerStore keeps each event as JSON in the `data` column of its `events`
 table: user texts, slot values (SSO IDs, consumer numbers, bills with payment links), the
 bot's answers. Here `data` holds the event's JSON sealed with AES-256-GCM
-(integrations/db/crypto.py: "<key id>:<base64>"), so a dump of Rasa's database shows no
+(integrations/keyring.py: "<key id>:<base64>"), so a dump of Rasa's database shows no
 personal data. The other columns stay readable (sender id: an opaque conversation id; type,
 intent and action names, timestamp), since Rasa queries them.
+
+Both runtimes load this module (README, "Runtimes"): the tracker store inside the Rasa server
+seals and unseals (integrations/rasa/engine/tracker_store.py), `make rotate-keys` in the app
+re-seals; SQLAlchemy Core as written here reads the same on 1.4 and 2.0.
 
 Migration path: rows written before this (plain JSON, always starting with "{", which no
 sealed value does) are still read, and `rotate_events` (run by `make rotate-keys`)
@@ -16,12 +20,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import column, select, table, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from integrations.db.crypto import KeyRing
+from integrations.keyring import KeyRing
+
+if TYPE_CHECKING:  # the Rasa server (SQLAlchemy 1.4, no async driver) only seals and unseals
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Rasa 3.6 SQLTrackerStore: table "events", one row per event.
 events = table("events", column("id"), column("data"))

@@ -6,9 +6,13 @@ server directly, past the gateway's screening, rate limits and handoff (and run
 <INTERNAL_TOKEN>` and refuses with 401 otherwise; the action server's /health stays open
 (it says nothing) for the gateway's /healthz.
 
-The secret reaches the Rasa and action server processes in BOT_INTERNAL_TOKEN (set by
-app/stack.py from the settings); Rasa's endpoints.yml refers to it as ${BOT_INTERNAL_TOKEN}
-in the action endpoint's headers, so it is never written to a file.
+The secret reaches the Rasa server in BOT_INTERNAL_TOKEN (set by its entry point,
+integrations/rasa/engine/server.py, from INTERNAL_TOKEN or APP_SECRET_KEY); Rasa's
+endpoints.yml refers to it as ${BOT_INTERNAL_TOKEN} in the action endpoint's headers, so it
+is never written to a file. The action server (app/stack.py) gets it from the app's settings.
+
+Both runtimes load this module (README, "Runtimes"): plain Python, Sanic imported only by the
+action server's check.
 """
 
 from __future__ import annotations

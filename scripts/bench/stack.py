@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import rasa
 import yaml
 
+from app.settings import load_settings
+from app.stack import engine_python
 from scripts.bench.load import (
     REST,
     WEBCHAT,
@@ -51,8 +52,6 @@ from scripts.bench.load import (
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-RASA_BIN = str(Path(PYTHON).with_name("rasa"))
-BASELINE_MODEL = ROOT / "var" / "bench" / f"baseline-rasa-{rasa.__version__}.tar.gz"
 STARTUP_TIMEOUT_S = 300
 # Where the production stores are found (production_stores); BENCH_REDIS_URL names a Redis
 # database the bench empties first.
@@ -321,23 +320,35 @@ def describe(stores: dict[str, str], env: dict[str, str]) -> str:
     return f"{database}, {redis}, {env['RASA_SERVERS']} rasa servers, {trackers}"
 
 
+def rasa_command() -> list[str]:
+    """Plain Rasa's command line, in the engine runtime (README, "Runtimes") as the stack's."""
+    return [engine_python(load_settings()), "-m", "rasa"]
+
+
 def baseline_model() -> Path:
     """The stock `rasa init` model, trained once per Rasa version."""
-    if BASELINE_MODEL.exists():
-        return BASELINE_MODEL
-    BASELINE_MODEL.parent.mkdir(parents=True, exist_ok=True)
+    version = subprocess.run(
+        [*rasa_command()[:1], "-c", "import importlib.metadata as m; print(m.version('rasa'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    model = ROOT / "var" / "bench" / f"baseline-rasa-{version}.tar.gz"
+    if model.exists():
+        return model
+    model.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rasa-init-") as project:
         print("bench: training the plain `rasa init` baseline (once per Rasa version)…", flush=True)
         subprocess.run(
-            [RASA_BIN, "init", "--no-prompt", "--init-dir", project],
+            [*rasa_command(), "init", "--no-prompt", "--init-dir", project],
             env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         trained = sorted(Path(project, "models").glob("*.tar.gz"))
-        shutil.copy(trained[-1], BASELINE_MODEL)
-    return BASELINE_MODEL
+        shutil.copy(trained[-1], model)
+    return model
 
 
 # --- the two runs -----------------------------------------------------------------------
@@ -381,7 +392,7 @@ def measure_baseline(seconds: float, concurrency: int, workdir: Path) -> dict[st
     (project / "credentials.yml").write_text("rest:\n")
     port = free_port()
     log = workdir / "baseline.log"
-    command = [RASA_BIN, "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1"]
+    command = [*rasa_command(), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1"]
     command += ["-p", str(port), "--credentials", "credentials.yml"]
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     base_url = f"http://127.0.0.1:{port}"

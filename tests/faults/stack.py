@@ -132,7 +132,7 @@ class FaultStack:
         assert self.process is not None
         wanted = {
             "gateway": "app.gateway",
-            "rasa": "app.stack rasa",
+            "rasa": "integrations.rasa.engine.server",
             "actions": "app.stack actions",
         }
         pid = self.process.pid

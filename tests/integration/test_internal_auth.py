@@ -1,6 +1,9 @@
 """Finding 11 of issue 13: reaching the private network is not enough to talk to Rasa's
 channel or to the action server, past the gateway's screening, limits and handoff. Both are
-real servers on 127.0.0.1, called over real HTTP (integrations/rasa/internal_auth.py)."""
+real servers on 127.0.0.1, called over real HTTP (integrations/rasa/internal_auth.py): Rasa's
+channel in the engine runtime (ENGINE_PYTHON), the action server in this one. That Rasa sends
+the secret its endpoints file names is tested in the engine's runtime
+(tests/engine/test_action_endpoint_auth.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +16,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from pydantic import SecretStr
 
 from app.settings import Settings
-from app.stack import endpoints_config, internal_token_for_children
+from app.stack import engine_python, internal_token_for_children
 from bot.model.residents import Channel, Language
 from integrations.rasa.client import RasaDialogueEngine
-from integrations.rasa.internal_auth import TOKEN_ENV
+from integrations.rasa.internal_auth import TOKEN_ENV, bearer
 from tests.gateway.rasa_double import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
@@ -63,7 +65,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def rasa_channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, TOKEN_ENV: settings().internal_token_value}
-    command = [sys.executable, "-m", "tests.doubles.rasa_channel_server", str(port)]
+    command = [engine_python(settings()), "-m", "tests.engine.rasa_channel_server", str(port)]
     log = tmp_path_factory.mktemp("rasa-channel") / "server.log"
     process = serve(command, env, f"http://127.0.0.1:{port}/webhooks/gateway/", log)
     yield f"http://127.0.0.1:{port}"
@@ -146,23 +148,15 @@ async def test_action_server_refuses_a_call_without_the_secret(action_server: st
     assert health.status_code == 200
 
 
-async def test_rasa_calls_the_action_server_with_the_secret_from_its_endpoints_file(
-    action_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from rasa.core.utils import AvailableEndpoints
-
-    config, secrets = endpoints_config(settings(action_server_base_url=action_server))
-    path = tmp_path / "endpoints.yml"
-    path.write_text(yaml.safe_dump(config))
-    assert secrets[TOKEN_ENV] not in path.read_text()  # the file names it, never holds it
-    for name, value in secrets.items():
-        monkeypatch.setenv(name, value)  # as app/stack.py puts them in Rasa's environment
-
-    endpoint = AvailableEndpoints.read_endpoints(str(path)).action
-    assert endpoint is not None
-    answer = await endpoint.request(json=my_data_call("chat-of-this-test"), method="post")
-
-    assert isinstance(answer, dict) and answer["responses"]
+async def test_action_server_answers_a_call_with_the_secret(action_server: str) -> None:
+    # The header Rasa's action endpoint sends (endpoints.yml: "Bearer ${BOT_INTERNAL_TOKEN}").
+    async with httpx.AsyncClient(base_url=action_server) as http:
+        answer = await http.post(
+            "/webhook",
+            json=my_data_call("chat-of-this-test"),
+            headers=bearer(settings().internal_token_value),
+        )
+    assert answer.status_code == 200 and answer.json()["responses"]
 
 
 def test_make_run_shares_a_random_secret_unless_one_can_be_derived_or_is_given() -> None:

@@ -1,5 +1,6 @@
-"""Redis clients after a Redis outage: the gateway's turn leases and Rasa's lock store work
-again at once when Redis is back, on every pooled connection, and no lock is left behind.
+"""Redis clients after a Redis outage: the gateway's turn leases work again at once when Redis
+is back, on every pooled connection, and no lock is left behind (Rasa's lock store, in the
+engine runtime: tests/engine/test_lock_store_outage.py).
 
 The real Redis stays up (other tests use it): the clients reach it through a TCP proxy
 that the test cuts (every connection reset, new ones refused) and restores.
@@ -8,19 +9,17 @@ that the test cuts (every connection reset, new ones refused) and restores.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from rasa.core.lock_store import LockError
 from redis import asyncio as aioredis
 
 from bot.errors import DialogueUnavailable
 from integrations.cache.turn_locks import RedisConversationLocks, lock_key
-from integrations.rasa.lock_store import AsyncRedisLockStore
 from tests.doubles.tcp_proxy import TcpProxy, proxying
 from tests.integration.conftest import REDIS_URL
-from tests.integration.test_async_lock_store import conversation, make_store
 
 pytestmark = [pytest.mark.redis]
 
@@ -32,6 +31,10 @@ def proxy(redis_client: aioredis.Redis) -> Iterator[TcpProxy]:
     target = urlsplit(REDIS_URL)
     with proxying(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
         yield proxy
+
+
+def conversation() -> str:
+    return f"conversation-{uuid.uuid4().hex}"
 
 
 def through(proxy: TcpProxy) -> str:
@@ -69,31 +72,3 @@ async def test_turn_leases_work_at_once_when_redis_is_back(
     # The release after the outage went through: nothing waits out a 30 s lease.
     leftover = [lock_key(key) for key in keys] + [lock_key(("webchat", "x"))]
     assert await redis_client.exists(*leftover) == 0
-
-
-async def test_rasa_lock_store_works_at_once_when_redis_is_back(
-    proxy: TcpProxy, redis_client: aioredis.Redis
-) -> None:
-    store: AsyncRedisLockStore = make_store(through(proxy))
-    ids = [conversation() for _ in range(CONCURRENT)]
-
-    async def turn(cid: str) -> None:
-        async with store.lock(cid, lock_lifetime=10):
-            await asyncio.sleep(0.05)
-
-    try:
-        await asyncio.gather(*(turn(cid) for cid in ids))
-        proxy.cut()
-        with pytest.raises(LockError):
-            await turn(ids[0])
-        proxy.restore()
-        failures = 0
-        for _ in range(3):
-            results = await asyncio.gather(*(turn(cid) for cid in ids), return_exceptions=True)
-            failures += sum(isinstance(result, BaseException) for result in results)
-    finally:
-        await store.close()
-
-    assert proxy.reset >= CONCURRENT
-    assert failures == 0, f"{failures} of {3 * CONCURRENT} turns failed after Redis came back"
-    assert await redis_client.exists(*(store.key_prefix + cid for cid in ids)) == 0

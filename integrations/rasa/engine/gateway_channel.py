@@ -55,7 +55,7 @@ def channel_of(body: dict[str, Any]) -> str:
 
 class GatewayInput(InputChannel):
     def __init__(self, token: str | None = None) -> None:
-        # Read when Rasa builds its channels: app/stack.py sets the variable before that.
+        # Read when Rasa builds its channels: server.py sets the variable before that.
         self._token = token_from_env() if token is None else token
 
     @classmethod

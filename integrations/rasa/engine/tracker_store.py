@@ -24,13 +24,15 @@ appended to a tracker, and event ids only grow, which is what makes these checks
 Events are encrypted at rest with the key ring of the app's personal data
 (integrations/rasa/event_crypto.py); rows written in plain JSON before that still read.
 
-Configured as the tracker store type `integrations.rasa.tracker_store.CachedSQLTrackerStore`
-with the keys of Rasa's `SQL` type (app/stack.py writes it from RASA_TRACKER_STORE_URL).
+Configured as the tracker store type
+`integrations.rasa.engine.tracker_store.CachedSQLTrackerStore` with the keys of Rasa's `SQL`
+type (server.py writes it from RASA_TRACKER_STORE_URL).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +44,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
-from integrations.db.crypto import KeyRing
+from integrations.keyring import KeyRing
+from integrations.rasa.engine.settings import EngineSettings
 from integrations.rasa.event_crypto import seal, unseal
 
 # Trackers remembered per Rasa server. A session holds at most ~120 events
@@ -64,8 +67,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, keyring: KeyRing | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The Rasa server reads the same settings as the gateway: the same keys.
-        self.keyring = keyring or _settings_keyring()
+        # Rasa builds the store from endpoints.yml alone: the keys come from the environment,
+        # where the same settings give the gateway the same keys (settings.py).
+        self.keyring = keyring or EngineSettings.from_environment(os.environ).keyring
         # The same engine as Rasa's, plus a check of each connection before use.
         rasas: Any = getattr(self, "engine")  # noqa: B009  (Rasa's attribute, untyped)
         url = rasas.url
@@ -199,10 +203,3 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             "action_name": data.get("name"),
             "data": seal(keyring, data),
         }
-
-
-def _settings_keyring() -> KeyRing:
-    from app.settings import load_settings
-    from integrations.db.crypto import keyring_from_settings
-
-    return keyring_from_settings(load_settings())

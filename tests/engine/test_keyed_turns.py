@@ -1,4 +1,4 @@
-"""What Rasa answers a message it has answered before (integrations/rasa/keyed_turns.py):
+"""What Rasa answers a message it has answered before (integrations/rasa/engine/keyed_turns.py):
 the replies that message's turn gave, found by its key in the tracker's events. The whole
 path (gateway crash, Rasa's REST channel, the tracker store) runs in tests/faults."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
-from integrations.rasa.keyed_turns import earlier_replies, message_key
+from integrations.rasa.engine.keyed_turns import earlier_replies, message_key
 
 pytestmark = pytest.mark.slow  # imports Rasa
 

@@ -1,4 +1,4 @@
-"""Rasa's per-conversation lock on redis.asyncio (integrations/rasa/lock_store.py), on the real
+"""Rasa's per-conversation lock on redis.asyncio (integrations/rasa/engine/lock_store.py), on the real
 Redis server (REDIS_TEST_URL, default redis://127.0.0.1:6379/15); skipped with a reason when
 absent. Two stores stand for two Rasa processes: each has its own connections."""
 
@@ -21,10 +21,9 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.settings import Settings
-from app.stack import INTERNAL_TOKEN_ENV, endpoints_config
-from integrations.rasa.lock_store import AsyncRedisLockStore
-from tests.integration.conftest import REDIS_URL
+from integrations.rasa.engine.lock_store import AsyncRedisLockStore
+from integrations.rasa.engine.settings import INTERNAL_TOKEN_ENV, EngineSettings, endpoints_config
+from tests.engine.conftest import REDIS_URL
 
 pytestmark = pytest.mark.redis
 
@@ -37,7 +36,7 @@ async def _hold(store: AsyncRedisLockStore, cid: str, lifetime: float) -> None:
 async def finishes_within(seconds: float, turn: Coroutine[Any, Any, None]) -> bool:
     """Whether `turn` ends (raising its error, if any) within `seconds`. Not wait_for: it
     would wait for the cancelled turn, and redis-py 4.6 on Python 3.10 can miss a
-    cancellation (integrations/rasa/lock_store.py), so a stuck turn could pass as done."""
+    cancellation (integrations/rasa/engine/lock_store.py), so a stuck turn could pass as done."""
     task = asyncio.ensure_future(turn)
     done, _ = await asyncio.wait({task}, timeout=seconds)
     if not done:
@@ -234,17 +233,17 @@ def test_one_store_serves_one_event_loop_after_another() -> None:
 
 @pytest.fixture
 def endpoints_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The endpoints.yml `python -m app.stack rasa` writes for REDIS_URL."""
-    config, secrets = endpoints_config(Settings(_env_file=None, redis_url=REDIS_URL))  # type: ignore[call-arg]
+    """The endpoints.yml the Rasa server's entry point writes for REDIS_URL (server.py)."""
+    config, secrets = endpoints_config(EngineSettings(redis_url=REDIS_URL))
     assert set(secrets) == {INTERNAL_TOKEN_ENV}  # no password; the action server's secret
     for name, value in secrets.items():
-        monkeypatch.setenv(name, value)  # as app/stack.py does before Rasa reads the file
+        monkeypatch.setenv(name, value)  # as server.py does before Rasa reads the file
     path = tmp_path / "endpoints.yml"
     path.write_text(yaml.safe_dump(config))
     yield path
 
 
-async def test_rasa_builds_it_from_the_endpoints_file_bot_stack_writes(
+async def test_rasa_builds_it_from_the_endpoints_file_the_server_writes(
     redis_client: aioredis.Redis, endpoints_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rasa.core.utils import AvailableEndpoints, number_of_sanic_workers
@@ -257,7 +256,7 @@ async def test_rasa_builds_it_from_the_endpoints_file_bot_stack_writes(
     assert store.key_prefix == "rasa:mutex:"
     cid = conversation()
     async with store.lock(cid):
-        # On the database of REDIS_URL, under the prefix app/stack.py writes.
+        # On the database of REDIS_URL, under the prefix server.py writes.
         assert await redis_client.exists(f"rasa:mutex:{cid}") == 1
     assert await redis_client.exists(f"rasa:mutex:{cid}") == 0
     await store.close()
@@ -271,9 +270,7 @@ def test_the_password_comes_from_the_environment(
 ) -> None:
     from rasa.core.utils import AvailableEndpoints
 
-    config, secrets = endpoints_config(
-        Settings(_env_file=None, redis_url="rediss://:s3cret@cache:6380/2")  # type: ignore[call-arg]
-    )
+    config, secrets = endpoints_config(EngineSettings(redis_url="rediss://:s3cret@cache:6380/2"))
     path = tmp_path / "endpoints.yml"
     path.write_text(yaml.safe_dump(config))
     for name, value in secrets.items():
@@ -290,7 +287,7 @@ def test_a_redis_url_without_a_database_means_database_0(
 ) -> None:
     from rasa.core.utils import AvailableEndpoints
 
-    config, secrets = endpoints_config(Settings(_env_file=None, redis_url="redis://cache"))  # type: ignore[call-arg]
+    config, secrets = endpoints_config(EngineSettings(redis_url="redis://cache"))
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     path = tmp_path / "endpoints.yml"

@@ -1,4 +1,4 @@
-"""Fixes applied inside the Rasa server process before it starts (app/stack.py).
+"""Fixes applied inside the Rasa server process before it starts (server.py).
 
 The speed fixes replace work Rasa 3.6 repeats on every turn with the same work done once;
 none changes what a turn answers. One fault fix: an action server that is down or hangs
@@ -14,7 +14,7 @@ import functools
 from collections import OrderedDict
 from typing import Any
 
-from integrations.rasa import form_faults
+from integrations.rasa.engine import form_faults
 
 # Parses remembered per Rasa process: the same few hundred texts ("hi", "yes", "menu", "bill")
 # make up most turns. Only short texts: long ones rarely repeat.
@@ -207,7 +207,7 @@ def _answer_when_the_action_server_fails() -> None:
     )
     from rasa.shared.exceptions import RasaException
 
-    from integrations.rasa.form_faults import ActionServerFailed
+    from integrations.rasa.engine.form_faults import ActionServerFailed
 
     if getattr(RemoteAction, "_bot_answers_failures", False):
         return

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "current.tar.gz"
-STORIES = Path(__file__).resolve().parent
+from tests.engine.conftest import MODEL, ROOT
+
+# The stories live with the other conversation tests; Rasa runs here, in the engine runtime.
+STORIES = ROOT / "tests" / "conversations"
 RASA = Path(sys.executable).parent / "rasa"
 
 

@@ -31,7 +31,7 @@ from bot.model.text import normalise_with_origins
 # order in both the training and the inference graph, which is all this needs; it learns
 # nothing, so it has no train step.
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class TextNormaliser(GraphComponent):  # type: ignore[misc]  # rasa has no py.typed: an Any base
+class TextNormaliser(GraphComponent):  # rasa has no py.typed: an Any base (allowed here)
     """Rewrites `message.data["text"]` into the form of `normalise_text` (first in the pipeline)."""
 
     @classmethod

@@ -1,5 +1,5 @@
 """A form whose validation cannot run (the action server down) keeps no unchecked value:
-the slot stays empty and the same question is asked again (integrations/rasa/form_faults.py).
+the slot stays empty and the same question is asked again (integrations/rasa/engine/form_faults.py).
 Rasa's own FormAction, with the action server's address closed."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from integrations.rasa import server_tuning
-from tests.gateway.rasa_double import free_port
-from tests.integration.test_action_server_faults import UNAVAILABLE_EN, close_kept_session
+from integrations.rasa.engine import server_tuning
+from tests.engine.conftest import free_port
+from tests.engine.test_action_server_faults import UNAVAILABLE_EN, close_kept_session
 
 pytestmark = pytest.mark.slow  # imports Rasa
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from integrations.rasa import server_tuning
-from tests.gateway.rasa_double import free_port
+from integrations.rasa.engine import server_tuning
+from tests.engine.conftest import free_port
 
 pytestmark = pytest.mark.slow  # imports Rasa
 

@@ -1,4 +1,4 @@
-"""The Rasa server's speed fixes (integrations/rasa/server_tuning.py) answer exactly what
+"""The Rasa server's speed fixes (integrations/rasa/engine/server_tuning.py) answer exactly what
 Rasa itself answers, on the trained model."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import MODEL
+from tests.engine.conftest import MODEL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -29,7 +29,7 @@ def processor() -> Iterator[Any]:
         pytest.skip(f"no trained model at {MODEL}: run `make model` (make test does it)")
     from rasa.core.agent import Agent
 
-    from integrations.rasa import server_tuning
+    from integrations.rasa.engine import server_tuning
 
     server_tuning.apply()
     yield Agent.load(str(MODEL)).processor

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from integrations.rasa.normaliser import TextNormaliser, normalise_message
+from integrations.rasa.engine.normaliser import TextNormaliser, normalise_message
 
 
 def _annotated(text: str, covered: str, entity: str, value: str | None = None) -> Message:

@@ -1,6 +1,7 @@
 """Rasa's tracker store on PostgreSQL and lock store on Redis, configured from the
-environment exactly as `python -m app.stack rasa` writes var/endpoints-<port>.yml, and loaded by
-Rasa's own code. The real servers: skipped with a reason when absent."""
+environment exactly as the Rasa server's entry point writes var/endpoints-<port>.yml
+(integrations/rasa/engine/server.py), and loaded by Rasa's own code. The real servers:
+skipped with a reason when absent."""
 
 from __future__ import annotations
 
@@ -10,22 +11,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import SecretStr
 
-from app.settings import Settings
-from app.stack import (
+from integrations.rasa.engine.lock_store import AsyncRedisLockStore
+from integrations.rasa.engine.settings import (
     INTERNAL_TOKEN_ENV,
     LOCK_STORE_PASSWORD_ENV,
     TRACKER_STORE_PASSWORD_ENV,
+    EngineSettings,
     endpoints_config,
 )
-from integrations.rasa.lock_store import AsyncRedisLockStore
-from integrations.rasa.tracker_store import CachedSQLTrackerStore
-from tests.integration.conftest import POSTGRES_URL, REDIS_URL
+from integrations.rasa.engine.tracker_store import CachedSQLTrackerStore
+from tests.engine.conftest import POSTGRES_URL, REDIS_URL
 
 
-def settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+def settings(**values: object) -> EngineSettings:
+    return EngineSettings(**values)  # type: ignore[arg-type]
 
 
 def test_embedded_defaults_keep_rasa_in_memory() -> None:
@@ -37,7 +37,7 @@ def test_embedded_defaults_keep_rasa_in_memory() -> None:
 def test_passwords_go_to_the_environment_not_the_file() -> None:
     config, secrets = endpoints_config(
         settings(
-            rasa_tracker_store_url=SecretStr("postgresql://rasa:s%40cret@db:5433/rasa"),
+            rasa_tracker_store_url="postgresql://rasa:s%40cret@db:5433/rasa",
             redis_url="redis://:r3dis@cache:6380/2",
             action_server_base_url="http://actions:5055",
         )
@@ -51,7 +51,7 @@ def test_passwords_go_to_the_environment_not_the_file() -> None:
     }
     assert secrets[INTERNAL_TOKEN_ENV] not in written
     assert config["tracker_store"] == {
-        "type": "integrations.rasa.tracker_store.CachedSQLTrackerStore",
+        "type": "integrations.rasa.engine.tracker_store.CachedSQLTrackerStore",
         "dialect": "postgresql",
         "url": "db",
         "port": 5433,
@@ -60,7 +60,7 @@ def test_passwords_go_to_the_environment_not_the_file() -> None:
         "password": "${" + TRACKER_STORE_PASSWORD_ENV + "}",
     }
     assert config["lock_store"] == {
-        "type": "integrations.rasa.lock_store.AsyncRedisLockStore",
+        "type": "integrations.rasa.engine.lock_store.AsyncRedisLockStore",
         "url": "cache",
         "port": 6380,
         "db": 2,
@@ -73,7 +73,7 @@ def test_passwords_go_to_the_environment_not_the_file() -> None:
 
 def test_a_tracker_store_that_is_not_postgresql_is_refused() -> None:
     with pytest.raises(ValueError, match="postgresql"):
-        endpoints_config(settings(rasa_tracker_store_url=SecretStr("mysql://x@y/z")))
+        endpoints_config(settings(rasa_tracker_store_url="mysql://x@y/z"))
 
 
 @pytest.mark.postgres
@@ -87,7 +87,7 @@ def test_rasa_loads_both_stores_and_keeps_a_conversation_in_postgresql(tmp_path:
     from rasa.shared.core.events import SlotSet
 
     config, secrets = endpoints_config(
-        settings(rasa_tracker_store_url=SecretStr(POSTGRES_URL), redis_url=REDIS_URL)
+        settings(rasa_tracker_store_url=POSTGRES_URL, redis_url=REDIS_URL)
     )
     path = tmp_path / "endpoints.yml"
     path.write_text(yaml.safe_dump(config))

@@ -1,4 +1,4 @@
-"""CachedSQLTrackerStore (integrations/rasa/tracker_store.py) stores exactly the rows
+"""CachedSQLTrackerStore (integrations/rasa/engine/tracker_store.py) stores exactly the rows
 Rasa's SQLTrackerStore stores, and never answers from memory what the database no longer
 says. On an SQLite file, and on the real PostgreSQL (skipped with a reason when absent)."""
 
@@ -15,8 +15,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 
-from integrations.rasa.tracker_store import CachedSQLTrackerStore
-from tests.integration.conftest import POSTGRES_URL
+from integrations.rasa.engine.tracker_store import CachedSQLTrackerStore
+from tests.engine.conftest import POSTGRES_URL
 
 DOMAIN = Domain.from_dict(
     {

@@ -1,5 +1,5 @@
 """A long Rasa session is closed at a resting point, never in the middle of a form or an
-open question (integrations/rasa/server_tuning.py)."""
+open question (integrations/rasa/engine/server_tuning.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from integrations.rasa import server_tuning
+from integrations.rasa.engine import server_tuning
 
 pytestmark = pytest.mark.slow  # imports Rasa
 

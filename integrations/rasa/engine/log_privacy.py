@@ -1,4 +1,4 @@
-"""Rasa's own logging through our redaction (runs inside the Rasa server, app/stack.py).
+"""Rasa's own logging through our redaction (runs inside the Rasa server: server.py).
 
 Rasa 3.6 logs in three ways, none of which passes our redacting handler by itself:
 - structlog events (rasa/utils/log_utils.py): at DEBUG they carry the user's text, the
@@ -17,13 +17,11 @@ lines print the request path with the sender id); they are sent to ours instead.
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from collections.abc import MutableMapping
 from typing import Any
 
-from bot.model.identifiers import mask
-from integrations.log_redaction import configure_logging
+from integrations.log_redaction import configure_logging, mask_quoted_texts
 
 # Rasa's own list of event keys that can hold personal data (rasa/utils/log_utils.py,
 # `_anonymizer`), plus the ones its list misses (a template's text, a message's metadata).
@@ -63,12 +61,6 @@ CONTENT_KEYS = frozenset(
 )
 REMOVED = "[removed]"
 USER_INPUT_WARNINGS = r"Failed to parse arguments in line"
-# Loggers of the Rasa process that quote what a resident typed.
-QUOTING_LOGGERS = ("rasa", "py.warnings", "sanic", "rasa_sdk")
-# A quoted name (an intent, an action, a slot, a response) is kept; anything else in quotes
-# (a user text, a conversation id, a value) is masked.
-_QUOTED = re.compile(r"'([^'\n]{1,4000})'")
-_A_NAME = re.compile(r"[A-Za-z_]{1,80}")
 
 
 def remove_content(
@@ -78,24 +70,6 @@ def remove_content(
     for key in CONTENT_KEYS & event_dict.keys():
         event_dict[key] = REMOVED
     return event_dict
-
-
-def mask_quoted(text: str) -> str:
-    return _QUOTED.sub(
-        lambda m: m.group(0) if _A_NAME.fullmatch(m.group(1)) else f"'{mask(m.group(1))}'", text
-    )
-
-
-class QuotedTextFilter(logging.Filter):
-    """Masks quoted texts in the Rasa process's own log lines (stdlib and warnings)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.startswith(QUOTING_LOGGERS):
-            message = record.getMessage()
-            masked = mask_quoted(message)
-            if masked != message:
-                record.msg, record.args = masked, None
-        return True
 
 
 def configure_structlog(level: int) -> None:
@@ -133,13 +107,6 @@ def route_sanic_to_root() -> None:
         logger["propagate"] = True
         # The access lines' message is empty (the request is in `extra`): nothing to read.
         logger["level"] = "WARNING" if name == "sanic.access" else logger.get("level", "INFO")
-
-
-def mask_quoted_texts() -> None:
-    """QuotedTextFilter on the root handlers (ours): the action server needs it too, rasa-sdk
-    logs "Contents of ignored event: '<the event, slot value included>'"."""
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(QuotedTextFilter())
 
 
 def apply(level_name: str, log_format: str) -> None:

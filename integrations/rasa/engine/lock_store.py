@@ -33,10 +33,10 @@ release gets the lock. That is fine here: the gateway already serialises turns p
 conversation with a Redis lease before calling Rasa (integrations/cache/turn_locks.py),
 so this lock is a second line of defence and is rarely contended.
 
-Configured as the lock store type `integrations.rasa.lock_store.AsyncRedisLockStore` with
-the keys of Rasa's `redis` type (url = host, port, db, username, password, use_ssl,
-ssl_certfile, ssl_keyfile, ssl_ca_certs, key_prefix, socket_timeout); app/stack.py writes
-it from REDIS_URL. Rasa only ever calls `lock()` (agent.py, processor.py, server.py); the
+Configured as the lock store type `integrations.rasa.engine.lock_store.AsyncRedisLockStore`
+with the keys of Rasa's `redis` type (url = host, port, db, username, password, use_ssl,
+ssl_certfile, ssl_keyfile, ssl_ca_certs, key_prefix, socket_timeout); server.py writes it
+from REDIS_URL. Rasa only ever calls `lock()` (agent.py, processor.py, server.py); the
 ticket methods of `LockStore` raise NotImplementedError.
 """
 
@@ -84,7 +84,7 @@ _SETTINGS = {
 # A subclass of LockStore, not RedisLockStore: RedisLockStore.__init__ opens a blocking
 # client this class would never use, and nothing in Rasa needs the isinstance check (it
 # allows several Sanic workers for any lock store type other than "in_memory").
-class AsyncRedisLockStore(LockStore):  # type: ignore[misc]
+class AsyncRedisLockStore(LockStore):
     """A Redis mutex per conversation on redis.asyncio (module docstring)."""
 
     def __init__(self, endpoint_config: Any = None) -> None:

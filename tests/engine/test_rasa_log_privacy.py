@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import structlog
 
-from integrations.rasa import log_privacy
+from integrations.rasa.engine import log_privacy
 
 SSO_ID, NUMBER, MOBILE = "sunita.devi", "410389012345", "+919414100002"
 

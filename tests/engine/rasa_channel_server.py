@@ -1,7 +1,7 @@
-"""`python -m tests.doubles.rasa_channel_server <port>`: our channel (GatewayInput) mounted
+"""`python -m tests.engine.rasa_channel_server <port>` (engine runtime): our channel (GatewayInput) mounted
 by Rasa's own `register`, as `rasa run` mounts it, in a Sanic server on 127.0.0.1, with an
 agent that echoes instead of a trained model. The shared secret comes from
-BOT_INTERNAL_TOKEN, as in the Rasa server app/stack.py starts."""
+BOT_INTERNAL_TOKEN, as in the Rasa server (integrations/rasa/engine/server.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from integrations.rasa.gateway_channel import GatewayInput
+from integrations.rasa.engine.gateway_channel import GatewayInput
 
 
 class EchoAgent:
