@@ -11,9 +11,9 @@ import logging
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseSettings, SecretStr, root_validator
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,13 @@ class Environment(str, Enum):
 
 
 class Settings(BaseSettings):
+    # Names in `.env` that are not settings (RASA_TELEMETRY_ENABLED, BENCH_…) are ignored,
+    # as they always were; the environment wins over `.env`, case does not matter.
+    # Errors name the setting but never echo its value (secrets).
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
+
     environment: Environment = Environment.DEVELOPMENT
     log_level: str = "INFO"
 
@@ -165,29 +172,26 @@ class Settings(BaseSettings):
     reminder_discovery_interval_s: float = 600.0
     reminder_biller_rate_per_s: float = 5.0
 
-    class Config:
-        env_file = ".env"
-        env_file_encoding = "utf-8"
-
-    @root_validator(skip_on_failure=True)
-    def _refuse_placeholders_in_production(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805
-        if values["environment"] is Environment.PRODUCTION:
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
             for name in _SECRETS:
-                if values[name].get_secret_value().strip().lower() in _WELL_KNOWN:
+                secret: SecretStr = getattr(self, name)
+                if secret.get_secret_value().strip().lower() in _WELL_KNOWN:
                     raise ValueError(f"{name.upper()} must be set in production")
-            if len(values["app_secret_key"].get_secret_value()) < MIN_APP_SECRET_CHARS:
+            if len(self.app_secret_key.get_secret_value()) < MIN_APP_SECRET_CHARS:
                 raise ValueError(
                     f"APP_SECRET_KEY must be at least {MIN_APP_SECRET_CHARS} characters in production"
                 )
             for name in ("data_encryption_keys", "data_hash_key"):
-                if values[name].get_secret_value() in ("", _PLACEHOLDER):
+                if getattr(self, name).get_secret_value() in ("", _PLACEHOLDER):
                     raise ValueError(f"{name.upper()} must be set in production")
             for name in ("sso_backend", "biller_backend", "sms_backend", "payment_gateway"):
-                if values[name] == "sandbox":
+                if getattr(self, name) == "sandbox":
                     raise ValueError(f"{name.upper()}=sandbox is not allowed in production")
-        if not values["public_base_url"]:
-            values["public_base_url"] = f"http://{values['gateway_host']}:{values['gateway_port']}"
-        return values
+        if not self.public_base_url:
+            self.public_base_url = f"http://{self.gateway_host}:{self.gateway_port}"
+        return self
 
     @property
     def internal_token_value(self) -> str:

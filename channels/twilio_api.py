@@ -163,7 +163,7 @@ class TwilioMessages:
         delays = [*self._retry_delays_s, None]
         for delay in delays:
             try:
-                # twilio 8.2's async client ignores its own timeout: bound it here.
+                # twilio's async client (8.2 and 9.13) ignores its own timeout: bound it here.
                 await asyncio.wait_for(messages.create_async(**params), self._timeout_s)
                 return
             except TwilioRestException as exc:

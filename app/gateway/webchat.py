@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from pydantic import BaseModel, StrictStr, validator
+from pydantic import BaseModel, StrictStr, field_validator
 
 from app.bootstrap import Container
 from app.gateway.deps import ContainerDep, TurnLocksDep
@@ -51,14 +51,16 @@ class IncomingMessage(BaseModel):
     sender: StrictStr | None = None  # the contract's; our page sends SESSION_HEADER instead
     text: StrictStr
 
-    @validator("sender")
-    def _sender(cls, value: str | None) -> str | None:  # noqa: N805
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
         if value is not None and not webchat.valid_sender(value):
             raise ValueError(webchat.SENDER_RULE)
         return value
 
-    @validator("text")
-    def _text(cls, value: str) -> str:  # noqa: N805
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("text must not be empty")
         if len(value) > webchat.MAX_TEXT_CHARS:

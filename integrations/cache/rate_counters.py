@@ -67,4 +67,4 @@ class RedisRateCounter:
         return int(value or 0)
 
     async def aclose(self) -> None:
-        await self._redis.close()
+        await self._redis.aclose()

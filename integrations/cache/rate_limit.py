@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from redis.asyncio import Redis
 
@@ -41,7 +40,7 @@ return granted
 
 
 class RedisRateLimiter:
-    def __init__(self, redis: Redis[Any], prefix: str = "ratelimit:") -> None:
+    def __init__(self, redis: Redis, prefix: str = "ratelimit:") -> None:
         self._redis = redis
         self._prefix = prefix
         self._script = redis.register_script(_TAKE)
@@ -57,7 +56,7 @@ class RedisRateLimiter:
         return int(granted)
 
     async def aclose(self) -> None:
-        await self._redis.close()
+        await self._redis.aclose()
 
 
 class InProcessRateLimiter:

@@ -87,7 +87,7 @@ class RedisConversationLocks:
             return False
 
     async def close(self) -> None:
-        await self._redis.close()
+        await self._redis.aclose()
 
     @asynccontextmanager
     async def hold(self, key: Hashable) -> AsyncIterator[int]:

@@ -50,7 +50,9 @@ class SqlInboxRepository:
         result = await self._connection.execute(statement)
         if result.rowcount != 1:
             return None
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key  # None only for a statement that is no INSERT
+        assert key is not None
+        return int(key[0])
 
     async def pending(self, limit: int = 100) -> list[InboxEntry]:
         result = await self._connection.execute(

@@ -63,7 +63,8 @@ def keyring_of(dialect: Dialect) -> KeyRing:
     return keyring
 
 
-class EncryptedText(TypeDecorator):  # type: ignore[misc]  # SQLAlchemy 1.4 is untyped
+# Subscripted: typed under SQLAlchemy 2, and 1.4 (the Rasa server) accepts the subscript too.
+class EncryptedText(TypeDecorator[str]):
     """A string stored encrypted. Never compare it in SQL: use its BlindIndex column."""
 
     impl = Text
@@ -76,7 +77,7 @@ class EncryptedText(TypeDecorator):  # type: ignore[misc]  # SQLAlchemy 1.4 is u
         return None if value is None else keyring_of(dialect).decrypt(value)
 
 
-class BlindIndex(TypeDecorator):  # type: ignore[misc]
+class BlindIndex(TypeDecorator[str]):
     """HMAC-SHA256 of the plaintext bound to it: `table.c.sso_id_hash == "ramesh.kumar"`
     compares hashes. Bind plaintext only (binding a hash would hash it again)."""
 
@@ -100,7 +101,7 @@ def hashed_values(table: Any, values: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def without_hashes(row: Mapping[str, Any]) -> dict[str, Any]:
+def without_hashes(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A row without its blind index columns, ready for a dataclass."""
     return {
         name: value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, String, Table, Text, delete, select, update
+from sqlalchemy import Column, ColumnElement, Index, String, Table, Text, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrations.db.repositories import upsert_insert
@@ -68,5 +68,5 @@ class SqlEffectLedger:
         return pruned
 
     @staticmethod
-    def _row(message_key: str, effect: str) -> tuple[object, object]:
+    def _row(message_key: str, effect: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         return (turn_effects.c.message_key == message_key, turn_effects.c.effect == effect)

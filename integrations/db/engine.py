@@ -17,17 +17,25 @@ def async_url(database_url: str) -> str:
     url = make_url(database_url)
     if url.drivername in ("sqlite", "sqlite+pysqlite"):
         url = url.set(drivername="sqlite+aiosqlite")
-    elif url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+    elif url.drivername in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
         url = url.set(drivername="postgresql+asyncpg")
     return str(url.render_as_string(hide_password=False))
 
 
 def sync_url(database_url: str) -> str:
-    """The same database through a synchronous driver (Alembic, Rasa's tracker store)."""
+    """The same database through a synchronous driver (Alembic, Rasa's tracker store).
+
+    PostgreSQL gets the installed SQLAlchemy's default driver: psycopg (3) under 2.1 in
+    the app, psycopg2 under 1.4 in the Rasa server; whichever one the URL named."""
     url = make_url(database_url)
     if url.drivername.startswith("sqlite"):
         url = url.set(drivername="sqlite")
-    elif url.drivername in ("postgres", "postgresql+asyncpg"):
+    elif url.drivername in (
+        "postgres",
+        "postgresql+asyncpg",
+        "postgresql+psycopg2",
+        "postgresql+psycopg",
+    ):
         url = url.set(drivername="postgresql")
     return str(url.render_as_string(hide_password=False))
 

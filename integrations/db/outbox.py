@@ -64,7 +64,9 @@ class SqlOutboxRepository:
                 created_at=created_at,
             )
         )
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key  # None only for a statement that is no INSERT
+        assert key is not None
+        return int(key[0])
 
     async def after(
         self, conversation_id: str, after_sequence: int, limit: int = 50

@@ -47,7 +47,7 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class UtcDateTime(TypeDecorator):  # type: ignore[misc]  # SQLAlchemy 1.4 is untyped
+class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime, on every database.
 
     PostgreSQL keeps `timestamptz`; SQLite has no time zones, so values are stored as naive
@@ -87,7 +87,7 @@ def _string_enum(enum: type[PyEnum], length: int = 16) -> Enum:
     )
 
 
-def _id(name: str, **kwargs: Any) -> Column:
+def _id(name: str, **kwargs: Any) -> Column[str]:
     return Column(name, String(64), **kwargs)
 
 

@@ -29,6 +29,10 @@ def twilio_client(
     twilio-python builds every REST URL from its `api` domain's `base_url`, so replacing
     that one attribute moves the whole Messages API without patching the library.
     """
+    # twilio 9 builds a client without credentials (and would send "Accounts/None/…"):
+    # refuse here, as twilio 8 did, so nothing leaves without them.
+    if not account_sid or not auth_token:
+        raise TwilioException("Credentials are required to create a TwilioClient")
     client = Client(account_sid, auth_token, http_client=http_client)
     client.api.base_url = api_base_url.rstrip("/")
     return client
@@ -57,7 +61,7 @@ class TwilioSmsSender:
                 client = twilio_client(
                     self._account_sid, self._auth_token, self._api_base_url, http
                 )
-                # twilio 8.2's async client never hands its own timeout to aiohttp (it
+                # twilio's async client (8.2 and 9.13) never hands its own timeout to aiohttp (it
                 # passes None, which aiohttp reads as "wait forever"), so bound it here.
                 await asyncio.wait_for(
                     client.messages.create_async(to=to, from_=self._from, body=text),

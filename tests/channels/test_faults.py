@@ -151,7 +151,7 @@ async def test_two_gateway_processes_answer_each_message_once_and_in_order(
     except (RedisError, OSError) as exc:
         pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {exc}")
     finally:
-        await probe.close()
+        await probe.aclose()
     first = RedisConversationLocks.from_url("redis://127.0.0.1:6379/15")
     second = RedisConversationLocks.from_url("redis://127.0.0.1:6379/15")
     gateway.runtime._locks = first

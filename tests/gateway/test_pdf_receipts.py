@@ -111,7 +111,7 @@ def test_the_hindi_page_renders_to_an_image(tmp_path: Path) -> None:
     )
     assert "Syntax Error" not in result.stderr  # e.g. "No font in show": text dropped
     with Image.open(tmp_path / "receipt-hi.png") as image:
-        inked = sum(1 for pixel in image.convert("L").getdata() if pixel < 128)
+        inked = sum(1 for pixel in image.convert("L").get_flattened_data() if pixel < 128)
     assert inked > 5000
 
 

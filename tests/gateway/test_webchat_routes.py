@@ -97,7 +97,7 @@ async def test_the_dialogue_sees_an_opaque_conversation_id_and_the_language(
             "text must be at most 1000 characters",
         ),
         ({"sender": web_sender("abc"), "text": 42}, "text", "str"),
-        ({"sender": web_sender("abc")}, "text", "field required"),
+        ({"sender": web_sender("abc")}, "text", "Field required"),
     ],
 )
 async def test_bad_input_is_422_naming_the_field(

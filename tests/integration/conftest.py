@@ -47,7 +47,7 @@ class PostgresSchema:
 
     @property
     def sync_url(self) -> str:
-        """For Alembic and psycopg2: the schema goes in through libpq's `options`."""
+        """For Alembic and psycopg: the schema goes in through libpq's `options`."""
         url = make_url(sync_url(POSTGRES_URL))
         return str(
             url.update_query_dict({"options": f"-csearch_path={self.name}"}).render_as_string(

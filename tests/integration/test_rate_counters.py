@@ -29,7 +29,7 @@ async def redis_counter() -> AsyncIterator[RedisRateCounter]:
     except (RedisError, OSError) as exc:
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
     finally:
-        await probe.close()
+        await probe.aclose()
     counter = RedisRateCounter(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
     yield counter
     await counter.aclose()
