@@ -41,6 +41,7 @@ class Stack:
     rasa_url: str = ""
     env: dict[str, str] = field(default_factory=dict)
     database_url: str = ""  # for CLIs run against the stack's database (agents)
+    supervisor_pid: int = 0  # `python -m app.stack`, whose children are the servers
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +109,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Providers) -> I
             rasa_url=f"http://127.0.0.1:{env['RASA_PORT']}",
             env=env,
             database_url=env["DATABASE_URL"],
+            supervisor_pid=process.pid,
         )
         yield stack
         if stack.turn_latencies_ms:
