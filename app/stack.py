@@ -24,7 +24,6 @@ from secrets import token_hex
 
 from app.settings import ROOT, Settings, load_settings, warn_about_placeholders
 from app.supervisor import Supervisor
-from integrations.rasa import internal_auth
 
 log = logging.getLogger("stack")
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -70,28 +69,9 @@ def run_rasa() -> None:
 
 def run_actions() -> None:
     """The rasa-sdk action server, bound to BIND_HOST, refusing calls without the secret."""
-    settings = load_settings()
-    # rasa-sdk leaves logging alone: ours masks identifiers in action failures' tracebacks.
-    from integrations.log_redaction import configure_logging, mask_quoted_texts
+    from app.action_server import run
 
-    configure_logging(settings.log_level, settings.log_format)
-    mask_quoted_texts()
-    if settings.action_server_metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(settings.action_server_metrics_port, addr=settings.bind_host)
-    from rasa_sdk import endpoint, utils
-    from rasa_sdk.plugin import plugin_manager
-
-    # rasa_sdk.endpoint.run, plus the shared secret's check before any action runs.
-    app = endpoint.create_app("actions", cors_origins="*")
-    internal_auth.protect_action_server(app, settings.internal_token_value)
-    plugin_manager().hook.attach_sanic_app_extensions(app=app)
-    app.run(
-        settings.bind_host,
-        settings.action_server_port,
-        workers=utils.number_of_sanic_workers(),
-    )
+    run(load_settings())
 
 
 def internal_token_for_children(settings: Settings) -> dict[str, str]:
