@@ -80,4 +80,6 @@ def test_a_form_validated_at_the_action_server_moves_on_by_its_slot_events(stack
     # A rejected value: the action's SlotSet(otp, None) keeps the form on the same slot.
     assert "2 more tries" in text_of(chat.say(wrong))
     linked = text_of(chat.say(otp))
-    assert "linked to the SSO ID of Ir***" in linked
+    assert "linked to the SSO ID of" in linked and "Ir***" in linked
+    # The link form's end activates the bill form, which asks for its first slot.
+    assert "Which company sends this bill?" in linked
