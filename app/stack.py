@@ -32,8 +32,9 @@ ENGINE_SERVER = "integrations.rasa.engine.server"
 
 
 def engine_python(settings: Settings) -> str:
-    """The engine runtime's interpreter (README, "Runtimes"): Rasa runs on Python 3.10."""
-    return settings.engine_python or str(ROOT / ".venv-engine" / "bin" / "python")
+    """The engine runtime's interpreter (README, "Runtimes"): Rasa runs on Python 3.10.
+    A relative ENGINE_PYTHON is taken from the repository, where the servers start."""
+    return str(ROOT / (settings.engine_python or ".venv-engine/bin/python"))
 
 
 def engine_environment(settings: Settings, port: int, internal_token: str = "") -> dict[str, str]:
@@ -63,7 +64,10 @@ def run_rasa() -> None:
     each: the engine's entry point on the engine's interpreter, in place of this process."""
     settings = load_settings()
     python = engine_python(settings)
+    if not os.access(python, os.X_OK):
+        sys.exit(f"no engine runtime at {python}: run `make install` (or set ENGINE_PYTHON)")
     env = {**os.environ, **engine_environment(settings, settings.rasa_port)}
+    os.chdir(ROOT)  # where `-m integrations.rasa.engine.server` is found
     os.execve(python, [python, "-m", ENGINE_SERVER], env)
 
 

@@ -119,6 +119,9 @@ def test_engine_python_names_the_interpreter_else_make_installs_venv(
 ) -> None:
     monkeypatch.setenv("ENGINE_PYTHON", "/opt/engine/bin/python")
     assert engine_python(Settings(_env_file=None)) == "/opt/engine/bin/python"  # type: ignore[call-arg]
+    monkeypatch.setenv("ENGINE_PYTHON", "venvs/engine/bin/python")  # from the repository
+    relative = engine_python(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert relative == str(ROOT / "venvs" / "engine" / "bin" / "python")
     monkeypatch.delenv("ENGINE_PYTHON")
     default = engine_python(Settings(_env_file=None))  # type: ignore[call-arg]
     assert default == str(ROOT / ".venv-engine" / "bin" / "python")
