@@ -118,7 +118,7 @@ async def test_in_development_the_contract_takes_a_short_id_of_its_own(
     ("environment", "expected"), [("development", 1), ("production", MIN_CLIENT_ID_CHARS)]
 )
 def test_the_shortest_client_id_depends_on_the_environment(environment: str, expected: int) -> None:
-    settings = Settings.construct(
+    settings = Settings.model_construct(
         environment=Environment(environment), webchat_client_id_min_chars=None
     )
     assert client_id_min_chars(settings) == expected
@@ -189,7 +189,7 @@ async def test_client_ids_can_be_switched_off(
 
 
 def test_the_page_sends_its_session_in_a_header_and_never_in_a_url() -> None:
-    script = (ROOT / "bot" / "gateway" / "static" / "chat.js").read_text()
+    script = (ROOT / "app" / "gateway" / "static" / "chat.js").read_text()
 
     assert HEADER in script and "/webchat/sessions" in script
     # No sender (or session) in a query string, and no id made by the page itself.
