@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -51,6 +52,10 @@ from integrations.db.webchat_sessions import SqlWebchatSessionStore
 from integrations.rasa.client import RasaDialogueEngine
 from integrations.receipts.pdf import PdfReceiptRenderer
 from integrations.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from channels.sms import SmsSender as SmsChannelSender
+    from channels.twilio_api import TwilioMessages
 
 log = logging.getLogger(__name__)
 
@@ -141,19 +146,13 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     biller_directory = MeteredBillerDirectory(biller_directory)
     channel_senders = build_channel_senders(settings)
     sms: SmsSender = sandbox.sms
-    sms_channel = channel_senders.get(Channel.SMS)
-    if settings.sms_backend == "twilio" and sms_channel is not None:
-        # One sender per channel: OTPs go out like every other SMS.
-        sms = sms_channel  # type: ignore[assignment]
-    elif settings.sms_backend == "twilio":
-        from integrations.sms.twilio_sms import TwilioSmsSender
+    if settings.sms_backend == "twilio":
+        # One Twilio adapter: OTPs go out like every other SMS, through the SMS channel's
+        # sender (built for them alone when the SMS channel is off).
+        from channels.sms import SmsSender as SmsChannelSender
 
-        sms = TwilioSmsSender(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token.get_secret_value(),
-            settings.twilio_sms_from,
-            settings.twilio_api_base_url,
-        )
+        on = channel_senders.get(Channel.SMS)
+        sms = on if isinstance(on, SmsChannelSender) else sms_channel_sender(settings)
     gateway: PaymentGateway = sandbox.payments
     if settings.payment_gateway == "razorpay":
         from integrations.payments.razorpay import RazorpayGateway
@@ -259,24 +258,10 @@ def build_rate_counter(settings: Settings, clock: Clock) -> RateCounter:
 
 def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:
     """A sender for each channel whose credentials are set."""
-    from channels.sms import SmsSender as SmsChannelSender
     from channels.telegram import TelegramSender
-    from channels.twilio_api import TwilioMessages
     from channels.whatsapp import WhatsAppSender
 
     senders: dict[Channel, ChannelSender] = {}
-    timeout = settings.channel_send_timeout_s
-    base = settings.channel_retry_base_s
-    delays = (base, base * 2, base * 4)
-
-    def twilio() -> TwilioMessages:
-        return TwilioMessages(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token.get_secret_value(),
-            settings.twilio_api_base_url,
-            timeout,
-            delays,
-        )
 
     if settings.whatsapp_on:
         templates = {
@@ -285,22 +270,43 @@ def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:
             for language in Language
         }
         senders[Channel.WHATSAPP] = WhatsAppSender(
-            twilio(), settings.twilio_whatsapp_from, templates
+            twilio_messages(settings), settings.twilio_whatsapp_from, templates
         )
     if settings.sms_on:
-        dlt = {
-            (kind, language): getattr(settings, f"sms_dlt_template_{kind}_{language.value}")
-            for kind in ("otp", "reply", "receipt", "push")
-            for language in Language
-        }
-        senders[Channel.SMS] = SmsChannelSender(twilio(), settings.twilio_sms_from, dlt)
+        senders[Channel.SMS] = sms_channel_sender(settings)
     if settings.telegram_on:
         senders[Channel.TELEGRAM] = TelegramSender(
             settings.telegram_bot_token.get_secret_value(),
             settings.telegram_api_base_url,
-            timeout,
+            settings.channel_send_timeout_s,
         )
     return senders
+
+
+def twilio_messages(settings: Settings) -> TwilioMessages:
+    """Twilio's REST API, for one sender (each keeps its own HTTP session)."""
+    from channels.twilio_api import TwilioMessages
+
+    base = settings.channel_retry_base_s
+    return TwilioMessages(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.twilio_api_base_url,
+        settings.channel_send_timeout_s,
+        (base, base * 2, base * 4),
+    )
+
+
+def sms_channel_sender(settings: Settings) -> SmsChannelSender:
+    """SMS through Twilio: the SMS channel's sender, which sends OTP codes too."""
+    from channels.sms import SmsSender as SmsChannelSender
+
+    dlt = {
+        (kind, language): getattr(settings, f"sms_dlt_template_{kind}_{language.value}")
+        for kind in ("otp", "reply", "receipt", "push")
+        for language in Language
+    }
+    return SmsChannelSender(twilio_messages(settings), settings.twilio_sms_from, dlt)
 
 
 def client_id_min_chars(settings: Settings) -> int:
