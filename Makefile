@@ -35,12 +35,12 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 db: install
-	$(BIN)/python -m integrations.db.migrate
-	$(BIN)/python -m integrations.sandbox.seed
+	$(BIN)/python -m app.cli.migrate
+	$(BIN)/python -m app.cli.seed
 
 # Re-encrypt personal data under the first key of DATA_ENCRYPTION_KEYS (README, Privacy).
 rotate-keys: install
-	$(BIN)/python -m integrations.db.rotate_keys
+	$(BIN)/python -m app.cli.rotate_keys
 
 model: $(MODEL)
 

@@ -43,7 +43,7 @@ from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
 from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS, SessionPolicy, WebchatSessions
 from integrations.billers.catalog import load_billers
-from integrations.db.crypto import keyring_from_settings
+from integrations.db.crypto import KeyRing, keyring_from_keys
 from integrations.db.effects import SqlEffectLedger
 from integrations.db.engine import make_engine
 from integrations.db.support_repositories import SqlSupportUnitOfWorkFactory
@@ -112,7 +112,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     settings = settings or load_settings()
     warn_about_placeholders(settings, log)
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url, keyring_from_settings(settings))
+    engine = make_engine(settings.database_url, keyring(settings))
     uow = SqlUnitOfWorkFactory(engine)
     billers = load_billers()
     secret = settings.app_secret_key.get_secret_value().encode()
@@ -233,6 +233,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         complaints=ComplaintService(support_uow, clock),
         effects=effects,
         webchat_sessions=webchat_sessions(settings, engine, clock, uow),
+    )
+
+
+def keyring(settings: Settings) -> KeyRing:
+    """The keys of personal data at rest: DATA_ENCRYPTION_KEYS and DATA_HASH_KEY, else the
+    development keys derived from APP_SECRET_KEY (production refuses those)."""
+    return keyring_from_keys(
+        settings.data_encryption_keys.get_secret_value(),
+        settings.data_hash_key.get_secret_value(),
+        settings.app_secret_key.get_secret_value(),
     )
 
 

@@ -10,7 +10,7 @@ The core never sees any of this: `EncryptedText` and `BlindIndex` are SQLAlchemy
 that encrypt/hash on the way in and decrypt on the way out. They find their keys on the
 engine's dialect (`attach_keyring`), so each engine carries its own key ring and nothing
 is global. Rotation: put a new key first in DATA_ENCRYPTION_KEYS, keep the old ones after
-it (they still decrypt), then run `python -m integrations.db.rotate_keys` to re-encrypt
+it (they still decrypt), then run `python -m app.cli.rotate_keys` to re-encrypt
 every row under the new key; the old key can be dropped afterwards.
 """
 
@@ -124,21 +124,25 @@ def derived_keyring(secret: str) -> KeyRing:
     return KeyRing("dev", {"dev": derive(b"data-encryption")}, derive(b"blind-index"))
 
 
-def keyring_from_settings(settings: Any) -> KeyRing:
-    """The key ring the settings describe: explicit keys when set, else derived ones."""
-    spec = settings.data_encryption_keys.get_secret_value()
-    hash_key = settings.data_hash_key.get_secret_value()
-    if not spec or not hash_key:
-        return derived_keyring(settings.app_secret_key.get_secret_value())
-    current, keys = parse_keys(spec)
+def keyring_from_keys(encryption_keys: str, hash_key: str, app_secret: str) -> KeyRing:
+    """The key ring of DATA_ENCRYPTION_KEYS and DATA_HASH_KEY (base64) when both are given,
+    else the development keys derived from APP_SECRET_KEY. The shell reads the settings and
+    passes their values (app/bootstrap.py, `keyring`)."""
+    if not encryption_keys or not hash_key:
+        return derived_keyring(app_secret)
+    current, keys = parse_keys(encryption_keys)
     return KeyRing(current, keys, base64.b64decode(hash_key))
 
 
-def development_keyring() -> KeyRing:
-    """The keys of the default settings (what an engine without explicit keys uses)."""
-    from app.settings import Settings
-
-    return keyring_from_settings(Settings())
+def keyring_from_settings(settings: Any) -> KeyRing:
+    """`keyring_from_keys` with the values of anything holding the three secrets as
+    SecretStr (the settings). Kept for Rasa's tracker store, which builds its own key ring
+    inside the Rasa server (integrations/rasa/tracker_store.py)."""
+    return keyring_from_keys(
+        settings.data_encryption_keys.get_secret_value(),
+        settings.data_hash_key.get_secret_value(),
+        settings.app_secret_key.get_secret_value(),
+    )
 
 
 def attach_keyring(dialect: Dialect, keyring: KeyRing) -> None:
@@ -147,11 +151,9 @@ def attach_keyring(dialect: Dialect, keyring: KeyRing) -> None:
 
 def keyring_of(dialect: Dialect) -> KeyRing:
     keyring = getattr(dialect, _KEYRING_ATTRIBUTE, None)
-    if keyring is None:
-        # An engine built without make_engine(): take the default settings' keys, once.
-        keyring = development_keyring()
-        attach_keyring(dialect, keyring)
-    assert isinstance(keyring, KeyRing)
+    if not isinstance(keyring, KeyRing):
+        # Never a default: personal data written under keys nobody chose would be lost.
+        raise LookupError("this engine has no key ring: build it with make_engine(url, keyring)")
     return keyring
 
 

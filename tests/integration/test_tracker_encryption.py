@@ -187,7 +187,7 @@ def test_make_rotate_keys_reseals_the_tracker_store(
 ) -> None:
     import shutil
 
-    from integrations.db import rotate_keys
+    from app.cli import rotate_keys
 
     shutil.copyfile(sqlite_template, tmp_path / "bot.db")
     trackers = {"dialect": "sqlite", "db": str(tmp_path / "rasa.db")}
