@@ -19,7 +19,6 @@ from bot.model.residents import Channel, Language
 from bot.ports import (
     BillerDirectory,
     ChannelSender,
-    ChannelUnitOfWorkFactory,
     Clock,
     ConversationHistory,
     PaymentGateway,
@@ -27,7 +26,6 @@ from bot.ports import (
     ReceiptRenderer,
     SmsSender,
     SsoRegistry,
-    TurnUnitOfWorkFactory,
     UnitOfWorkFactory,
 )
 from bot.services.agents import AgentService
@@ -46,7 +44,6 @@ from integrations.billers.catalog import load_billers
 from integrations.db.crypto import KeyRing, keyring_from_keys
 from integrations.db.effects import SqlEffectLedger
 from integrations.db.engine import make_engine
-from integrations.db.support_repositories import SqlSupportUnitOfWorkFactory
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from integrations.db.webchat_sessions import SqlWebchatSessionStore
 from integrations.rasa.client import RasaDialogueEngine
@@ -70,9 +67,8 @@ class Container:
     settings: Settings
     clock: Clock
     engine: AsyncEngine
-    uow: UnitOfWorkFactory
-    # The unit of work that reaches every table (support and privacy too): a turn's.
-    turn_uow: TurnUnitOfWorkFactory
+    # The one SQL unit of work: every kind the services take (bot/ports.py).
+    uow: SqlUnitOfWorkFactory
     sso: SsoRegistry
     billers: BillerDirectory
     payment_gateway: PaymentGateway
@@ -86,7 +82,6 @@ class Container:
     turns: TurnService
     dialogue: RasaDialogueEngine
     sandbox: Sandbox
-    channel_uow: ChannelUnitOfWorkFactory
     # WhatsApp, SMS and Telegram senders; a channel without credentials has none (it is off).
     channel_senders: dict[Channel, ChannelSender]
     privacy: PrivacyService
@@ -166,9 +161,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         )
 
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
-    support_uow = SqlSupportUnitOfWorkFactory(engine)
+    uow = SqlUnitOfWorkFactory(engine)
     hours = OfficeHours.parse(settings.office_days, settings.office_opens, settings.office_closes)
-    handoff = HandoffService(support_uow, clock, hours)
+    handoff = HandoffService(uow, clock, hours)
     conversations = ConversationService(uow, clock)
     privacy = PrivacyService(uow, clock)
     rate_counter = build_rate_counter(settings, clock)
@@ -185,7 +180,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         clock=clock,
         engine=engine,
         uow=uow,
-        turn_uow=support_uow,
         sso=sso,
         billers=biller_directory,
         payment_gateway=gateway,
@@ -204,7 +198,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             callback_url=f"{settings.public_base_url}/payments/return",
         ),
         turns=TurnService(
-            support_uow,
+            uow,
             clock,
             dialogue,
             privacy,
@@ -219,18 +213,17 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         ),
         dialogue=dialogue,
         sandbox=sandbox,
-        channel_uow=uow,
         channel_senders=channel_senders,
         privacy=privacy,
         rate_counter=rate_counter,
         handoff=handoff,
         agents=AgentService(
-            support_uow,
+            uow,
             clock,
             timedelta(minutes=settings.agent_session_minutes),
             limits=rate_counter,
         ),
-        complaints=ComplaintService(support_uow, clock),
+        complaints=ComplaintService(uow, clock),
         effects=effects,
         webchat_sessions=webchat_sessions(settings, engine, clock, uow),
     )

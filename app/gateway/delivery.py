@@ -49,15 +49,13 @@ class ChannelRuntime:
     def __init__(self, container: Container, locks: TurnLocks) -> None:
         settings = container.settings
         self.inbox = ChannelInboxService(
-            container.channel_uow,
+            container.uow,
             container.conversations,
             container.turns,
             container.clock,
             max_wait=timedelta(seconds=settings.channel_max_wait_s),
         )
-        self.delivery = DeliveryService(
-            container.channel_uow, container.clock, container.channel_senders
-        )
+        self.delivery = DeliveryService(container.uow, container.clock, container.channel_senders)
         self._effects = container.effects
         self._housekept = {"reconcile": 0.0, "prune": 0.0}
         self.clock = container.clock

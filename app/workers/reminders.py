@@ -29,7 +29,6 @@ from bot.services.reminders import (
 )
 from integrations.billers.catalog import BillerCatalog, load_billers
 from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
-from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -88,7 +87,7 @@ class ReminderJobs:
 
 def build_reminder_jobs(container: Container) -> ReminderJobs:
     settings = container.settings
-    uow = SqlReminderUnitOfWorkFactory(container.engine)
+    uow = SqlUnitOfWorkFactory(container.engine)
     limiter: RateLimiter = (
         RedisRateLimiter.from_url(settings.redis_url)
         if settings.redis_url
@@ -164,9 +163,9 @@ class InProcessReminderLoop:
 
 def reminder_consents(container: Container) -> ReminderConsents:
     """Consent alone, for the action server (which sends nothing itself)."""
-    return ReminderConsents(SqlReminderUnitOfWorkFactory(container.engine), container.clock)
+    return ReminderConsents(SqlUnitOfWorkFactory(container.engine), container.clock)
 
 
 def reminder_settings(container: Container) -> ReminderSettings:
     """The reminder policy screen, for the action server."""
-    return ReminderSettings(SqlReminderUnitOfWorkFactory(container.engine), container.clock)
+    return ReminderSettings(SqlUnitOfWorkFactory(container.engine), container.clock)

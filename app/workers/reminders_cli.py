@@ -18,7 +18,7 @@ from typing import Any
 
 from app.bootstrap import bootstrap
 from app.workers.reminders import build_reminder_jobs
-from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 
 
 async def run(command: str, limit: int) -> dict[str, Any]:
@@ -29,7 +29,7 @@ async def run(command: str, limit: int) -> dict[str, Any]:
             return asdict(await jobs.dispatch())
         if command == "discover":
             return asdict(await jobs.discover())
-        uow = SqlReminderUnitOfWorkFactory(container.engine)
+        uow = SqlUnitOfWorkFactory(container.engine)
         async with uow() as tx:
             if command == "counts":
                 return {state.value: n for state, n in (await tx.reminders.counts()).items()}

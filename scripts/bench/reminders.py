@@ -177,7 +177,7 @@ async def worker(args: dict[str, Any]) -> None:
     from integrations.billers.catalog import BillerCatalog, load_billers
     from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
     from integrations.db.engine import make_engine
-    from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+    from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 
     engine = make_engine(args["database_url"], KEYRING)
     limiter: Any = (
@@ -195,7 +195,7 @@ async def worker(args: dict[str, Any]) -> None:
         burst = max(1, int(rate)) if rate else 1
         lanes.append(SenderLane(f"{args['run']}:wa:{index}", sender, rate, burst))
     dispatcher = ReminderDispatcher(
-        SqlReminderUnitOfWorkFactory(engine),
+        SqlUnitOfWorkFactory(engine),
         SystemClock(),
         BillerCatalog(load_billers()),
         {Channel.WHATSAPP: lanes},
