@@ -100,13 +100,13 @@ async def test_the_bot_is_silent_while_an_agent_holds_the_chat_and_answers_after
 
     requested = await handoff.request(chat.conversation_id, "talk to a person")
     assert requested.answer_by is None  # Tuesday 10:00 IST: open
-    _, replies = await turns.handle(Channel.WEBCHAT, chat.address, "mera paisa kat gaya")
+    replies = await turns.handle(chat, "mera paisa kat gaya")
     # Still waiting: kept for the agent and acknowledged with the way back to the bot.
     [kept] = replies
     assert "हेल्प डेस्क" in kept.text and "बॉट" in kept.text and dialogue.turns == []
     await handoff.take(requested.handoff.handoff_id, asha)
     await handoff.reply(requested.handoff.handoff_id, asha, "Main dekh rahi hoon")
-    _, replies = await turns.handle(Channel.WEBCHAT, chat.address, "theek hai")
+    replies = await turns.handle(chat, "theek hai")
     assert replies == [] and dialogue.turns == []
 
     [queued] = await handoff.queue()
@@ -119,7 +119,7 @@ async def test_the_bot_is_silent_while_an_agent_holds_the_chat_and_answers_after
     assert queued.address == "••••nita" and "web-sunita" not in queued.address
 
     await handoff.release(requested.handoff.handoff_id, asha)
-    _, replies = await turns.handle(Channel.WEBCHAT, chat.address, "bill kitna hai")
+    replies = await turns.handle(chat, "bill kitna hai")
     assert [turn[1] for turn in dialogue.turns] == ["bill kitna hai"]
     assert replies  # the bot answers again
     texts = await pushed_texts(support, chat.conversation_id)
@@ -164,11 +164,11 @@ async def test_a_waiting_resident_can_go_back_to_the_bot(
     turns = TurnService(support, clock, dialogue, handoff=handoff)
     await handoff.request(chat.conversation_id)
 
-    _, replies = await turns.handle(Channel.WEBCHAT, chat.address, "cancel")
+    replies = await turns.handle(chat, "cancel")
 
     assert [r.text for r in replies] == ["OK, you are back with the bill assistant."]
     assert await handoff.queue() == [] and dialogue.turns == []
-    await turns.handle(Channel.WEBCHAT, chat.address, "hi")
+    await turns.handle(chat, "hi")
     assert dialogue.turns and dialogue.turns[0][1] == "hi"
 
 
