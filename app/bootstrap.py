@@ -1,7 +1,14 @@
-"""The composition root: the one place that turns settings into adapters and services.
+"""The composition root: the one place that turns settings into adapters and services, for
+every process.
 
-Nothing is built at import time; each process (gateway, action server, scripts) calls
-`bootstrap()` once and passes the container down.
+Nothing is built at import time. Each process calls `bootstrap()` once and takes what it
+runs from the container, through the builders below:
+- the gateway (app/gateway/app.py): the container for its routes, `shared_turn_locks`,
+  `channel_runtime` (the WhatsApp/SMS/Telegram loops) and `in_process_reminders`;
+- the action server (app/stack.py): `action_services`, installed into `actions.runtime`;
+- the reminder workers and beat (app/workers/celery_app.py) and the operator commands
+  (app/cli/, app/gateway/agents.py, app/workers/reminders_cli.py): `reminder_jobs`, the
+  container's services, `keyring`.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from bot.ports import (
     ConversationHistory,
     PaymentGateway,
     RateCounter,
+    RateLimiter,
     ReceiptRenderer,
     SmsSender,
     SsoRegistry,
@@ -37,6 +45,7 @@ from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
 from bot.services.privacy import PrivacyService
 from bot.services.receipts import ReceiptLinks
+from bot.services.reminders import ReminderConsents, ReminderSettings
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
 from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS, SessionPolicy, WebchatSessions
@@ -51,8 +60,13 @@ from integrations.receipts.pdf import PdfReceiptRenderer
 from integrations.sandbox import Sandbox
 
 if TYPE_CHECKING:
+    from actions.runtime import ActionServices
+    from app.gateway.delivery import ChannelRuntime
+    from app.gateway.turn_locks import TurnLocks
+    from app.workers.reminders import InProcessReminderLoop, ReminderJobs
     from channels.sms import SmsSender as SmsChannelSender
     from channels.twilio_api import TwilioMessages
+    from integrations.cache.turn_locks import RedisConversationLocks
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +107,9 @@ class Container:
     effects: TurnEffects
     # Web chat session ids: issued, checked and expired (bot/services/webchat_sessions.py).
     webchat_sessions: WebchatSessions
+    # A resident's yes/no to reminders and their settings screen (bot/services/reminders.py).
+    reminder_consents: ReminderConsents
+    reminder_settings: ReminderSettings
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -226,6 +243,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         complaints=ComplaintService(uow, clock),
         effects=effects,
         webchat_sessions=webchat_sessions(settings, engine, clock, uow),
+        reminder_consents=ReminderConsents(uow, clock),
+        reminder_settings=ReminderSettings(uow, clock),
     )
 
 
@@ -329,3 +348,130 @@ def webchat_sessions(
         min_client_id_chars=client_id_min_chars(settings),
     )
     return WebchatSessions(SqlWebchatSessionStore(engine), clock, policy, uow)
+
+
+# --- what each process runs, from the container -------------------------------------------------
+# Built when the process starts (the gateway's lifespan, the first action), from the container
+# as it is then: a test may have replaced a service in it.
+
+
+def action_services(container: Container) -> ActionServices:
+    """What the actions call (actions/runtime.py); the action server installs it."""
+    from actions.runtime import ActionServices
+
+    return ActionServices(
+        conversations=container.conversations,
+        billing=container.billing,
+        linking=container.linking,
+        payments=container.payments,
+        privacy=container.privacy,
+        complaints=container.complaints,
+        handoff=container.handoff,
+        reminder_consents=container.reminder_consents,
+        reminder_settings=container.reminder_settings,
+        effects=container.effects,
+        public_base_url=container.settings.public_base_url,
+    )
+
+
+def shared_turn_locks(settings: Settings) -> RedisConversationLocks | None:
+    """Turn locks shared through Redis when REDIS_URL is set (several gateway processes
+    answer one conversation's messages one at a time); None: the gateway's own."""
+    if not settings.redis_url:
+        return None
+    from integrations.cache.turn_locks import RedisConversationLocks
+
+    return RedisConversationLocks.from_url(settings.redis_url)
+
+
+def channel_runtime(container: Container, locks: TurnLocks) -> ChannelRuntime:
+    """The gateway's WhatsApp, SMS and Telegram work: the inbox answered, the outbox
+    delivered, the webhooks' verifiers (app/gateway/delivery.py)."""
+    from app.gateway.delivery import ChannelRuntime
+    from bot.services.delivery import DeliveryService
+    from bot.services.inbox import ChannelInboxService
+    from channels.twilio_api import TwilioWebhook
+
+    settings = container.settings
+    twilio_webhook = None
+    if settings.whatsapp_on or settings.sms_on:
+        twilio_webhook = TwilioWebhook(
+            settings.twilio_auth_token.get_secret_value(),
+            settings.public_base_url,
+            settings.twilio_webhook_overrides,
+        )
+    return ChannelRuntime(
+        ChannelInboxService(
+            container.uow,
+            container.conversations,
+            container.turns,
+            container.clock,
+            max_wait=timedelta(seconds=settings.channel_max_wait_s),
+        ),
+        DeliveryService(container.uow, container.clock, container.channel_senders),
+        container.effects,
+        container.channel_senders,
+        locks,
+        container.clock,
+        twilio_webhook=twilio_webhook,
+        telegram_secret=(
+            settings.telegram_webhook_secret.get_secret_value() if settings.telegram_on else ""
+        ),
+        poll_interval_s=settings.channel_poll_interval_s,
+    )
+
+
+def reminder_jobs(container: Container) -> ReminderJobs:
+    """Reminder discovery and dispatch (app/workers/reminders.py): Celery's tasks, the
+    operators' command, or the gateway's own loop."""
+    from app.workers.reminders import ReminderJobs
+    from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
+    from bot.services.reminders import ReminderScheduler
+    from channels.webchat import OutboxSender
+    from integrations.billers.catalog import BillerCatalog
+    from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
+
+    settings = container.settings
+    limiter: RateLimiter = (
+        RedisRateLimiter.from_url(settings.redis_url)
+        if settings.redis_url
+        else InProcessRateLimiter()
+    )
+    rates = {
+        Channel.WHATSAPP: settings.reminder_rate_whatsapp_per_s,
+        Channel.SMS: settings.reminder_rate_sms_per_s,
+        Channel.TELEGRAM: settings.reminder_rate_telegram_per_s,
+    }
+    lanes: dict[Channel, list[SenderLane]] = {
+        Channel.WEBCHAT: [SenderLane("webchat", OutboxSender(container.uow, container.clock), None)]
+    }
+    for channel, sender in container.channel_senders.items():
+        rate = rates[channel]
+        lanes[channel] = [SenderLane(f"{channel.value}:0", sender, rate, max(1, int(rate)))]
+    return ReminderJobs(
+        scheduler=ReminderScheduler(
+            container.uow,
+            container.clock,
+            container.billers,
+            limiter,
+            biller_rate_per_s=settings.reminder_biller_rate_per_s,
+        ),
+        dispatcher=ReminderDispatcher(
+            container.uow, container.clock, BillerCatalog(load_billers()), lanes, limiter
+        ),
+        limiter=limiter,
+    )
+
+
+def in_process_reminders(container: Container) -> InProcessReminderLoop | None:
+    """Embedded defaults (no REDIS_URL): the gateway runs the reminder jobs itself. With
+    Redis, Celery workers and beat run them (README); None."""
+    if container.settings.redis_url:
+        return None
+    from app.workers.reminders import InProcessReminderLoop
+
+    return InProcessReminderLoop(
+        reminder_jobs(container),
+        container.settings.reminder_dispatch_interval_s,
+        container.settings.reminder_discovery_interval_s,
+    )

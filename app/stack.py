@@ -151,6 +151,12 @@ def run_actions() -> None:
     from rasa_sdk import endpoint, utils
     from rasa_sdk.plugin import plugin_manager
 
+    import actions.runtime
+    from app.bootstrap import action_services, bootstrap
+
+    # The actions get their services from here, built on the first action (in the server's
+    # event loop, which the database pool belongs to), never at import.
+    actions.runtime.install(lambda: action_services(bootstrap(settings)))
     # rasa_sdk.endpoint.run, plus the shared secret's check before any action runs.
     app = endpoint.create_app("actions", cors_origins="*")
     internal_auth.protect_action_server(app, settings.internal_token_value)

@@ -16,21 +16,18 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from app.bootstrap import bootstrap
-from app.workers.reminders import build_reminder_jobs
-from integrations.db.unit_of_work import SqlUnitOfWorkFactory
+from app.bootstrap import bootstrap, reminder_jobs
 
 
 async def run(command: str, limit: int) -> dict[str, Any]:
     container = bootstrap()
-    jobs = build_reminder_jobs(container)
+    jobs = reminder_jobs(container)
     try:
         if command == "dispatch":
             return asdict(await jobs.dispatch())
         if command == "discover":
             return asdict(await jobs.discover())
-        uow = SqlUnitOfWorkFactory(container.engine)
-        async with uow() as tx:
+        async with container.uow() as tx:
             if command == "counts":
                 return {state.value: n for state, n in (await tx.reminders.counts()).items()}
             upcoming = await tx.reminders.upcoming(limit)

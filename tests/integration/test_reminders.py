@@ -417,7 +417,7 @@ async def test_whatsapp_reminders_use_the_template_outside_the_24_hour_window(
 async def test_web_chat_reminders_land_in_the_outbox_the_page_polls(
     ruow: SqlUnitOfWorkFactory, engine: AsyncEngine
 ) -> None:
-    from app.workers.reminders import OutboxSender
+    from channels.webchat import OutboxSender
     from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 
     account = await _resident(ruow, 3, channel=Channel.WEBCHAT, language=Language.HI)
