@@ -124,7 +124,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     settings = settings or load_settings()
     warn_about_placeholders(settings, log)
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url, keyring(settings))
+    engine = database_engine(settings)
     uow = SqlUnitOfWorkFactory(engine)
     billers = load_billers()
     secret = settings.app_secret_key.get_secret_value().encode()
@@ -246,6 +246,11 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         reminder_consents=ReminderConsents(uow, clock),
         reminder_settings=ReminderSettings(uow, clock),
     )
+
+
+def database_engine(settings: Settings) -> AsyncEngine:
+    """DATABASE_URL's engine, with the keys of its personal data."""
+    return make_engine(settings.database_url, keyring(settings))
 
 
 def keyring(settings: Settings) -> KeyRing:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from app.bootstrap import keyring
+from app.bootstrap import database_engine, keyring
 from app.settings import load_settings
-from integrations.db.engine import make_engine
 from integrations.db.rotate_keys import RotationReport, rotate, rotate_tracker_store
 
 log = logging.getLogger(__name__)
@@ -21,7 +20,7 @@ def main() -> None:
     keys = keyring(settings)
 
     async def run() -> RotationReport:
-        engine = make_engine(settings.database_url, keys)
+        engine = database_engine(settings)
         try:
             return await rotate(engine)
         finally:

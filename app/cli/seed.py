@@ -11,9 +11,9 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from app.bootstrap import database_engine
 from app.settings import load_settings
 from integrations.billers.catalog import load_billers
-from integrations.db.engine import make_engine
 from integrations.sandbox import apply_seed, load_seed
 
 log = logging.getLogger(__name__)
@@ -21,8 +21,7 @@ log = logging.getLogger(__name__)
 
 async def seed(reset: bool) -> None:
     settings = load_settings()
-    # The sandbox's tables hold no encrypted column: the engine needs no key ring.
-    engine = make_engine(settings.database_url)
+    engine = database_engine(settings)
     try:
         loaded = load_seed(settings.sandbox_seed_path, billers=load_billers())
         await apply_seed(engine, loaded, reset=reset)
