@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model.billing import SavedAccount
@@ -391,13 +391,6 @@ class SqlConsentRepository:
             set_={k: v for k, v in values.items() if k != "account_id"},
         )
         await self._connection.execute(statement)
-
-    async def drop_account_policy(self, account_id: str) -> None:
-        await self._connection.execute(
-            delete(reminder_account_policies).where(
-                reminder_account_policies.c.account_id == account_id
-            )
-        )
 
 
 class SqlBillCheckRepository:
