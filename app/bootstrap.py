@@ -7,8 +7,7 @@ runs from the container, through the builders below:
   `channel_runtime` (the WhatsApp/SMS/Telegram loops) and `in_process_reminders`;
 - the action server (app/stack.py): `action_services`, installed into `actions.runtime`;
 - the reminder workers and beat (app/workers/celery_app.py) and the operator commands
-  (app/cli/, app/gateway/agents.py, app/workers/reminders_cli.py): `reminder_jobs`, the
-  container's services, `keyring`.
+  (app/cli/): `reminder_jobs`, the container's services, `database_engine`, `keyring`.
 """
 
 from __future__ import annotations

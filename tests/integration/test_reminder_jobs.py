@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.workers import reminders_cli
+from app.cli import reminders as reminders_cli
 from app.workers.celery_app import make_celery
 from bot.model.reminders import NewReminder, ReminderKind
 from integrations.db.engine import make_engine
