@@ -59,12 +59,12 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 db: install-app
-	$(APP)/python -m integrations.db.migrate
-	$(APP)/python -m integrations.sandbox.seed
+	$(APP)/python -m app.cli.migrate
+	$(APP)/python -m app.cli.seed
 
 # Re-encrypt personal data under the first key of DATA_ENCRYPTION_KEYS (README, Privacy).
 rotate-keys: install-app
-	$(APP)/python -m integrations.db.rotate_keys
+	$(APP)/python -m app.cli.rotate_keys
 
 model: $(MODEL)
 

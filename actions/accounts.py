@@ -9,7 +9,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from actions.runtime import container
+from actions.runtime import services
 from bot.errors import NotLinked
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
 from bot.model.identifiers import mask, mask_name
@@ -32,7 +32,7 @@ def account_key(biller_id: str, consumer_number: str) -> str:
 
 def account_label(account: SavedAccount) -> str:
     """How a saved account is named to its owner: company and masked consumer number."""
-    biller = container().billing.biller(account.biller_id)
+    biller = services().billing.biller(account.biller_id)
     return f"{biller.short_name} {mask(account.consumer_number)}"
 
 
@@ -94,7 +94,7 @@ async def saved_accounts(tracker: Tracker, utility: Utility | None = None) -> li
     if not tracker.get_slot("linked"):
         return []
     try:
-        accounts = await container().billing.saved_accounts(tracker.sender_id, utility)
+        accounts = await services().billing.saved_accounts(tracker.sender_id, utility)
     except NotLinked:
         return []
     skip = tracker.get_slot(SKIP_SLOT)
@@ -106,7 +106,7 @@ async def all_saved_accounts(tracker: Tracker) -> list[SavedAccount]:
     if not tracker.get_slot("linked"):
         return []
     try:
-        return await container().billing.saved_accounts(tracker.sender_id)
+        return await services().billing.saved_accounts(tracker.sender_id)
     except NotLinked:
         return []
 

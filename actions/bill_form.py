@@ -25,7 +25,7 @@ from actions.accounts import (
 from actions.forms import RepairingFormValidation, turn_of
 from actions.repair import ANSWERING_INTENTS, Turn, yes_or_no
 from actions.replies import utter_error
-from actions.runtime import ResidentAction, container
+from actions.runtime import ResidentAction, services
 from bot.errors import AmbiguousBiller, BotError, NotLinked, UnknownBiller
 from bot.model.billing import Utility, parse_utility
 from bot.model.identifiers import ascii_digits, mask, normalise_number
@@ -42,7 +42,7 @@ async def fetch_into_slots(
 ) -> dict[str, Any]:
     """Only a number the biller knows completes the bill form: the bill is fetched here,
     once, and kept in the `bill` slot for action_show_bill. Errors ask for the number again."""
-    billing = container().billing
+    billing = services().billing
     biller = billing.biller(biller_id)
     number = normalise_number(typed_number)
     if not biller.accepts(number):
@@ -116,7 +116,7 @@ class ValidateBillForm(RepairingFormValidation):
     def _names_a_biller(self, text: str, tracker: Tracker) -> bool:
         utility = parse_utility(tracker.get_slot("utility") or "")
         try:
-            container().billing.resolve_biller(text, utility)
+            services().billing.resolve_biller(text, utility)
         except AmbiguousBiller:
             return True
         except UnknownBiller:
@@ -195,7 +195,7 @@ class ValidateBillForm(RepairingFormValidation):
                         dispatcher, tracker, only.biller_id, only.consumer_number
                     )
                 )
-            elif len(companies := container().billing.billers_for(utility)) == 1:
+            elif len(companies := services().billing.billers_for(utility)) == 1:
                 slots["biller"] = companies[0].biller_id  # water is PHED: nothing to ask
         return slots
 
@@ -204,7 +204,7 @@ class ValidateBillForm(RepairingFormValidation):
     ) -> dict[str, Any]:
         if value is None or self._correcting_another("biller", tracker):
             return {"biller": None}
-        billing = container().billing
+        billing = services().billing
         utility = parse_utility(tracker.get_slot("utility") or "")
         typed = turn_of(tracker).text
         asked = tracker.get_slot("requested_slot") == "biller"
@@ -242,7 +242,7 @@ class ValidateBillForm(RepairingFormValidation):
         """The consumer number typed when the company was asked: kept, and the company is
         the one whose numbers look like it, or asked for (the buttons follow)."""
         utility = parse_utility(tracker.get_slot("utility") or "") or Utility.ELECTRICITY
-        fitting = container().billing.billers_fitting(number, utility)
+        fitting = services().billing.billers_fitting(number, utility)
         if len(fitting) == 1:
             biller = fitting[0]
             return {
@@ -275,7 +275,7 @@ def choices_of(ambiguous: AmbiguousBiller) -> str:
 def ask_which(dispatcher: CollectingDispatcher, choices: str) -> None:
     """The company question narrowed to the companies the resident's words named."""
     town, _, ids = choices.partition("|")
-    billers = [container().billing.biller(b) for b in ids.split(",") if b]
+    billers = [services().billing.biller(b) for b in ids.split(",") if b]
     names = ", ".join(f"{b.short_name} ({b.name})" for b in billers)
     buttons = [biller_button(b) for b in billers]
     if town:
@@ -293,7 +293,7 @@ def explain_consumer_number(dispatcher: CollectingDispatcher, tracker: Tracker) 
     if not biller_id:
         dispatcher.utter_message(response="utter_explain_consumer_number_generic")
         return
-    biller = container().billing.biller(biller_id)
+    biller = services().billing.biller(biller_id)
     dispatcher.utter_message(
         response="utter_explain_consumer_number",
         param_name=biller.param_name,
@@ -301,7 +301,7 @@ def explain_consumer_number(dispatcher: CollectingDispatcher, tracker: Tracker) 
         biller=biller.short_name,
     )
     if tracker.get_latest_input_channel() in PICTURE_CHANNELS:
-        base = container().settings.public_base_url.rstrip("/")
+        base = services().public_base_url.rstrip("/")
         kind = biller.utility.value
         attachment = {
             "url": f"{base}/static/sample-bills/{kind}.png",
@@ -339,7 +339,7 @@ class ActionAskBiller(ResidentAction):
         utility = parse_utility(tracker.get_slot("utility") or "") or Utility.ELECTRICITY
         accounts = await saved_accounts(tracker, utility)
         buttons = [account_button(a) for a in accounts[:MAX_ACCOUNT_BUTTONS]]
-        buttons += [biller_button(b) for b in container().billing.billers_for(utility)]
+        buttons += [biller_button(b) for b in services().billing.billers_for(utility)]
         dispatcher.utter_message(response="utter_ask_biller", buttons=buttons)
         return []
 
@@ -351,7 +351,7 @@ class ActionAskConsumerNumber(ResidentAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        biller = container().billing.biller(tracker.get_slot("biller"))
+        biller = services().billing.biller(tracker.get_slot("biller"))
         dispatcher.utter_message(
             response="utter_ask_consumer_number",
             param_name=biller.param_name,

@@ -21,7 +21,7 @@ from actions.accounts import (
     saved_accounts,
 )
 from actions.forms import LISTEN, turn_of
-from actions.runtime import ResidentAction, container, language
+from actions.runtime import ResidentAction, language, services
 from bot.model.billing import Bill, Biller
 from bot.model.calendar import format_date
 from bot.model.identifiers import mask
@@ -83,7 +83,7 @@ class ActionShowBill(ResidentAction):
         if bill is None or (bill.biller_id, bill.consumer_number) != current:
             dispatcher.utter_message(response="utter_anything_else")
             return [SlotSet("pending_confirmation", None), FollowupAction(LISTEN)]
-        biller = container().billing.biller(bill.biller_id)
+        biller = services().billing.biller(bill.biller_id)
         consumer = mask(bill.consumer_number)
         if not bill.is_due:
             dispatcher.utter_message(

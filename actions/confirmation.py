@@ -25,7 +25,7 @@ from actions.payments import create_payment_link
 from actions.privacy import delete_my_data
 from actions.reminders import stop_reminders
 from actions.repair import Turn, yes_or_no
-from actions.runtime import ResidentAction, container
+from actions.runtime import ResidentAction, services
 from actions.support import request_person
 
 YES, NO = "yes", "no"
@@ -90,7 +90,7 @@ class ActionAskConfirmed(ResidentAction):
         if pending == "pay":
             bill = bill_from_slot(tracker.get_slot("bill"))
             if bill is not None:
-                biller = container().billing.biller(bill.biller_id)
+                biller = services().billing.biller(bill.biller_id)
                 response, values = payment_question(bill, biller)
                 dispatcher.utter_message(response=response, **values)
                 return []

@@ -12,7 +12,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from actions.runtime import container
+from actions.runtime import services
 from bot.model.complaints import Complaint, Disposition
 from bot.model.identifiers import find_sso_id
 from bot.services.linking import LinkStarted
@@ -33,10 +33,10 @@ async def send_code_once(tracker: Tracker, typed: str) -> LinkStarted:
         # The SSO ID is not kept: it is read again from what was typed.
         return LinkStarted(find_sso_id(typed) or typed, int(sent["minutes"]))
 
-    return await container().effects.once(
+    return await services().effects.once(
         message_key(tracker),
         "otp_send",
-        lambda: container().linking.start(tracker.sender_id, typed),
+        lambda: services().linking.start(tracker.sender_id, typed),
         _code_sent,
         load,
     )
@@ -49,10 +49,10 @@ async def resend_code_once(tracker: Tracker) -> LinkStarted:
         sent: dict[str, Any] = json.loads(outcome)
         return LinkStarted("", int(sent["minutes"]))
 
-    return await container().effects.once(
+    return await services().effects.once(
         message_key(tracker),
         "otp_resend",
-        lambda: container().linking.resend(tracker.sender_id),
+        lambda: services().linking.resend(tracker.sender_id),
         _code_sent,
         load,
     )
@@ -66,12 +66,12 @@ async def raise_complaint_once(
     tracker: Tracker, disposition: Disposition, description: str, payment_id: str | None
 ) -> Complaint:
     """ComplaintService.raise_complaint: one complaint per message."""
-    complaints = container().complaints
+    complaints = services().complaints
 
     async def load(complaint_id: str) -> Complaint:
         return await complaints.status(tracker.sender_id, complaint_id)
 
-    return await container().effects.once(
+    return await services().effects.once(
         message_key(tracker),
         "complaint",
         lambda: complaints.raise_complaint(tracker.sender_id, disposition, description, payment_id),

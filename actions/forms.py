@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.repair import Move, Repair, Turn, decide
-from actions.runtime import ResidentFormValidation, container
+from actions.runtime import ResidentFormValidation, services
 from bot.model.residents import Language
 
 LISTEN = "action_listen"
@@ -151,7 +151,7 @@ class RepairingFormValidation(ResidentFormValidation):
         language = Language(wanted) if wanted in ("en", "hi") else None
         if language is None:  # "change language" without saying which: the other one
             language = Language.EN if current == "hi" else Language.HI
-        await container().conversations.set_language(tracker.sender_id, language)
+        await services().conversations.set_language(tracker.sender_id, language)
         return [SlotSet("language", language.value)]
 
     @abstractmethod

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import ResidentAction, container, language
+from actions.runtime import ResidentAction, language, services
 from bot.model.residents import Language
 
 
@@ -29,5 +29,5 @@ class ActionChangeLanguage(ResidentAction):
             chosen = Language(asked)
         else:  # "change language" without saying which: switch to the other one
             chosen = Language.EN if language(tracker) is Language.HI else Language.HI
-        await container().conversations.set_language(tracker.sender_id, chosen)
+        await services().conversations.set_language(tracker.sender_id, chosen)
         return [SlotSet("language", chosen.value)]

@@ -19,8 +19,7 @@ from actions.effects import resend_code_once, send_code_once
 from actions.forms import LISTEN, RepairingFormValidation, turn_of
 from actions.repair import LEAVE_CONFIDENCE, Turn
 from actions.replies import utter_error
-from actions.runtime import ResidentAction, container, language
-from app.workers.reminders import reminder_consents
+from actions.runtime import ResidentAction, language, services
 from bot.errors import BotError, NoPendingLink, OtpLockedOut, TooManyOtpRequests
 from bot.model.calendar import format_time_ist
 from bot.model.identifiers import find_sso_id, mask_name
@@ -129,7 +128,7 @@ class ValidateLinkForm(RepairingFormValidation):
 
 async def resend_code(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """Send the code again (within the limits); the earlier code keeps working meanwhile."""
-    linking = container().linking
+    linking = services().linking
     try:
         await resend_code_once(tracker)
     except NoPendingLink:
@@ -170,13 +169,13 @@ class ActionLinkCompleted(ResidentAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = [SlotSet("sso_id", None), SlotSet("otp", None)]
-        resident = await container().conversations.resident(tracker.sender_id)
+        resident = await services().conversations.resident(tracker.sender_id)
         if resident is None:  # the code was used by a concurrent turn that failed later
             dispatcher.utter_message(response="utter_not_linked")
             return [*events, SlotSet("linked", False), FollowupAction(LISTEN)]
         dispatcher.utter_message(response="utter_linked", name=mask_name(resident.name))
         # Linking is when reminder consent is asked for and recorded (with its time).
-        await reminder_consents(container()).record_at_linking(
+        await services().reminder_consents.record_at_linking(
             resident.resident_id, tracker.sender_id, language(tracker)
         )
         dispatcher.utter_message(response="utter_reminders_consent_note")
@@ -197,7 +196,7 @@ class ActionConfirmUnlink(ResidentAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        if await container().conversations.resident(tracker.sender_id) is None:
+        if await services().conversations.resident(tracker.sender_id) is None:
             dispatcher.utter_message(response="utter_not_linked")
             return [SlotSet("linked", False), FollowupAction(LISTEN)]
         return [SlotSet("pending_confirmation", "unlink"), FollowupAction("confirm_form")]
@@ -205,6 +204,6 @@ class ActionConfirmUnlink(ResidentAction):
 
 async def unlink(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """The yes to "unlink this chat?" (confirm_form)."""
-    was_linked = await container().linking.unlink(tracker.sender_id)
+    was_linked = await services().linking.unlink(tracker.sender_id)
     dispatcher.utter_message(response="utter_unlinked" if was_linked else "utter_not_linked")
     return [SlotSet("linked", False), *[SlotSet(name, None) for name in FORM_SLOTS]]

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.replies import utter_error
-from actions.runtime import ResidentAction, container, language
+from actions.runtime import ResidentAction, language, services
 from bot.errors import BotError, NothingDue
 from bot.model.calendar import IST, format_date, format_datetime_ist
 from bot.model.identifiers import mask
@@ -36,9 +36,9 @@ async def create_payment_link(
     if not biller_id or not consumer_number:
         dispatcher.utter_message(response="utter_anything_else")
         return done
-    biller = container().billing.biller(biller_id)
+    biller = services().billing.biller(biller_id)
     try:
-        payment, _quote = await container().payments.request_link(
+        payment, _quote = await services().payments.request_link(
             tracker.sender_id, biller_id, consumer_number
         )
     except NothingDue:
@@ -68,7 +68,7 @@ class ActionPaymentHistory(ResidentAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         try:
-            history = await container().payments.history(tracker.sender_id, limit=5)
+            history = await services().payments.history(tracker.sender_id, limit=5)
         except BotError as error:
             utter_error(dispatcher, error)
             return []
@@ -105,7 +105,7 @@ class ActionGetReceipt(ResidentAction):
     ) -> list[dict[str, Any]]:
         asked = find_receipt_number(tracker.latest_message.get("text") or "")
         try:
-            receipt, url = await container().payments.receipt(tracker.sender_id, asked)
+            receipt, url = await services().payments.receipt(tracker.sender_id, asked)
         except BotError as error:
             utter_error(dispatcher, error)
             return []

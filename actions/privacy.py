@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.linking import FORM_SLOTS
-from actions.runtime import ResidentAction, container, language
+from actions.runtime import ResidentAction, language, services
 from bot.model.calendar import format_datetime_ist
 from bot.model.privacy import DataHeld
 from bot.model.residents import Language
@@ -54,7 +54,7 @@ class ActionMyData(ResidentAction):
 
 async def tell_my_data(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """What is held about the person in this chat, masked (also asked in the middle of a form)."""
-    held = await container().privacy.data_held(tracker.sender_id)
+    held = await services().privacy.data_held(tracker.sender_id)
     response = "utter_my_data_linked" if held.linked else "utter_my_data_unlinked"
     dispatcher.utter_message(response=response, **describe(held, language(tracker)))
 
@@ -75,7 +75,7 @@ async def delete_my_data(
     dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> list[dict[str, Any]]:
     """The yes to "erase everything I hold about you?"."""
-    erasure = await container().privacy.erase(tracker.sender_id)
+    erasure = await services().privacy.erase(tracker.sender_id)
     dispatcher.utter_message(
         response="utter_data_deleted", payments=str(erasure.payments_deidentified)
     )

@@ -16,8 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.accounts import account_label
 from actions.forms import LISTEN, is_certain, turn_of
-from actions.runtime import ResidentAction, container, language
-from app.workers.reminders import reminder_consents, reminder_settings
+from actions.runtime import ResidentAction, language, services
 from bot.model.identifiers import ascii_digits
 from bot.model.reminders import ReminderKind
 from bot.services.reminders import PolicyChange, ReminderSettingsView
@@ -78,7 +77,7 @@ class _ToggleReminders(ResidentAction, ABC):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        resident = await container().conversations.resident(tracker.sender_id)
+        resident = await services().conversations.resident(tracker.sender_id)
         if resident is None:
             dispatcher.utter_message(response="utter_not_linked")
             return []
@@ -94,11 +93,11 @@ class _ToggleReminders(ResidentAction, ABC):
                     FollowupAction("confirm_form"),
                 ]
             return [*await stop_reminders(dispatcher, tracker), FollowupAction(LISTEN)]
-        await reminder_consents(container()).set_enabled(
+        await services().reminder_consents.set_enabled(
             resident.resident_id, tracker.sender_id, language(tracker), self.enabled
         )
         dispatcher.utter_message(response="utter_reminders_on")
-        view = await reminder_settings(container()).view(
+        view = await services().reminder_settings.view(
             resident.resident_id, tracker.sender_id, language(tracker)
         )
         show_settings(dispatcher, view, None)
@@ -118,11 +117,11 @@ async def stop_reminders(
     dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> list[dict[str, Any]]:
     """Turn the resident's reminders off (a clear request, or the yes to "stop them?")."""
-    resident = await container().conversations.resident(tracker.sender_id)
+    resident = await services().conversations.resident(tracker.sender_id)
     if resident is None:
         dispatcher.utter_message(response="utter_not_linked")
         return []
-    await reminder_consents(container()).set_enabled(
+    await services().reminder_consents.set_enabled(
         resident.resident_id, tracker.sender_id, language(tracker), False
     )
     dispatcher.utter_message(response="utter_reminders_off")
@@ -148,7 +147,7 @@ async def settings_button(
 ) -> list[dict[str, Any]]:
     """One button of the settings screen: pick the account, or change one setting of the
     account picked (all accounts until one is). Anything else changes nothing."""
-    settings = reminder_settings(container())
+    settings = services().reminder_settings
     cid, lang = tracker.sender_id, language(tracker)
     view = await settings.view(resident_id, cid, lang)
     ids = [a.account_id for a in view.accounts]

@@ -10,7 +10,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import ResidentAction, container
+from actions.runtime import ResidentAction, services
 
 # Slots worth keeping across sessions; an open yes/no question or a half-typed OTP is not.
 CARRIED_SLOTS = ("language", "utility", "biller", "consumer_number")
@@ -31,7 +31,7 @@ class ActionSessionStart(ResidentAction):
         ]
         # The language slot is the gateway's to set (one language per conversation, which
         # may differ from the resident's on another channel): carried, never replaced here.
-        resident = await container().conversations.resident(tracker.sender_id)
+        resident = await services().conversations.resident(tracker.sender_id)
         events.append(SlotSet("linked", resident is not None))
         events.append(ActionExecuted("action_listen"))
         return events

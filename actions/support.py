@@ -15,7 +15,7 @@ from actions.forms import LISTEN, RepairingFormValidation, is_certain, turn_of
 from actions.payments import STATUS_ICONS
 from actions.repair import Turn, keyword
 from actions.replies import utter_error
-from actions.runtime import ResidentAction, container, language
+from actions.runtime import ResidentAction, language, services
 from bot import messages as texts
 from bot.errors import BotError, ComplaintNotFound, InvalidComplaint
 from bot.model.calendar import IST, format_date, format_datetime_ist
@@ -39,7 +39,7 @@ class ActionAskComplaintPayment(ResidentAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        payments = await container().complaints.payments_to_complain_about(tracker.sender_id)
+        payments = await services().complaints.payments_to_complain_about(tracker.sender_id)
         lang = language(tracker)
         buttons = [
             {
@@ -47,7 +47,7 @@ class ActionAskComplaintPayment(ResidentAction):
                     (
                         f"{number}. {STATUS_ICONS[p.status]}",
                         format_date(p.created_at.astimezone(IST).date(), lang),
-                        container().billing.biller(p.biller_id).short_name,
+                        services().billing.biller(p.biller_id).short_name,
                         mask(p.consumer_number),
                         format_rupees(p.total_paise),
                     )
@@ -89,7 +89,7 @@ class ValidateComplaintForm(RepairingFormValidation):
         choice = str(value).strip().casefold()
         if about_the_service(choice):
             return {"complaint_payment": SERVICE, "complaint_disposition": SERVICE}
-        payments = await container().complaints.payments_to_complain_about(tracker.sender_id)
+        payments = await services().complaints.payments_to_complain_about(tracker.sender_id)
         if choice.isdigit() and 1 <= int(choice) <= len(payments):
             return {"complaint_payment": payments[int(choice) - 1].payment_id}
         dispatcher.utter_message(response="utter_complaint_choice_invalid")
@@ -155,7 +155,7 @@ class ActionTrackComplaint(ResidentAction):
             dispatcher.utter_message(response="utter_ask_complaint_id")
             return []
         try:
-            complaint = await container().complaints.status(tracker.sender_id, complaint_id)
+            complaint = await services().complaints.status(tracker.sender_id, complaint_id)
         except ComplaintNotFound:
             dispatcher.utter_message(
                 response="utter_complaint_not_found", complaint_id=complaint_id
@@ -199,7 +199,7 @@ async def request_person(
 ) -> list[dict[str, Any]]:
     """Put the conversation in the agent queue (`said`, the request, starts the agent's
     transcript) and say when someone will answer."""
-    requested = await container().handoff.request(tracker.sender_id, said)
+    requested = await services().handoff.request(tracker.sender_id, said)
     if requested.answer_by is None:
         dispatcher.utter_message(response="utter_handoff_queued")
     else:

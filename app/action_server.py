@@ -13,7 +13,6 @@ rasa-sdk here is 3.21 (Python 3.12); what it changed that Rasa 3.6 does not know
 from __future__ import annotations
 
 import warnings
-from functools import partial
 from typing import Any
 
 from rasa_sdk import utils
@@ -23,6 +22,8 @@ from rasa_sdk.plugin import plugin_manager
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
+import actions.runtime
+from app.bootstrap import action_services, bootstrap
 from app.settings import Settings, load_settings
 from integrations.rasa import internal_auth
 
@@ -39,14 +40,18 @@ class Rasa36ActionExecutor(ActionExecutor):  # type: ignore[misc]  # rasa-sdk is
         return domain
 
 
-def action_server_app(token: str) -> Any:
-    """rasa-sdk's Sanic app serving our actions, every route but /health behind `token`."""
+def action_server_app(settings: Settings) -> Any:
+    """rasa-sdk's Sanic app serving our actions, every route but /health behind the secret."""
+    # The actions get their services from here, built on the first action (in the server's
+    # event loop, which the database pool belongs to), never at import; in each worker
+    # process Sanic spawns, since this runs there.
+    actions.runtime.install(lambda: action_services(bootstrap(settings)))
     executor = Rasa36ActionExecutor()
     executor.register_package(ACTIONS_PACKAGE)
     # As rasa_sdk.endpoint.create_app_for_serve, without its tracing, which reads an
     # endpoints.yml of its own (and logs an error when there is none).
     app = create_app(executor, cors_origins="*")
-    internal_auth.protect_action_server(app, token)
+    internal_auth.protect_action_server(app, settings.internal_token_value)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     return app
 
@@ -60,21 +65,22 @@ def run(settings: Settings) -> None:
         start_http_server(settings.action_server_metrics_port, addr=settings.bind_host)
     workers = utils.number_of_sanic_workers()  # ACTION_SERVER_SANIC_WORKERS, default 1
     if workers == 1:
-        app = action_server_app(settings.internal_token_value)
+        app = action_server_app(settings)
         app.prepare(host=settings.bind_host, port=settings.action_server_port, single_process=True)
         Sanic.serve_single(primary=app)
         return
     # Several workers: Sanic spawns processes and builds the app again in each of them.
-    loader = AppLoader(factory=partial(_worker_app, settings.internal_token_value))
+    loader = AppLoader(factory=_worker_app)
     app = loader.load()
     app.prepare(host=settings.bind_host, port=settings.action_server_port, workers=workers)
     Sanic.serve(primary=app, app_loader=loader)
 
 
-def _worker_app(token: str) -> Any:
-    """action_server_app in a process Sanic spawned: its logging set up first."""
-    configure_logging(load_settings())
-    return action_server_app(token)
+def _worker_app() -> Any:
+    """action_server_app in a process Sanic spawned: its settings read and logging set up."""
+    settings = load_settings()
+    configure_logging(settings)
+    return action_server_app(settings)
 
 
 def configure_logging(settings: Settings) -> None:

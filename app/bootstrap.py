@@ -1,7 +1,13 @@
-"""The composition root: the one place that turns settings into adapters and services.
+"""The composition root: the one place that turns settings into adapters and services, for
+every process.
 
-Nothing is built at import time; each process (gateway, action server, scripts) calls
-`bootstrap()` once and passes the container down.
+Nothing is built at import time. Each process calls `bootstrap()` once and takes what it
+runs from the container, through the builders below:
+- the gateway (app/gateway/app.py): the container for its routes, `shared_turn_locks`,
+  `channel_runtime` (the WhatsApp/SMS/Telegram loops) and `in_process_reminders`;
+- the action server (app/stack.py): `action_services`, installed into `actions.runtime`;
+- the reminder workers and beat (app/workers/celery_app.py) and the operator commands
+  (app/cli/): `reminder_jobs`, the container's services, `database_engine`, `keyring`.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,15 +25,14 @@ from bot.model.residents import Channel, Language
 from bot.ports import (
     BillerDirectory,
     ChannelSender,
-    ChannelUnitOfWorkFactory,
     Clock,
     ConversationHistory,
     PaymentGateway,
     RateCounter,
+    RateLimiter,
     ReceiptRenderer,
     SmsSender,
     SsoRegistry,
-    TurnUnitOfWorkFactory,
     UnitOfWorkFactory,
 )
 from bot.services.agents import AgentService
@@ -38,19 +44,28 @@ from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
 from bot.services.privacy import PrivacyService
 from bot.services.receipts import ReceiptLinks
+from bot.services.reminders import ReminderConsents, ReminderSettings
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
 from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS, SessionPolicy, WebchatSessions
 from integrations.billers.catalog import load_billers
-from integrations.db.crypto import keyring_from_settings
+from integrations.db.crypto import KeyRing, keyring_from_values
 from integrations.db.effects import SqlEffectLedger
 from integrations.db.engine import make_engine
-from integrations.db.support_repositories import SqlSupportUnitOfWorkFactory
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from integrations.db.webchat_sessions import SqlWebchatSessionStore
 from integrations.rasa.client import RasaDialogueEngine
 from integrations.receipts.pdf import PdfReceiptRenderer
 from integrations.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from actions.runtime import ActionServices
+    from app.gateway.delivery import ChannelRuntime
+    from app.gateway.turn_locks import TurnLocks
+    from app.workers.reminders import InProcessReminderLoop, ReminderJobs
+    from channels.sms import SmsSender as SmsChannelSender
+    from channels.twilio_api import TwilioMessages
+    from integrations.cache.turn_locks import RedisConversationLocks
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +80,8 @@ class Container:
     settings: Settings
     clock: Clock
     engine: AsyncEngine
-    uow: UnitOfWorkFactory
-    # The unit of work that reaches every table (support and privacy too): a turn's.
-    turn_uow: TurnUnitOfWorkFactory
+    # The one SQL unit of work: every kind the services take (bot/ports.py).
+    uow: SqlUnitOfWorkFactory
     sso: SsoRegistry
     billers: BillerDirectory
     payment_gateway: PaymentGateway
@@ -81,7 +95,6 @@ class Container:
     turns: TurnService
     dialogue: RasaDialogueEngine
     sandbox: Sandbox
-    channel_uow: ChannelUnitOfWorkFactory
     # WhatsApp, SMS and Telegram senders; a channel without credentials has none (it is off).
     channel_senders: dict[Channel, ChannelSender]
     privacy: PrivacyService
@@ -93,6 +106,9 @@ class Container:
     effects: TurnEffects
     # Web chat session ids: issued, checked and expired (bot/services/webchat_sessions.py).
     webchat_sessions: WebchatSessions
+    # A resident's yes/no to reminders and their settings screen (bot/services/reminders.py).
+    reminder_consents: ReminderConsents
+    reminder_settings: ReminderSettings
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -107,7 +123,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     settings = settings or load_settings()
     warn_about_placeholders(settings, log)
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url, keyring_from_settings(settings))
+    engine = database_engine(settings)
     uow = SqlUnitOfWorkFactory(engine)
     billers = load_billers()
     secret = settings.app_secret_key.get_secret_value().encode()
@@ -141,19 +157,13 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     biller_directory = MeteredBillerDirectory(biller_directory)
     channel_senders = build_channel_senders(settings)
     sms: SmsSender = sandbox.sms
-    sms_channel = channel_senders.get(Channel.SMS)
-    if settings.sms_backend == "twilio" and sms_channel is not None:
-        # One sender per channel: OTPs go out like every other SMS.
-        sms = sms_channel  # type: ignore[assignment]
-    elif settings.sms_backend == "twilio":
-        from integrations.sms.twilio_sms import TwilioSmsSender
+    if settings.sms_backend == "twilio":
+        # One Twilio adapter: OTPs go out like every other SMS, through the SMS channel's
+        # sender (built for them alone when the SMS channel is off).
+        from channels.sms import SmsSender as SmsChannelSender
 
-        sms = TwilioSmsSender(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token.get_secret_value(),
-            settings.twilio_sms_from,
-            settings.twilio_api_base_url,
-        )
+        on = channel_senders.get(Channel.SMS)
+        sms = on if isinstance(on, SmsChannelSender) else sms_channel_sender(settings)
     gateway: PaymentGateway = sandbox.payments
     if settings.payment_gateway == "razorpay":
         from integrations.payments.razorpay import RazorpayGateway
@@ -167,9 +177,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         )
 
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
-    support_uow = SqlSupportUnitOfWorkFactory(engine)
+    uow = SqlUnitOfWorkFactory(engine)
     hours = OfficeHours.parse(settings.office_days, settings.office_opens, settings.office_closes)
-    handoff = HandoffService(support_uow, clock, hours)
+    handoff = HandoffService(uow, clock, hours)
     conversations = ConversationService(uow, clock)
     privacy = PrivacyService(uow, clock)
     rate_counter = build_rate_counter(settings, clock)
@@ -186,7 +196,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         clock=clock,
         engine=engine,
         uow=uow,
-        turn_uow=support_uow,
         sso=sso,
         billers=biller_directory,
         payment_gateway=gateway,
@@ -205,7 +214,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             callback_url=f"{settings.public_base_url}/payments/return",
         ),
         turns=TurnService(
-            support_uow,
+            uow,
             clock,
             dialogue,
             privacy,
@@ -220,20 +229,36 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         ),
         dialogue=dialogue,
         sandbox=sandbox,
-        channel_uow=uow,
         channel_senders=channel_senders,
         privacy=privacy,
         rate_counter=rate_counter,
         handoff=handoff,
         agents=AgentService(
-            support_uow,
+            uow,
             clock,
             timedelta(minutes=settings.agent_session_minutes),
             limits=rate_counter,
         ),
-        complaints=ComplaintService(support_uow, clock),
+        complaints=ComplaintService(uow, clock),
         effects=effects,
         webchat_sessions=webchat_sessions(settings, engine, clock, uow),
+        reminder_consents=ReminderConsents(uow, clock),
+        reminder_settings=ReminderSettings(uow, clock),
+    )
+
+
+def database_engine(settings: Settings) -> AsyncEngine:
+    """DATABASE_URL's engine, with the keys of its personal data."""
+    return make_engine(settings.database_url, keyring(settings))
+
+
+def keyring(settings: Settings) -> KeyRing:
+    """The keys of personal data at rest: DATA_ENCRYPTION_KEYS and DATA_HASH_KEY, else the
+    development keys derived from APP_SECRET_KEY (production refuses those)."""
+    return keyring_from_values(
+        settings.data_encryption_keys.get_secret_value(),
+        settings.data_hash_key.get_secret_value(),
+        settings.app_secret_key.get_secret_value(),
     )
 
 
@@ -259,24 +284,10 @@ def build_rate_counter(settings: Settings, clock: Clock) -> RateCounter:
 
 def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:
     """A sender for each channel whose credentials are set."""
-    from channels.sms import SmsSender as SmsChannelSender
     from channels.telegram import TelegramSender
-    from channels.twilio_api import TwilioMessages
     from channels.whatsapp import WhatsAppSender
 
     senders: dict[Channel, ChannelSender] = {}
-    timeout = settings.channel_send_timeout_s
-    base = settings.channel_retry_base_s
-    delays = (base, base * 2, base * 4)
-
-    def twilio() -> TwilioMessages:
-        return TwilioMessages(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token.get_secret_value(),
-            settings.twilio_api_base_url,
-            timeout,
-            delays,
-        )
 
     if settings.whatsapp_on:
         templates = {
@@ -285,22 +296,43 @@ def build_channel_senders(settings: Settings) -> dict[Channel, ChannelSender]:
             for language in Language
         }
         senders[Channel.WHATSAPP] = WhatsAppSender(
-            twilio(), settings.twilio_whatsapp_from, templates
+            twilio_messages(settings), settings.twilio_whatsapp_from, templates
         )
     if settings.sms_on:
-        dlt = {
-            (kind, language): getattr(settings, f"sms_dlt_template_{kind}_{language.value}")
-            for kind in ("otp", "reply", "receipt", "push")
-            for language in Language
-        }
-        senders[Channel.SMS] = SmsChannelSender(twilio(), settings.twilio_sms_from, dlt)
+        senders[Channel.SMS] = sms_channel_sender(settings)
     if settings.telegram_on:
         senders[Channel.TELEGRAM] = TelegramSender(
             settings.telegram_bot_token.get_secret_value(),
             settings.telegram_api_base_url,
-            timeout,
+            settings.channel_send_timeout_s,
         )
     return senders
+
+
+def twilio_messages(settings: Settings) -> TwilioMessages:
+    """Twilio's REST API, for one sender (each keeps its own HTTP session)."""
+    from channels.twilio_api import TwilioMessages
+
+    base = settings.channel_retry_base_s
+    return TwilioMessages(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.twilio_api_base_url,
+        settings.channel_send_timeout_s,
+        (base, base * 2, base * 4),
+    )
+
+
+def sms_channel_sender(settings: Settings) -> SmsChannelSender:
+    """SMS through Twilio: the SMS channel's sender, which sends OTP codes too."""
+    from channels.sms import SmsSender as SmsChannelSender
+
+    dlt = {
+        (kind, language): getattr(settings, f"sms_dlt_template_{kind}_{language.value}")
+        for kind in ("otp", "reply", "receipt", "push")
+        for language in Language
+    }
+    return SmsChannelSender(twilio_messages(settings), settings.twilio_sms_from, dlt)
 
 
 def client_id_min_chars(settings: Settings) -> int:
@@ -320,3 +352,130 @@ def webchat_sessions(
         min_client_id_chars=client_id_min_chars(settings),
     )
     return WebchatSessions(SqlWebchatSessionStore(engine), clock, policy, uow)
+
+
+# --- what each process runs, from the container -------------------------------------------------
+# Built when the process starts (the gateway's lifespan, the first action), from the container
+# as it is then: a test may have replaced a service in it.
+
+
+def action_services(container: Container) -> ActionServices:
+    """What the actions call (actions/runtime.py); the action server installs it."""
+    from actions.runtime import ActionServices
+
+    return ActionServices(
+        conversations=container.conversations,
+        billing=container.billing,
+        linking=container.linking,
+        payments=container.payments,
+        privacy=container.privacy,
+        complaints=container.complaints,
+        handoff=container.handoff,
+        reminder_consents=container.reminder_consents,
+        reminder_settings=container.reminder_settings,
+        effects=container.effects,
+        public_base_url=container.settings.public_base_url,
+    )
+
+
+def shared_turn_locks(settings: Settings) -> RedisConversationLocks | None:
+    """Turn locks shared through Redis when REDIS_URL is set (several gateway processes
+    answer one conversation's messages one at a time); None: the gateway's own."""
+    if not settings.redis_url:
+        return None
+    from integrations.cache.turn_locks import RedisConversationLocks
+
+    return RedisConversationLocks.from_url(settings.redis_url)
+
+
+def channel_runtime(container: Container, locks: TurnLocks) -> ChannelRuntime:
+    """The gateway's WhatsApp, SMS and Telegram work: the inbox answered, the outbox
+    delivered, the webhooks' verifiers (app/gateway/delivery.py)."""
+    from app.gateway.delivery import ChannelRuntime
+    from bot.services.delivery import DeliveryService
+    from bot.services.inbox import ChannelInboxService
+    from channels.twilio_api import TwilioWebhook
+
+    settings = container.settings
+    twilio_webhook = None
+    if settings.whatsapp_on or settings.sms_on:
+        twilio_webhook = TwilioWebhook(
+            settings.twilio_auth_token.get_secret_value(),
+            settings.public_base_url,
+            settings.twilio_webhook_overrides,
+        )
+    return ChannelRuntime(
+        ChannelInboxService(
+            container.uow,
+            container.conversations,
+            container.turns,
+            container.clock,
+            max_wait=timedelta(seconds=settings.channel_max_wait_s),
+        ),
+        DeliveryService(container.uow, container.clock, container.channel_senders),
+        container.effects,
+        container.channel_senders,
+        locks,
+        container.clock,
+        twilio_webhook=twilio_webhook,
+        telegram_secret=(
+            settings.telegram_webhook_secret.get_secret_value() if settings.telegram_on else ""
+        ),
+        poll_interval_s=settings.channel_poll_interval_s,
+    )
+
+
+def reminder_jobs(container: Container) -> ReminderJobs:
+    """Reminder discovery and dispatch (app/workers/reminders.py): Celery's tasks, the
+    operators' command, or the gateway's own loop."""
+    from app.workers.reminders import ReminderJobs
+    from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
+    from bot.services.reminders import ReminderScheduler
+    from channels.webchat import OutboxSender
+    from integrations.billers.catalog import BillerCatalog
+    from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
+
+    settings = container.settings
+    limiter: RateLimiter = (
+        RedisRateLimiter.from_url(settings.redis_url)
+        if settings.redis_url
+        else InProcessRateLimiter()
+    )
+    rates = {
+        Channel.WHATSAPP: settings.reminder_rate_whatsapp_per_s,
+        Channel.SMS: settings.reminder_rate_sms_per_s,
+        Channel.TELEGRAM: settings.reminder_rate_telegram_per_s,
+    }
+    lanes: dict[Channel, list[SenderLane]] = {
+        Channel.WEBCHAT: [SenderLane("webchat", OutboxSender(container.uow, container.clock), None)]
+    }
+    for channel, sender in container.channel_senders.items():
+        rate = rates[channel]
+        lanes[channel] = [SenderLane(f"{channel.value}:0", sender, rate, max(1, int(rate)))]
+    return ReminderJobs(
+        scheduler=ReminderScheduler(
+            container.uow,
+            container.clock,
+            container.billers,
+            limiter,
+            biller_rate_per_s=settings.reminder_biller_rate_per_s,
+        ),
+        dispatcher=ReminderDispatcher(
+            container.uow, container.clock, BillerCatalog(load_billers()), lanes, limiter
+        ),
+        limiter=limiter,
+    )
+
+
+def in_process_reminders(container: Container) -> InProcessReminderLoop | None:
+    """Embedded defaults (no REDIS_URL): the gateway runs the reminder jobs itself. With
+    Redis, Celery workers and beat run them (README); None."""
+    if container.settings.redis_url:
+        return None
+    from app.workers.reminders import InProcessReminderLoop
+
+    return InProcessReminderLoop(
+        reminder_jobs(container),
+        container.settings.reminder_dispatch_interval_s,
+        container.settings.reminder_discovery_interval_s,
+    )

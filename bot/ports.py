@@ -7,7 +7,7 @@ every conversation at once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -215,31 +215,6 @@ class OutboxRepository(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
-    """One database transaction. Leaving the block without `commit()` rolls back."""
-
-    residents: ResidentRepository
-    conversations: ConversationRepository
-    challenges: ChallengeRepository
-    accounts: AccountRepository
-    payments: PaymentRepository
-    webhook_events: WebhookEventRepository
-    outbox: OutboxRepository
-
-    async def __aenter__(self) -> UnitOfWork: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    async def commit(self) -> None: ...
-
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
-
-
 class DialogueEngine(Protocol):
     async def converse(
         self,
@@ -375,22 +350,6 @@ class DeliveryRepository(Protocol):
         ...
 
 
-class ChannelUnitOfWork(UnitOfWork, Protocol):
-    """A unit of work that also reaches the channel tables (and the privacy notice, which
-    counts as shown once its channel delivery went out)."""
-
-    inbox: InboxRepository
-    channel_states: ChannelStateRepository
-    deliveries: DeliveryRepository
-    privacy: PrivacyRepository
-
-    async def __aenter__(self) -> ChannelUnitOfWork: ...
-
-
-class ChannelUnitOfWorkFactory(Protocol):
-    def __call__(self) -> ChannelUnitOfWork: ...
-
-
 class ChannelSender(Protocol):
     """Sends outbound messages on one channel (WhatsApp, SMS or Telegram)."""
 
@@ -471,16 +430,6 @@ class PrivacyRepository(Protocol):
         ...
 
 
-class PrivacyUnitOfWork(UnitOfWork, Protocol):
-    privacy: PrivacyRepository
-
-    async def __aenter__(self) -> PrivacyUnitOfWork: ...
-
-
-class PrivacyUnitOfWorkFactory(Protocol):
-    def __call__(self) -> PrivacyUnitOfWork: ...
-
-
 class ConversationHistory(Protocol):
     async def erase_history(self, conversation_id: str) -> None:
         """Remove every event the dialogue engine holds for this conversation (Rasa's
@@ -542,31 +491,6 @@ class ComplaintRepository(Protocol):
     async def recent(self, limit: int) -> list[Complaint]:
         """Newest first, every resident's (for the agent console)."""
         ...
-
-
-class SupportUnitOfWork(UnitOfWork, Protocol):
-    handoffs: HandoffRepository
-    agents: AgentRepository
-    complaints: ComplaintRepository
-
-    async def __aenter__(self) -> SupportUnitOfWork: ...
-
-
-class SupportUnitOfWorkFactory(Protocol):
-    def __call__(self) -> SupportUnitOfWork: ...
-
-
-class TurnUnitOfWork(SupportUnitOfWork, PrivacyUnitOfWork, Protocol):
-    """What the start of a turn reads and writes in one transaction: the conversation and its
-    resident, an agent's handoff, the privacy notice, the options last offered (web chat)."""
-
-    channel_states: ChannelStateRepository
-
-    async def __aenter__(self) -> TurnUnitOfWork: ...
-
-
-class TurnUnitOfWorkFactory(Protocol):
-    def __call__(self) -> TurnUnitOfWork: ...
 
 
 # --- reminders -------------------------------------------------------------------------------
@@ -649,7 +573,6 @@ class ConsentRepository(Protocol):
         ...
 
     async def save_account_policy(self, policy: AccountPolicy, now: datetime) -> None: ...
-    async def drop_account_policy(self, account_id: str) -> None: ...
 
 
 class BillCheckRepository(Protocol):
@@ -663,18 +586,6 @@ class BillCheckRepository(Protocol):
     async def record(
         self, account_id: str, bill_number: str | None, checked_at: datetime, next_at: datetime
     ) -> None: ...
-
-
-class ReminderUnitOfWork(ChannelUnitOfWork, Protocol):
-    reminders: ReminderRepository
-    consents: ConsentRepository
-    bill_checks: BillCheckRepository
-
-    async def __aenter__(self) -> ReminderUnitOfWork: ...
-
-
-class ReminderUnitOfWorkFactory(Protocol):
-    def __call__(self) -> ReminderUnitOfWork: ...
 
 
 class RateLimiter(Protocol):
@@ -696,3 +607,74 @@ class WebchatSessionStore(Protocol):
         """(created_at, last_seen_at), or None for a hash never recorded."""
 
     async def touch(self, token_hash: str, seen_at: datetime) -> None: ...
+
+
+# --- units of work -----------------------------------------------------------------------------
+# One database transaction each: `async with uow() as tx:` ... `await tx.commit()`; leaving the
+# block without `commit()` rolls back. Four kinds, by who opens them; each names the
+# repositories its callers use. The SQL adapter has one unit of work that is all four
+# (integrations/db/unit_of_work.py); a fake implements the kind its tests need.
+
+
+class UnitOfWork(Protocol):
+    """A resident's records and conversations. For a use case that needs nothing more:
+    conversations, linking, billing, payments, web chat sessions."""
+
+    residents: ResidentRepository
+    conversations: ConversationRepository
+    challenges: ChallengeRepository
+    accounts: AccountRepository
+    payments: PaymentRepository
+    webhook_events: WebhookEventRepository
+    outbox: OutboxRepository
+    channel_states: ChannelStateRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class TurnUnitOfWork(UnitOfWork, Protocol):
+    """Plus what a resident's turn can lead to: the privacy notice, access and erasure, an
+    agent's handoff, complaints. For the turn and the services it reaches: turns, privacy,
+    handoff, agents, complaints."""
+
+    privacy: PrivacyRepository
+    handoffs: HandoffRepository
+    agents: AgentRepository
+    complaints: ComplaintRepository
+
+    async def __aenter__(self) -> TurnUnitOfWork: ...
+
+
+class ChannelUnitOfWork(UnitOfWork, Protocol):
+    """Plus the channel inbox and deliveries (and the privacy notice, shown once its
+    delivery went out). For the WhatsApp, SMS and Telegram loops: inbox, delivery."""
+
+    inbox: InboxRepository
+    deliveries: DeliveryRepository
+    privacy: PrivacyRepository
+
+    async def __aenter__(self) -> ChannelUnitOfWork: ...
+
+
+class ReminderUnitOfWork(UnitOfWork, Protocol):
+    """Plus the reminder schedule, consents and bill checks. For the reminder services:
+    consents, settings, scheduling and discovery, dispatch."""
+
+    reminders: ReminderRepository
+    consents: ConsentRepository
+    bill_checks: BillCheckRepository
+
+    async def __aenter__(self) -> ReminderUnitOfWork: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+TurnUnitOfWorkFactory = Callable[[], TurnUnitOfWork]
+ChannelUnitOfWorkFactory = Callable[[], ChannelUnitOfWork]
+ReminderUnitOfWorkFactory = Callable[[], ReminderUnitOfWork]

@@ -1,8 +1,10 @@
-"""The web chat channel: the contract's `Msg` JSON and the limits on what a page may send.
+"""The web chat channel: the contract's `Msg` JSON, the limits on what a page may send, and
+its sender.
 
 Msg = {"text": str, "buttons": [{"title", "payload"}], "attachment": null | {"url",
 "filename", "mime"}} (shared/CONTRACTS.md). Buttons travel back as their payload typed as
-text, so nothing else is needed to press one.
+text, so nothing else is needed to press one. The web chat has no provider: messages sent
+outside a turn land in the conversation's outbox, which the page polls.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from bot.errors import DeliveryFailed
+from bot.model.channels import Delivery
 from bot.model.outbound import OutboundMessage, PushedMessage
+from bot.model.residents import Channel
+from bot.ports import Clock, UnitOfWorkFactory
 from bot.services import webchat_sessions
 from bot.services.turns import MAX_MESSAGE_CHARS
 
@@ -82,3 +88,22 @@ def unavailable_reply() -> dict[str, Any]:
         "detail": "dialogue engine unavailable",
         "messages": [to_msg(OutboundMessage(text=UNAVAILABLE_TEXT))],
     }
+
+
+class OutboxSender:
+    """The web chat's ChannelSender (reminders): the message goes into the conversation's
+    outbox, which the page polls (`GET /webchat/messages`)."""
+
+    channel = Channel.WEBCHAT
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def send(self, delivery: Delivery) -> None:
+        try:
+            async with self._uow() as tx:
+                await tx.outbox.push(delivery.conversation_id, delivery.message, self._clock.now())
+                await tx.commit()
+        except Exception as exc:  # nothing was stored: safe to try again
+            raise DeliveryFailed(f"outbox write failed: {type(exc).__name__}") from exc

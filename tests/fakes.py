@@ -36,7 +36,7 @@ from bot.errors import (
 )
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
 from bot.model.channels import ChannelState
-from bot.model.outbound import OutboundMessage, PushedMessage
+from bot.model.outbound import Button, OutboundMessage, PushedMessage
 from bot.model.payments import (
     Payment,
     PaymentEvent,
@@ -50,6 +50,7 @@ from bot.ports import (
     AccountRepository,
     BillerDirectory,
     ChallengeRepository,
+    ChannelStateRepository,
     Clock,
     ConversationRepository,
     DialogueEngine,
@@ -638,6 +639,14 @@ class _ChannelStates(_Repository):
     async def save(self, state: ChannelState) -> None:
         self._write(state.conversation_id, state)
 
+    async def remember_options(
+        self, conversation_ids: Sequence[str], options: tuple[Button, ...]
+    ) -> None:
+        for conversation_id in conversation_ids:
+            state = self._read(conversation_id) or ChannelState(conversation_id)
+            state.options = options
+            self._write(conversation_id, state)
+
 
 class _Accounts(_Repository):
     _table = "accounts"
@@ -792,7 +801,7 @@ class InMemoryUnitOfWork:
         self.payments: PaymentRepository = _Payments(self)
         self.webhook_events: WebhookEventRepository = _WebhookEvents(self)
         self.outbox: OutboxRepository = _Outbox(self)
-        self.channel_states = _ChannelStates(self)
+        self.channel_states: ChannelStateRepository = _ChannelStates(self)
 
     def _view(self) -> _Tables:
         if self._snapshot is None:

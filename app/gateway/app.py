@@ -11,23 +11,24 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
-from app.bootstrap import Container, bootstrap
+from app.bootstrap import (
+    Container,
+    bootstrap,
+    channel_runtime,
+    in_process_reminders,
+    shared_turn_locks,
+)
 from app.gateway import agent_console, channels, health, metrics, payments, receipts, webchat
 from app.gateway.body_limits import BodyLimitMiddleware
-from app.gateway.delivery import ChannelRuntime
 from app.gateway.turn_locks import ConversationLocks
 from app.settings import Environment, Settings
 from channels import webchat as webchat_channel
-
-if TYPE_CHECKING:
-    from integrations.cache.turn_locks import RedisConversationLocks
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +39,23 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # What runs here is built by the composition root (app/bootstrap.py); the lifespan
+        # only starts it, in order, and stops it the other way round.
         owned: Container | None = None
         if app.state.container is None:
             owned = app.state.container = bootstrap(settings)
             _include_sandbox(app, owned)
-        redis_locks = _redis_locks(app.state.container.settings)
+        container: Container = app.state.container
+        redis_locks = shared_turn_locks(container.settings)
         if redis_locks is not None:  # several gateway processes share conversations
             app.state.turn_locks = redis_locks
         # WhatsApp, SMS and Telegram: answering the inbox and delivering the outbox run
         # in this process, after the webhooks have answered.
-        runtime = app.state.channel_runtime = ChannelRuntime(
-            app.state.container, app.state.turn_locks
-        )
+        runtime = app.state.channel_runtime = channel_runtime(container, app.state.turn_locks)
         runtime.start()
-        reminders = _start_reminders(app.state.container)
+        reminders = in_process_reminders(container)
+        if reminders is not None:
+            reminders.start()
         app.state.draining = False
         try:
             yield
@@ -107,14 +111,6 @@ async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse
     return JSONResponse({"detail": "temporarily unavailable"}, status_code=503, headers=headers)
 
 
-def _redis_locks(settings: Settings) -> RedisConversationLocks | None:
-    if not settings.redis_url:
-        return None
-    from integrations.cache.turn_locks import RedisConversationLocks
-
-    return RedisConversationLocks.from_url(settings.redis_url)
-
-
 def _include_sandbox(app: FastAPI, container: Container) -> None:
     """The sandbox's SMS inbox and payment pages, never in production (where settings
     refuse every sandbox backend anyway)."""
@@ -126,19 +122,3 @@ def _include_sandbox(app: FastAPI, container: Container) -> None:
     from app.gateway.sandbox import sandbox_router
 
     app.include_router(sandbox_router(container.sandbox))
-
-
-def _start_reminders(container: Container) -> Any:
-    """Embedded defaults (no REDIS_URL): the reminder jobs run in this process. With Redis,
-    Celery workers and beat run them (README)."""
-    if container.settings.redis_url:
-        return None
-    from app.workers.reminders import InProcessReminderLoop, build_reminder_jobs
-
-    loop = InProcessReminderLoop(
-        build_reminder_jobs(container),
-        container.settings.reminder_dispatch_interval_s,
-        container.settings.reminder_discovery_interval_s,
-    )
-    loop.start()
-    return loop

@@ -17,16 +17,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
 
-from app.bootstrap import Container
 from app.gateway.metrics import RECONCILED, SENDS, UNCERTAIN, TurnTimer
 from app.gateway.turn_locks import TurnLocks
 from bot.errors import DialogueUnavailable
 from bot.model.channels import Delivery, DeliveryState, InboundMessage
 from bot.model.residents import Channel
+from bot.ports import ChannelSender, Clock
 from bot.services.delivery import DeliveryService, Reconciled
+from bot.services.effects import TurnEffects
 from bot.services.inbox import ChannelInboxService, Outcome
 from channels.twilio_api import TwilioWebhook
 
@@ -44,37 +44,35 @@ PRUNE_EVERY_S = 3600.0
 
 
 class ChannelRuntime:
-    """What the channel routes and loops share; built from a container at start-up."""
+    """What the channel routes and loops share. Built by the composition root
+    (app/bootstrap.py, `channel_runtime`) when the gateway starts."""
 
-    def __init__(self, container: Container, locks: TurnLocks) -> None:
-        settings = container.settings
-        self.inbox = ChannelInboxService(
-            container.channel_uow,
-            container.conversations,
-            container.turns,
-            container.clock,
-            max_wait=timedelta(seconds=settings.channel_max_wait_s),
-        )
-        self.delivery = DeliveryService(
-            container.channel_uow, container.clock, container.channel_senders
-        )
-        self._effects = container.effects
+    def __init__(
+        self,
+        inbox: ChannelInboxService,
+        delivery: DeliveryService,
+        effects: TurnEffects,
+        senders: Mapping[Channel, ChannelSender],
+        locks: TurnLocks,
+        clock: Clock,
+        *,
+        twilio_webhook: TwilioWebhook | None,
+        telegram_secret: str,
+        poll_interval_s: float,
+    ) -> None:
+        self.inbox = inbox
+        self.delivery = delivery
+        self._effects = effects
         self._housekept = {"reconcile": 0.0, "prune": 0.0}
-        self.clock = container.clock
-        self.twilio_webhook: TwilioWebhook | None = None
-        if settings.whatsapp_on or settings.sms_on:
-            self.twilio_webhook = TwilioWebhook(
-                settings.twilio_auth_token.get_secret_value(),
-                settings.public_base_url,
-                settings.twilio_webhook_overrides,
-            )
-        self.telegram_secret = (
-            settings.telegram_webhook_secret.get_secret_value() if settings.telegram_on else ""
-        )
-        self.channels = frozenset(container.channel_senders)
-        self._senders = container.channel_senders
+        self.clock = clock
+        # Verifies WhatsApp's and SMS's webhooks; None while both are off.
+        self.twilio_webhook = twilio_webhook
+        # Telegram's webhook secret; empty while Telegram is off.
+        self.telegram_secret = telegram_secret
+        self.channels = frozenset(senders)
+        self._senders = senders
         self._locks = locks
-        self._poll_s = settings.channel_poll_interval_s
+        self._poll_s = poll_interval_s
         self._retry_delay_s = self._poll_s * RETRY_POLLS
         self._inbox_wake = asyncio.Event()
         self._delivery_wake = asyncio.Event()

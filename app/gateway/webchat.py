@@ -114,7 +114,8 @@ async def post_message(
     try:
         with TurnTimer(Channel.WEBCHAT.value):
             async with locks.hold((Channel.WEBCHAT, sender)):
-                _, replies = await container.turns.handle(Channel.WEBCHAT, sender, message.text)
+                conversation = await container.conversations.open(Channel.WEBCHAT, sender)
+                replies = await container.turns.handle(conversation, message.text)
     except DialogueUnavailable as exc:
         log.warning("web chat turn failed for sender %s: %s", mask(sender), exc)
         return JSONResponse(

@@ -54,13 +54,12 @@ def make_celery() -> Celery:
 async def _run(job: str) -> dict[str, Any]:
     from dataclasses import asdict
 
-    from app.bootstrap import bootstrap
-    from app.workers.reminders import build_reminder_jobs
+    from app.bootstrap import bootstrap, reminder_jobs
 
     # One container per run: asyncio.run gives each task a fresh loop, and pooled
     # connections must not outlive the loop they were made on.
     container = bootstrap()
-    jobs = build_reminder_jobs(container)
+    jobs = reminder_jobs(container)
     try:
         report = await (jobs.dispatch() if job == "dispatch" else jobs.discover())
         return asdict(report)

@@ -1,5 +1,6 @@
-"""The reminder jobs, built from a container: the same code runs under Celery (workers + beat,
-Redis broker) and in the gateway's event loop on embedded defaults (no Redis).
+"""The reminder jobs (built by the composition root, app/bootstrap.py: `reminder_jobs`): the
+same code runs under Celery (workers + beat, Redis broker) and in the gateway's event loop on
+embedded defaults (no Redis).
 
 Counts go to Prometheus (the default registry): `bot_reminders_total{state}` per dispatched
 reminder outcome, `bot_bill_checks_total{outcome}` per discovery check.
@@ -15,22 +16,9 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from app.bootstrap import Container
-from bot.errors import DeliveryFailed
-from bot.model.channels import Delivery
-from bot.model.residents import Channel
-from bot.ports import Clock, RateLimiter
-from bot.services.reminder_dispatch import DispatchReport, ReminderDispatcher, SenderLane
-from bot.services.reminders import (
-    DiscoveryReport,
-    ReminderConsents,
-    ReminderScheduler,
-    ReminderSettings,
-)
-from integrations.billers.catalog import BillerCatalog, load_billers
-from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
-from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
-from integrations.db.unit_of_work import SqlUnitOfWorkFactory
+from bot.ports import RateLimiter
+from bot.services.reminder_dispatch import DispatchReport, ReminderDispatcher
+from bot.services.reminders import DiscoveryReport, ReminderScheduler
 
 log = logging.getLogger(__name__)
 
@@ -38,28 +26,8 @@ REMINDERS = Counter("bot_reminders", "Reminders dispatched, by outcome", ["state
 BILL_CHECKS = Counter("bot_bill_checks", "Saved accounts re-fetched by discovery", ["outcome"])
 
 
-class OutboxSender:
-    """The web chat has no provider: its reminders land in the conversation's outbox, which
-    the page polls (`GET /webchat/messages`)."""
-
-    channel = Channel.WEBCHAT
-
-    def __init__(self, uow: SqlUnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
-
-    async def send(self, delivery: Delivery) -> None:
-        try:
-            async with self._uow() as tx:
-                await tx.outbox.push(delivery.conversation_id, delivery.message, self._clock.now())
-                await tx.commit()
-        except Exception as exc:  # nothing was stored: safe to try again
-            raise DeliveryFailed(f"outbox write failed: {type(exc).__name__}") from exc
-
-
 @dataclass
 class ReminderJobs:
-    consents: ReminderConsents
     scheduler: ReminderScheduler
     dispatcher: ReminderDispatcher
     limiter: RateLimiter
@@ -84,47 +52,6 @@ class ReminderJobs:
         closer: Any = getattr(self.limiter, "aclose", None)
         if closer is not None:
             await closer()
-
-
-def build_reminder_jobs(container: Container) -> ReminderJobs:
-    settings = container.settings
-    uow = SqlReminderUnitOfWorkFactory(container.engine)
-    limiter: RateLimiter = (
-        RedisRateLimiter.from_url(settings.redis_url)
-        if settings.redis_url
-        else InProcessRateLimiter()
-    )
-    rates = {
-        Channel.WHATSAPP: settings.reminder_rate_whatsapp_per_s,
-        Channel.SMS: settings.reminder_rate_sms_per_s,
-        Channel.TELEGRAM: settings.reminder_rate_telegram_per_s,
-    }
-    lanes: dict[Channel, list[SenderLane]] = {
-        Channel.WEBCHAT: [
-            SenderLane(
-                "webchat",
-                OutboxSender(SqlUnitOfWorkFactory(container.engine), container.clock),
-                None,
-            )
-        ]
-    }
-    for channel, sender in container.channel_senders.items():
-        rate = rates[channel]
-        lanes[channel] = [SenderLane(f"{channel.value}:0", sender, rate, max(1, int(rate)))]
-    return ReminderJobs(
-        consents=ReminderConsents(uow, container.clock),
-        scheduler=ReminderScheduler(
-            uow,
-            container.clock,
-            container.billers,
-            limiter,
-            biller_rate_per_s=settings.reminder_biller_rate_per_s,
-        ),
-        dispatcher=ReminderDispatcher(
-            uow, container.clock, BillerCatalog(load_billers()), lanes, limiter
-        ),
-        limiter=limiter,
-    )
 
 
 class InProcessReminderLoop:
@@ -160,13 +87,3 @@ class InProcessReminderLoop:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._jobs.aclose()
-
-
-def reminder_consents(container: Container) -> ReminderConsents:
-    """Consent alone, for the action server (which sends nothing itself)."""
-    return ReminderConsents(SqlReminderUnitOfWorkFactory(container.engine), container.clock)
-
-
-def reminder_settings(container: Container) -> ReminderSettings:
-    """The reminder policy screen, for the action server."""
-    return ReminderSettings(SqlReminderUnitOfWorkFactory(container.engine), container.clock)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.model.residents import Channel
@@ -49,7 +49,6 @@ class DataHeld:
     accounts: tuple[HeldAccount, ...] = ()
     payments: int = 0
     consent: Consent | None = None
-    messages_waiting: int = field(default=0)
 
 
 @dataclass(frozen=True)

@@ -34,17 +34,6 @@ class ReminderState(str, Enum):
     TURNED_OFF = "turned_off"  # its kind is off in the resident's policy; back on if turned on
 
 
-FINAL_STATES = frozenset(
-    {
-        ReminderState.SENT,
-        ReminderState.FAILED,
-        ReminderState.SKIPPED,
-        ReminderState.CANCELLED,
-        ReminderState.UNCERTAIN,
-    }
-)
-
-
 @dataclass(frozen=True)
 class QuietHours:
     """Nothing proactive between `start` and `end` (IST); the window may cross midnight."""

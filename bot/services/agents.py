@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from bot.errors import AgentExists, InvalidAgentCredentials
 from bot.model.handoff import Agent, AgentSession, default_display_name
-from bot.ports import Clock, RateCounter, SupportUnitOfWorkFactory
+from bot.ports import Clock, RateCounter, TurnUnitOfWorkFactory
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,31}")
 MIN_PASSWORD_CHARS = 10
@@ -54,7 +54,7 @@ class LoggedIn:
 class AgentService:
     def __init__(
         self,
-        uow: SupportUnitOfWorkFactory,
+        uow: TurnUnitOfWorkFactory,
         clock: Clock,
         session_ttl: timedelta,
         limits: RateCounter | None = None,

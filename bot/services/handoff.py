@@ -25,7 +25,7 @@ from bot.model.handoff import (
 from bot.model.identifiers import mask
 from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel, Conversation, Language
-from bot.ports import Clock, SupportUnitOfWork, SupportUnitOfWorkFactory
+from bot.ports import Clock, TurnUnitOfWork, TurnUnitOfWorkFactory
 from bot.services.conversations import get_conversation, language_of
 
 MAX_REPLY_CHARS = 1000
@@ -50,7 +50,7 @@ class QueuedConversation:
 
 
 class HandoffService:
-    def __init__(self, uow: SupportUnitOfWorkFactory, clock: Clock, hours: OfficeHours) -> None:
+    def __init__(self, uow: TurnUnitOfWorkFactory, clock: Clock, hours: OfficeHours) -> None:
         self._uow = uow
         self._clock = clock
         self._hours = hours
@@ -79,7 +79,7 @@ class HandoffService:
         return HandoffRequested(handoff, None if opening == now else opening)
 
     async def intercept(
-        self, tx: SupportUnitOfWork, conversation: Conversation, text: str, language: Language
+        self, tx: TurnUnitOfWork, conversation: Conversation, text: str, language: Language
     ) -> list[OutboundMessage] | None:
         """None when no handoff is active (the bot answers). Otherwise the message is kept
         for the agent and the replies are returned: while still waiting, that it was kept
@@ -152,7 +152,7 @@ class HandoffService:
             await self._push(tx, handoff, "agent_released")
             await tx.commit()
 
-    async def _held(self, tx: SupportUnitOfWork, handoff_id: str, agent: Agent) -> Handoff:
+    async def _held(self, tx: TurnUnitOfWork, handoff_id: str, agent: Agent) -> Handoff:
         handoff = await tx.handoffs.get(handoff_id)
         if (
             handoff is None
@@ -163,14 +163,14 @@ class HandoffService:
         return handoff
 
     async def _push(
-        self, tx: SupportUnitOfWork, handoff: Handoff, message: str, **values: str
+        self, tx: TurnUnitOfWork, handoff: Handoff, message: str, **values: str
     ) -> None:
         language = await _language(tx, handoff.conversation_id)
         text = texts.render(message, language, **values)
         await tx.outbox.push(handoff.conversation_id, OutboundMessage(text), self._clock.now())
 
 
-async def _language(tx: SupportUnitOfWork, conversation_id: str) -> Language:
+async def _language(tx: TurnUnitOfWork, conversation_id: str) -> Language:
     conversation = await get_conversation(tx, conversation_id)
     resident = (
         await tx.residents.get(conversation.resident_id) if conversation.resident_id else None
@@ -178,7 +178,7 @@ async def _language(tx: SupportUnitOfWork, conversation_id: str) -> Language:
     return language_of(conversation, resident)
 
 
-async def _queued(tx: SupportUnitOfWork, handoff: Handoff) -> QueuedConversation:
+async def _queued(tx: TurnUnitOfWork, handoff: Handoff) -> QueuedConversation:
     conversation = await get_conversation(tx, handoff.conversation_id)
     return QueuedConversation(
         handoff=handoff,

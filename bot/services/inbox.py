@@ -126,9 +126,8 @@ class ChannelInboxService:
             stopping_a_question, opted = bool(opted), None
             text = resolve_option(message.text, state.options)
             try:
-                _, replies = await self._turns.handle(
-                    message.channel,
-                    message.address,
+                replies = await self._turns.handle(
+                    conversation,
                     text,
                     message.language_hint,
                     message_key=key,

@@ -25,20 +25,20 @@ from bot.errors import DialogueUnavailable
 from bot.model.identifiers import mask, mask_name
 from bot.model.mentions import forms_of, identifiers_in
 from bot.model.privacy import NOTICE_VERSION, Consent, DataHeld, Erasure, HeldAccount
-from bot.ports import Clock, ConversationHistory, PrivacyUnitOfWork, PrivacyUnitOfWorkFactory
+from bot.ports import Clock, ConversationHistory, TurnUnitOfWork, TurnUnitOfWorkFactory
 from bot.services.conversations import get_conversation
 
 log = logging.getLogger(__name__)
 
 
 class PrivacyService:
-    def __init__(self, uow: PrivacyUnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: TurnUnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
     async def note_message(
         self,
-        tx: PrivacyUnitOfWork,
+        tx: TurnUnitOfWork,
         conversation_id: str,
         message_key: str = "",
         received_at: datetime | None = None,
@@ -65,7 +65,7 @@ class PrivacyService:
             await tx.privacy.save_consent(consent)
         return False
 
-    async def note_mentions(self, tx: PrivacyUnitOfWork, conversation_id: str, text: str) -> None:
+    async def note_mentions(self, tx: TurnUnitOfWork, conversation_id: str, text: str) -> None:
         """Remember (as keyed hashes) which identifiers this message names, in the turn's
         transaction: an erasure then reaches this conversation's history too."""
         identifiers = identifiers_in(text)

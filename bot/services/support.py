@@ -16,14 +16,14 @@ from bot.model.complaints import (
 )
 from bot.model.outbound import OutboundMessage
 from bot.model.payments import Payment
-from bot.ports import Clock, SupportUnitOfWorkFactory
+from bot.ports import Clock, TurnUnitOfWorkFactory
 from bot.services.conversations import get_conversation, language_of, linked_resident
 
 RECENT_PAYMENTS = 3
 
 
 class ComplaintService:
-    def __init__(self, uow: SupportUnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: TurnUnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 

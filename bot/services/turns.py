@@ -14,7 +14,7 @@ from bot.model.outbound import Button, OutboundMessage
 from bot.model.residents import Channel, Conversation, Language
 from bot.model.sensitive import Screened, screen
 from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, TurnUnitOfWorkFactory
-from bot.services.conversations import answer_language, find_or_create
+from bot.services.conversations import answer_language
 from bot.services.effects import TurnEffects
 from bot.services.handoff import HandoffService
 from bot.services.linking import OTP_LENGTH, LinkingService
@@ -60,25 +60,26 @@ class TurnService:
 
     async def handle(
         self,
-        channel: Channel,
-        address: str,
+        conversation: Conversation,
         text: str,
         language_hint: Language | None = None,
         message_key: str = "",
         received_at: datetime | None = None,
-    ) -> tuple[Conversation, list[OutboundMessage]]:
-        """Answer `text` from `address` on `channel`, in the resident's language.
+    ) -> list[OutboundMessage]:
+        """Answer `text` in `conversation` (as its caller just opened it: the channel inbox,
+        the web chat route), in the resident's language.
 
         `message_key` names the message (the channel inbox's, stable across retries; a new
         one per call when empty): its turn's side effects happen once whatever is retried.
         Callers serialise turns per conversation; raises DialogueUnavailable.
         """
+        channel = conversation.channel
         key = message_key or f"{channel.value}:{secrets.token_hex(16)}"
         # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
         screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
         text = screened.without_markers if screened.found else screened.text
-        opened = await self._open(channel, address, text, language_hint, key, received_at)
-        conversation, language = opened.conversation, opened.language
+        opened = await self._open(conversation, text, language_hint, key, received_at)
+        language = opened.language
         warning = (
             [OutboundMessage(text=messages.render(_warning(screened), language))]
             if screened.found
@@ -87,12 +88,12 @@ class TurnService:
         if opened.rate_limited:
             # Said once per window, then silence: a flood must not be echoed back.
             if opened.rate_limited > 1:
-                return conversation, []
-            return conversation, [OutboundMessage(text=messages.render("rate_limited", language))]
+                return []
+            return [OutboundMessage(text=messages.render("rate_limited", language))]
         if opened.held is not None:
             # An agent has (or is about to have) the conversation: the bot is silent, and the
             # agent's transcript got the screened text, never the secret.
-            return conversation, [*warning, *opened.held]
+            return [*warning, *opened.held]
         replies = warning
         # The notice goes before the bot's replies: the last message sent holds the options
         # a numbered answer on WhatsApp/SMS refers to.
@@ -115,7 +116,7 @@ class TurnService:
         if self._privacy is not None and self._history is not None:
             # After the turn: Rasa has saved the tracker an erasure in this turn asked to drop.
             await self._privacy.erase_histories(self._history)
-        return conversation, replies
+        return replies
 
     async def question_open(self, conversation_id: str) -> bool:
         """True while the dialogue is asking this conversation something (a form is open)."""
@@ -142,22 +143,20 @@ class TurnService:
 
     async def _open(
         self,
-        channel: Channel,
-        address: str,
+        conversation: Conversation,
         text: str,
         hint: Language | None,
         key: str,
         received_at: datetime | None,
     ) -> _OpenedTurn:
         """Everything before the dialogue runs, in one transaction (a turn's database work
-        is most of the gateway's share of it): the conversation, created on first contact;
-        the language to answer in; the flood limit; an agent's handoff; the privacy notice."""
+        is most of the gateway's share of it): the language to answer in; the flood limit;
+        an agent's handoff; the privacy notice."""
         async with self._uow() as tx:
-            conversation, _ = await find_or_create(tx, channel, address, self._clock.now())
             language, _ = await answer_language(tx, conversation, text, hint)
-            opened = _OpenedTurn(conversation, language)
+            opened = _OpenedTurn(language)
             cid = conversation.conversation_id
-            if channel is Channel.WEBCHAT:
+            if conversation.channel is Channel.WEBCHAT:
                 state = await tx.channel_states.get(cid)
                 opened.options = state.options if state is not None else ()
             if self._limits is not None and self._messages_per_minute > 0:
@@ -178,7 +177,6 @@ class TurnService:
 
 @dataclass
 class _OpenedTurn:
-    conversation: Conversation
     language: Language
     # How many messages over the limit this one is (0: within it).
     rate_limited: int = 0

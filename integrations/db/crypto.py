@@ -10,7 +10,7 @@ The core never sees any of this: `EncryptedText` and `BlindIndex` are SQLAlchemy
 that encrypt/hash on the way in and decrypt on the way out. They find their keys on the
 engine's dialect (`attach_keyring`), so each engine carries its own key ring and nothing
 is global. Rotation: put a new key first in DATA_ENCRYPTION_KEYS, keep the old ones after
-it (they still decrypt), then run `python -m integrations.db.rotate_keys` to re-encrypt
+it (they still decrypt), then run `python -m app.cli.rotate_keys` to re-encrypt
 every row under the new key; the old key can be dropped afterwards.
 """
 
@@ -27,26 +27,10 @@ from sqlalchemy.types import TypeDecorator
 from integrations.keyring import KeyRing as KeyRing
 from integrations.keyring import UndecryptableValue as UndecryptableValue
 from integrations.keyring import derived_keyring as derived_keyring
-from integrations.keyring import keyring_from_values
+from integrations.keyring import keyring_from_values as keyring_from_values
 from integrations.keyring import parse_keys as parse_keys
 
 _KEYRING_ATTRIBUTE = "bot_keyring"
-
-
-def keyring_from_settings(settings: Any) -> KeyRing:
-    """The key ring the settings describe: explicit keys when set, else derived ones."""
-    return keyring_from_values(
-        settings.data_encryption_keys.get_secret_value(),
-        settings.data_hash_key.get_secret_value(),
-        settings.app_secret_key.get_secret_value(),
-    )
-
-
-def development_keyring() -> KeyRing:
-    """The keys of the default settings (what an engine without explicit keys uses)."""
-    from app.settings import Settings
-
-    return keyring_from_settings(Settings())
 
 
 def attach_keyring(dialect: Dialect, keyring: KeyRing) -> None:
@@ -55,11 +39,9 @@ def attach_keyring(dialect: Dialect, keyring: KeyRing) -> None:
 
 def keyring_of(dialect: Dialect) -> KeyRing:
     keyring = getattr(dialect, _KEYRING_ATTRIBUTE, None)
-    if keyring is None:
-        # An engine built without make_engine(): take the default settings' keys, once.
-        keyring = development_keyring()
-        attach_keyring(dialect, keyring)
-    assert isinstance(keyring, KeyRing)
+    if not isinstance(keyring, KeyRing):
+        # Never a default: personal data written under keys nobody chose would be lost.
+        raise LookupError("this engine has no key ring: build it with make_engine(url, keyring)")
     return keyring
 
 

@@ -41,8 +41,8 @@ def sync_url(database_url: str) -> str:
 
 
 def make_engine(database_url: str, keyring: KeyRing | None = None) -> AsyncEngine:
-    """An async engine; `keyring` encrypts its personal data (default: the keys of the
-    default settings, see crypto.keyring_of)."""
+    """An async engine; `keyring` encrypts its personal data. Without one the engine cannot
+    read or write an encrypted column (the sandbox's tables have none)."""
     engine = _make_engine(database_url)
     if keyring is not None:
         attach_keyring(engine.sync_engine.dialect, keyring)

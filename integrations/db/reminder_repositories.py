@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model.billing import SavedAccount
 from bot.model.payments import PaymentStatus
@@ -28,7 +28,6 @@ from bot.model.reminders import (
     kinds_text,
     parse_kinds,
 )
-from bot.ports import BillCheckRepository, ConsentRepository, ReminderRepository
 from integrations.db.reminder_tables import (
     bill_checks,
     reminder_account_policies,
@@ -37,7 +36,6 @@ from integrations.db.reminder_tables import (
 )
 from integrations.db.repositories import upsert_insert
 from integrations.db.tables import channel_states, conversations, payments, saved_accounts
-from integrations.db.unit_of_work import SqlUnitOfWork
 
 # SQLite allows 32,766 bound parameters since 3.32, older builds 999: stay well under.
 CHUNK = 400
@@ -394,13 +392,6 @@ class SqlConsentRepository:
         )
         await self._connection.execute(statement)
 
-    async def drop_account_policy(self, account_id: str) -> None:
-        await self._connection.execute(
-            delete(reminder_account_policies).where(
-                reminder_account_policies.c.account_id == account_id
-            )
-        )
-
 
 class SqlBillCheckRepository:
     def __init__(self, connection: AsyncConnection) -> None:
@@ -443,25 +434,3 @@ class SqlBillCheckRepository:
             set_={k: v for k, v in values.items() if k != "account_id"},
         )
         await self._connection.execute(statement)
-
-
-class SqlReminderUnitOfWork(SqlUnitOfWork):
-    """The product's unit of work plus the reminder tables."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine)
-        self.reminders: ReminderRepository = SqlReminderRepository(self._connection)
-        self.consents: ConsentRepository = SqlConsentRepository(self._connection)
-        self.bill_checks: BillCheckRepository = SqlBillCheckRepository(self._connection)
-
-    async def __aenter__(self) -> SqlReminderUnitOfWork:
-        await super().__aenter__()
-        return self
-
-
-class SqlReminderUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    def __call__(self) -> SqlReminderUnitOfWork:
-        return SqlReminderUnitOfWork(self._engine)

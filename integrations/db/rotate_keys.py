@@ -1,6 +1,5 @@
-"""Re-encrypt personal data under the current key and recompute the lookup hashes.
-
-    python -m integrations.db.rotate_keys      # DATABASE_URL, DATA_ENCRYPTION_KEYS, DATA_HASH_KEY
+"""Re-encrypt personal data under the current key and recompute the lookup hashes; operators
+run `python -m app.cli.rotate_keys` (DATABASE_URL, DATA_ENCRYPTION_KEYS, DATA_HASH_KEY).
 
 With RASA_TRACKER_STORE_URL set, Rasa's tracker events are re-encrypted too (and events
 written in plain JSON before they were encrypted get encrypted: integrations/rasa/event_crypto.py).
@@ -14,7 +13,6 @@ A new DATA_HASH_KEY cannot be rolled in this way: lookups would miss rows not ye
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -83,35 +81,6 @@ async def rotate(engine: AsyncEngine) -> RotationReport:
     return report
 
 
-def main() -> None:
-    from app.settings import load_settings
-    from integrations.db.crypto import keyring_from_settings
-    from integrations.db.engine import make_engine
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = load_settings()
-
-    keyring = keyring_from_settings(settings)
-
-    async def run() -> RotationReport:
-        engine = make_engine(settings.database_url, keyring)
-        try:
-            return await rotate(engine)
-        finally:
-            await engine.dispose()
-
-    report = asyncio.run(run())
-    log.info(
-        "rows with personal data: %d, re-encrypted: %d", report.rows_seen, report.rows_rewritten
-    )
-    tracker_store_url = settings.rasa_tracker_store_url.get_secret_value()
-    if tracker_store_url:
-        events = asyncio.run(rotate_tracker_store(tracker_store_url, keyring))
-        log.info(
-            "Rasa tracker events: %d, re-encrypted: %d", events.rows_seen, events.rows_rewritten
-        )
-
-
 async def rotate_tracker_store(url: str, keyring: KeyRing) -> EventRotation:
     """Rasa's tracker events under the current key (integrations/rasa/event_crypto.py)."""
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -124,7 +93,3 @@ async def rotate_tracker_store(url: str, keyring: KeyRing) -> EventRotation:
         return await rotate_events(engine, keyring)
     finally:
         await engine.dispose()
-
-
-if __name__ == "__main__":
-    main()

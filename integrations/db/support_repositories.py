@@ -1,4 +1,4 @@
-"""SQL repositories for handoffs, agents and complaints, and the unit of work that adds them."""
+"""SQL repositories for handoffs, agents and complaints."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model.complaints import Complaint
 from bot.model.handoff import Agent, AgentSession, Handoff, HandoffStatus, TranscriptLine
-from bot.ports import AgentRepository, ComplaintRepository, HandoffRepository
 from integrations.db.repositories import from_row
 from integrations.db.support_tables import (
     agent_sessions,
@@ -19,7 +18,6 @@ from integrations.db.support_tables import (
     handoff_transcript,
     handoffs,
 )
-from integrations.db.unit_of_work import SqlUnitOfWork
 
 _ACTIVE = (HandoffStatus.WAITING, HandoffStatus.HELD)
 
@@ -146,25 +144,3 @@ class SqlComplaintRepository:
             select(complaints).order_by(complaints.c.updated_at.desc()).limit(limit)
         )
         return [Complaint(**row) for row in result.mappings()]
-
-
-class SqlSupportUnitOfWork(SqlUnitOfWork):
-    """The unit of work with the support repositories as well."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine)
-        self.handoffs: HandoffRepository = SqlHandoffRepository(self._connection)
-        self.agents: AgentRepository = SqlAgentRepository(self._connection)
-        self.complaints: ComplaintRepository = SqlComplaintRepository(self._connection)
-
-    async def __aenter__(self) -> SqlSupportUnitOfWork:
-        await super().__aenter__()
-        return self
-
-
-class SqlSupportUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    def __call__(self) -> SqlSupportUnitOfWork:
-        return SqlSupportUnitOfWork(self._engine)

@@ -1,22 +1,35 @@
-"""The SQL unit of work: one connection, one transaction, the repositories bound to it."""
+"""The SQL unit of work: one connection, one transaction, every repository bound to it.
+
+One class for the four kinds of unit of work the core names (bot/ports.py): each
+repository is a small object over the connection, so having them all costs nothing."""
 
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.ports import (
     AccountRepository,
+    AgentRepository,
+    BillCheckRepository,
     ChallengeRepository,
     ChannelStateRepository,
+    ChannelUnitOfWork,
+    ComplaintRepository,
+    ConsentRepository,
     ConversationRepository,
     DeliveryRepository,
+    HandoffRepository,
     InboxRepository,
     OutboxRepository,
     PaymentRepository,
     PrivacyRepository,
+    ReminderRepository,
+    ReminderUnitOfWork,
     ResidentRepository,
+    TurnUnitOfWork,
     WebhookEventRepository,
 )
 from integrations.db.channel_repositories import SqlChannelStateRepository, SqlInboxRepository
@@ -24,12 +37,22 @@ from integrations.db.delivery_repository import SqlDeliveryRepository
 from integrations.db.outbox import SqlOutboxRepository
 from integrations.db.payment_repositories import SqlPaymentRepository
 from integrations.db.privacy_repositories import SqlPrivacyRepository
+from integrations.db.reminder_repositories import (
+    SqlBillCheckRepository,
+    SqlConsentRepository,
+    SqlReminderRepository,
+)
 from integrations.db.repositories import (
     SqlAccountRepository,
     SqlChallengeRepository,
     SqlConversationRepository,
     SqlResidentRepository,
     SqlWebhookEventRepository,
+)
+from integrations.db.support_repositories import (
+    SqlAgentRepository,
+    SqlComplaintRepository,
+    SqlHandoffRepository,
 )
 
 
@@ -56,6 +79,12 @@ class SqlUnitOfWork:
         self.channel_states: ChannelStateRepository = SqlChannelStateRepository(self._connection)
         self.deliveries: DeliveryRepository = SqlDeliveryRepository(self._connection)
         self.privacy: PrivacyRepository = SqlPrivacyRepository(self._connection)
+        self.handoffs: HandoffRepository = SqlHandoffRepository(self._connection)
+        self.agents: AgentRepository = SqlAgentRepository(self._connection)
+        self.complaints: ComplaintRepository = SqlComplaintRepository(self._connection)
+        self.reminders: ReminderRepository = SqlReminderRepository(self._connection)
+        self.consents: ConsentRepository = SqlConsentRepository(self._connection)
+        self.bill_checks: BillCheckRepository = SqlBillCheckRepository(self._connection)
 
     async def __aenter__(self) -> SqlUnitOfWork:
         await self._connection.start()
@@ -78,10 +107,18 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    """`UnitOfWorkFactory` for the services: each call is a fresh, unstarted unit of work."""
+    """Every kind of unit of work factory the services take: each call is a fresh, unstarted
+    unit of work."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._engine)
+
+
+if TYPE_CHECKING:
+    # mypy checks here that the one SQL unit of work is each kind the core names.
+    _turn: TurnUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))
+    _channel: ChannelUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))
+    _reminder: ReminderUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))

@@ -58,7 +58,7 @@ class SandboxBillerDirectory:
                 )
             ).all()
         if not rows:
-            log.error("sandbox has no bills: run `python -m integrations.sandbox.seed`")
+            log.error("sandbox has no bills: run `python -m app.cli.seed`")
             raise BillerUnavailable(biller.biller_id)
         unpaid = [row for row in rows if row.status == "unpaid"]
         shown = unpaid[0] if unpaid else rows[0]

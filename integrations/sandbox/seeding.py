@@ -2,7 +2,7 @@
 
 Residents and accounts are static and read from the file by every process; bills go to
 the database because paying one must show in every process. The command that runs it is
-`python -m integrations.sandbox.seed [--reset]`.
+`python -m app.cli.seed [--reset]`.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, delete, insert
 
 from bot.model.reminders import ReminderKind, ReminderState
 from bot.model.residents import Channel, Language
-from integrations.db.crypto import hashed_values
+from integrations.db.crypto import attach_keyring, derived_keyring, hashed_values
 from integrations.db.engine import sync_url
 from integrations.db.migrate import upgrade
 from integrations.db.reminder_tables import reminder_consents, reminders
@@ -37,6 +37,14 @@ from integrations.db.tables import channel_states, conversations, residents
 UTC = timezone.utc
 ACCOUNT_SID = "ACbenchreminders"
 INSERT_ROWS = 5000
+# The keys of the bench's personal data (simulated residents), shared by every process.
+KEYRING = derived_keyring("bench-reminders")
+
+
+def _sync_engine(database_url: str) -> Any:
+    engine = create_engine(sync_url(database_url))
+    attach_keyring(engine.dialect, KEYRING)
+    return engine
 
 
 def _log(text: str) -> None:
@@ -45,7 +53,7 @@ def _log(text: str) -> None:
 
 def seed(database_url: str, count: int) -> None:
     """N residents on WhatsApp who wrote within 24 h (session messages), each with consent."""
-    engine = create_engine(sync_url(database_url))
+    engine = _sync_engine(database_url)
     now = datetime.now(UTC)
     with engine.begin() as connection:
         for table in (reminders, reminder_consents, channel_states, conversations, residents):
@@ -118,7 +126,7 @@ def seed(database_url: str, count: int) -> None:
 
 
 def schedule(database_url: str, count: int, kind: ReminderKind) -> None:
-    engine = create_engine(sync_url(database_url))
+    engine = _sync_engine(database_url)
     now = datetime.now(UTC)
     with engine.begin() as connection:
         for start in range(0, count, INSERT_ROWS):
@@ -148,7 +156,7 @@ def schedule(database_url: str, count: int, kind: ReminderKind) -> None:
 def states(database_url: str) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    engine = create_engine(sync_url(database_url))
+    engine = _sync_engine(database_url)
     with engine.connect() as connection:
         rows = connection.execute(
             select(reminders.c.state, func.count()).group_by(reminders.c.state)
@@ -169,9 +177,9 @@ async def worker(args: dict[str, Any]) -> None:
     from integrations.billers.catalog import BillerCatalog, load_billers
     from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
     from integrations.db.engine import make_engine
-    from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+    from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 
-    engine = make_engine(args["database_url"])
+    engine = make_engine(args["database_url"], KEYRING)
     limiter: Any = (
         RedisRateLimiter.from_url(args["redis_url"])
         if args["redis_url"]
@@ -187,7 +195,7 @@ async def worker(args: dict[str, Any]) -> None:
         burst = max(1, int(rate)) if rate else 1
         lanes.append(SenderLane(f"{args['run']}:wa:{index}", sender, rate, burst))
     dispatcher = ReminderDispatcher(
-        SqlReminderUnitOfWorkFactory(engine),
+        SqlUnitOfWorkFactory(engine),
         SystemClock(),
         BillerCatalog(load_billers()),
         {Channel.WHATSAPP: lanes},

@@ -366,7 +366,7 @@ def measure_stack(seconds: float, concurrency: int, workdir: Path) -> dict[str, 
 def run_stack(
     env: dict[str, str], workdir: Path, seconds: float, concurrency: int
 ) -> dict[str, Any]:
-    for module in ("integrations.db.migrate", "integrations.sandbox.seed"):
+    for module in ("app.cli.migrate", "app.cli.seed"):
         subprocess.run([PYTHON, "-m", module], cwd=ROOT, env=env, check=True)
     base_url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
     log = workdir / "stack.log"

@@ -144,7 +144,7 @@ def running_stack(workdir: Path, seed: Path) -> Iterator[Stack]:
     every process it started on the way out."""
     with serving() as providers:
         env = stack_env(workdir, seed, providers)
-        for module in ("integrations.db.migrate", "integrations.sandbox.seed"):
+        for module in ("app.cli.migrate", "app.cli.seed"):
             done = subprocess.run(
                 [sys.executable, "-m", module], cwd=ROOT, env=env, capture_output=True, text=True
             )

@@ -1,5 +1,5 @@
-"""Actions against a real container (migrated SQLite, seeded sandbox): the one
-actions.runtime hands out while a test runs."""
+"""Actions against a real container (migrated SQLite, seeded sandbox), whose services are
+installed into actions.runtime while a test runs, as the action server's entry does."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import actions.runtime
-from app.bootstrap import Container
+from app.bootstrap import Container, action_services
 from tests.gateway.conftest import (  # noqa: F401  (fixtures)
     ContainerFactory,
     make_container,
@@ -19,6 +19,6 @@ from tests.gateway.conftest import (  # noqa: F401  (fixtures)
 @pytest.fixture
 async def container(make_container: ContainerFactory) -> AsyncIterator[Container]:  # noqa: F811
     built = await make_container()
-    actions.runtime._container = built
+    actions.runtime.install(lambda: action_services(built))
     yield built
-    actions.runtime._container = None
+    actions.runtime.install(None)

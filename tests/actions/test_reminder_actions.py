@@ -13,7 +13,7 @@ from actions.reminders import ActionSetReminder, ActionStopReminders
 from app.bootstrap import Container
 from bot.model.billing import SavedAccount, Utility
 from bot.model.reminders import ReminderKind
-from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from tests.gateway.conftest import (
     JVVNL,
     RAMESH_NUMBER,
@@ -102,7 +102,7 @@ async def test_settings_buttons_change_all_accounts_or_one(container: Container)
     assert messages[1]["response"] == "utter_reminder_settings_account"
     assert messages[1]["due_day"] == "❌" and messages[1]["days"] == 7
 
-    async with SqlReminderUnitOfWorkFactory(container.engine)() as tx:
+    async with SqlUnitOfWorkFactory(container.engine)() as tx:
         own = await tx.consents.account_policies(["acc-1", "acc-2"])
         consent = await tx.consents.get("resident-ramesh.kumar")
     assert set(own) == {"acc-2"} and ReminderKind.DUE_DAY not in own["acc-2"].kinds
@@ -130,7 +130,7 @@ async def test_a_bad_choice_changes_nothing_and_an_unlinked_chat_is_told_to_link
         assert messages[1]["days"] == 3 and account is None
     messages, _ = await _press(container, cid, "days_1", account="acc-of-someone-else")
     assert messages[1]["response"] == "utter_reminder_settings_all"  # an unknown slot: all
-    async with SqlReminderUnitOfWorkFactory(container.engine)() as tx:
+    async with SqlUnitOfWorkFactory(container.engine)() as tx:
         assert await tx.consents.account_policies(["acc-1", "acc-2"]) == {}
 
     stranger = CollectingDispatcher()

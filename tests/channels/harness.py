@@ -247,7 +247,7 @@ async def gateway(
     dialogue = ScriptedDialogue()
     dialogue.container = container
     container.turns = TurnService(
-        container.turn_uow, container.clock, dialogue, handoff=container.handoff
+        container.uow, container.clock, dialogue, handoff=container.handoff
     )
     app = create_app(container)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")

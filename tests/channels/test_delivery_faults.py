@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from app.bootstrap import channel_runtime
 from app.gateway.delivery import ChannelRuntime
 from bot.model.channels import DeliveryState
 from bot.model.residents import Channel
@@ -109,7 +110,7 @@ async def crash_while_sending(gateway: Gateway, hold_s: float | None) -> Channel
     if hold_s is None:
         runtime.delivery._senders[Channel.WHATSAPP].send = real_send  # type: ignore[method-assign]
     gateway.container.clock.advance(LONGEST_SEND)  # type: ignore[attr-defined]
-    restarted = ChannelRuntime(gateway.container, runtime._locks)
+    restarted = channel_runtime(gateway.container, runtime._locks)
     restarted.start()
     return restarted
 
@@ -167,7 +168,7 @@ async def test_a_telegram_delivery_cut_off_by_a_crash_stays_uncertain_and_is_cou
     await runtime.stop()
     sender.send = real_send  # type: ignore[method-assign]
     gateway.container.clock.advance(LONGEST_SEND)  # type: ignore[attr-defined]
-    restarted = ChannelRuntime(gateway.container, runtime._locks)
+    restarted = channel_runtime(gateway.container, runtime._locks)
     restarted.start()
     try:
         for _ in range(100):

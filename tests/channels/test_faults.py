@@ -143,7 +143,7 @@ async def test_two_gateway_processes_answer_each_message_once_and_in_order(
     from redis import asyncio as aioredis
     from redis.exceptions import RedisError
 
-    from app.gateway.delivery import ChannelRuntime
+    from app.bootstrap import channel_runtime
 
     probe = aioredis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=2)
     try:
@@ -155,7 +155,7 @@ async def test_two_gateway_processes_answer_each_message_once_and_in_order(
     first = RedisConversationLocks.from_url("redis://127.0.0.1:6379/15")
     second = RedisConversationLocks.from_url("redis://127.0.0.1:6379/15")
     gateway.runtime._locks = first
-    other = ChannelRuntime(gateway.container, second)
+    other = channel_runtime(gateway.container, second)
     other.start()
     gateway.dialogue.delay_s = 0.05  # wide enough for both to reach the same message
     try:

@@ -76,7 +76,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Providers) -> I
     }
     env.pop("PUBLIC_BASE_URL", None)
     python = sys.executable
-    for module in ("integrations.db.migrate", "integrations.sandbox.seed"):
+    for module in ("app.cli.migrate", "app.cli.seed"):
         subprocess.run([python, "-m", module], cwd=ROOT, env=env, check=True)
     log = (workdir / "stack.log").open("wb")
     process = subprocess.Popen(

@@ -31,7 +31,7 @@ def agent_console(stack: Stack) -> tuple[httpx.Client, str]:
     """A new agent, created with the CLI, logged in to the console."""
     username = f"desk-{uuid.uuid4().hex[:8]}"
     subprocess.run(
-        [sys.executable, "-m", "app.gateway.agents", "add", username, "--display-name", "Asha"],
+        [sys.executable, "-m", "app.cli.agents", "add", username, "--display-name", "Asha"],
         env={**os.environ, "DATABASE_URL": stack.database_url, "AGENT_PASSWORD": PASSWORD},
         cwd=ROOT,
         check=True,

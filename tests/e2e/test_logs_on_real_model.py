@@ -52,7 +52,7 @@ def debug_stack(
         "LOG_LEVEL": "DEBUG",
     }
     env.pop("PUBLIC_BASE_URL", None)
-    for module in ("integrations.db.migrate", "integrations.sandbox.seed"):
+    for module in ("app.cli.migrate", "app.cli.seed"):
         subprocess.run([sys.executable, "-m", module], cwd=ROOT, env=env, check=True)
     log_path = workdir / "stack.log"
     log = log_path.open("wb")

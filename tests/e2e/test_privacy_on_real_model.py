@@ -11,9 +11,9 @@ import uuid
 import httpx
 from sqlalchemy import select
 
+from app.bootstrap import keyring
 from app.settings import Settings
 from bot.model.residents import Channel
-from integrations.db.crypto import keyring_from_settings
 from integrations.db.engine import make_engine
 from integrations.db.tables import metadata
 from integrations.db.unit_of_work import SqlUnitOfWork
@@ -29,7 +29,7 @@ async def stored_for(stack: Stack, sender: str) -> tuple[str | None, str]:
     settings = Settings(
         database_url=stack.env["DATABASE_URL"], app_secret_key=stack.env["APP_SECRET_KEY"]
     )
-    engine = make_engine(settings.database_url, keyring_from_settings(settings))
+    engine = make_engine(settings.database_url, keyring(settings))
     try:
         async with SqlUnitOfWork(engine) as tx:
             conversation = await tx.conversations.find(Channel.WEBCHAT, sender)

@@ -89,7 +89,7 @@ class FaultStack:
 
     def start(self) -> None:
         python = sys.executable
-        for module in ("integrations.db.migrate", "integrations.sandbox.seed"):
+        for module in ("app.cli.migrate", "app.cli.seed"):
             subprocess.run([python, "-m", module], cwd=ROOT, env=self.env, check=True)
         self.log = (self.workdir / "stack.log").open("wb")
         self.process = subprocess.Popen(

@@ -27,8 +27,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from app.bootstrap import keyring
 from app.settings import Settings
-from integrations.db.crypto import keyring_from_settings
 from integrations.rasa.event_crypto import unseal
 from tests.faults.stack import FaultStack, Redelivering, bodies_to, message
 
@@ -192,14 +192,14 @@ def dump(url: str) -> str:
 def decrypted_events(stack: FaultStack) -> str:
     """Every tracker event of Rasa's database, decrypted, without timestamps."""
     settings = Settings(_env_file=None, app_secret_key=stack.env["APP_SECRET_KEY"])  # type: ignore[call-arg]
-    keyring = keyring_from_settings(settings)
+    keys = keyring(settings)
     engine = create_engine(_database(stack, stack.env["RASA_TRACKER_STORE_URL"]))
     try:
         with engine.connect() as connection:
             data = [row[0] for row in connection.execute(text("SELECT data FROM events"))]
     finally:
         engine.dispose()
-    events = [unseal(keyring, d) for d in data if d]
+    events = [unseal(keys, d) for d in data if d]
     return "\n".join(json.dumps(_untimed(e), ensure_ascii=False) for e in events)
 
 

@@ -129,7 +129,7 @@ def dialogue() -> FakeDialogueEngine:
 async def container(make_container: ContainerFactory, dialogue: FakeDialogueEngine) -> Container:
     container = await make_container()
     container.turns = TurnService(
-        container.turn_uow, container.clock, dialogue, handoff=container.handoff
+        container.uow, container.clock, dialogue, handoff=container.handoff
     )
     return container
 

@@ -126,7 +126,7 @@ async def test_the_cli_creates_an_agent_with_the_password_from_stdin(
 ) -> None:
     env = {**os.environ, "DATABASE_URL": container.settings.database_url}
     env.pop("AGENT_PASSWORD", None)
-    command = [sys.executable, "-m", "app.gateway.agents", "add", "ravi"]
+    command = [sys.executable, "-m", "app.cli.agents", "add", "ravi"]
 
     created = subprocess.run(
         command, input=PASSWORD + "\n", env=env, cwd=ROOT, capture_output=True, text=True

@@ -65,7 +65,7 @@ async def test_a_paid_flow_leaves_no_plaintext_identifiers_in_the_database_file(
     resident = await container.linking.verify(conversation.conversation_id, otp.group(0))
     assert resident.sso_id == SSO_ID
     # a message from the same resident over WhatsApp, waiting in the channel inbox
-    async with container.channel_uow() as tx:
+    async with container.uow() as tx:
         await tx.inbox.record(
             InboundMessage(
                 channel=Channel.WHATSAPP,
@@ -101,7 +101,7 @@ async def test_a_paid_flow_leaves_no_plaintext_identifiers_in_the_database_file(
     assert stored.consumer_number == RAMESH_NUMBER
     assert by_sso is not None and by_sso.mobile == MOBILE and by_sso.name == NAME
     assert account.consumer_number == RAMESH_NUMBER
-    async with container.channel_uow() as tx:
+    async with container.uow() as tx:
         [waiting] = await tx.inbox.pending_for(Channel.WHATSAPP, MOBILE)
     assert RAMESH_NUMBER in waiting.message.text
 

@@ -55,7 +55,7 @@ async def wired(make_container: ContainerFactory) -> tuple[Container, ErasingDia
     container = await make_container()
     dialogue = ErasingDialogue(container)
     container.turns = TurnService(
-        container.turn_uow, container.clock, dialogue, container.privacy, dialogue
+        container.uow, container.clock, dialogue, container.privacy, dialogue
     )
     return container, dialogue
 

@@ -20,7 +20,7 @@ async def test_redis_down_the_web_chat_says_try_again_and_runs_no_turn(
     make_container: ContainerFactory, dialogue: FakeDialogueEngine
 ) -> None:
     container = await make_container()
-    container.turns = TurnService(container.turn_uow, container.clock, dialogue)
+    container.turns = TurnService(container.uow, container.clock, dialogue)
     app = create_app(container)
     app.state.turn_locks = RedisConversationLocks.from_url(CLOSED_REDIS)
     transport = httpx.ASGITransport(app=app)

@@ -132,7 +132,7 @@ async def test_turns_of_one_conversation_never_overlap_but_conversations_do(
     client: httpx.AsyncClient, container: Container
 ) -> None:
     gated = GatedDialogue()
-    container.turns = TurnService(container.turn_uow, container.clock, gated)
+    container.turns = TurnService(container.uow, container.clock, gated)
     # Open both conversations first, so the test measures the turns, not their creation.
     for sender in (web_sender("alice"), web_sender("bob")):
         await client.post("/webchat/messages", json={"sender": sender, "text": "hello"})

@@ -88,7 +88,7 @@ async def test_short_ids_are_refused_politely_and_run_no_turn(
 ) -> None:
     # Production's rule (32 characters at least), set explicitly: development takes any id.
     container = await make_container(webchat_client_id_min_chars=32)
-    container.turns = TurnService(container.turn_uow, container.clock, dialogue)
+    container.turns = TurnService(container.uow, container.clock, dialogue)
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
         posted = await client.post("/webchat/messages", json={"sender": sender, "text": "hi"})

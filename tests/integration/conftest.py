@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from integrations.db.crypto import attach_keyring, derived_keyring
 from integrations.db.engine import async_url, make_engine, sync_url
 from integrations.db.migrate import upgrade
 from integrations.db.tables import metadata
@@ -31,6 +32,8 @@ from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+# The keys personal data is encrypted with in these tests (an engine has none by default).
+TEST_KEYRING = derived_keyring("integration-test-secret")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,10 +60,12 @@ class PostgresSchema:
 
     def async_engine(self) -> AsyncEngine:
         # asyncpg takes no libpq options: the schema is a server setting there.
-        return create_async_engine(
+        engine = create_async_engine(
             async_url(POSTGRES_URL),
             connect_args={"server_settings": {"search_path": self.name}},
         )
+        attach_keyring(engine.sync_engine.dialect, TEST_KEYRING)
+        return engine
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +112,7 @@ async def engine(
     if database == "sqlite":
         path = tmp_path / "bot.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        engine = make_engine(f"sqlite:///{path}")
+        engine = make_engine(f"sqlite:///{path}", TEST_KEYRING)
     else:
         schema: PostgresSchema = request.getfixturevalue("postgres_schema")
         engine = schema.async_engine()

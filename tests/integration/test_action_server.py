@@ -48,7 +48,7 @@ def action_server(
     }
     for name in ("INTERNAL_TOKEN", "REDIS_URL"):
         env.pop(name, None)
-    subprocess.run([sys.executable, "-m", "integrations.db.migrate"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "app.cli.migrate"], cwd=ROOT, env=env, check=True)
     log = workdir / "actions.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "app.stack", "actions"],

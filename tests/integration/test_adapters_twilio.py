@@ -1,4 +1,5 @@
-"""SMS through twilio's own client, pointed at a real HTTP double instead of api.twilio.com."""
+"""OTP codes by SMS through the one Twilio adapter (channels/twilio_api.py, the SMS channel's
+sender), pointed at a real HTTP double instead of api.twilio.com."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import base64
 import pytest
 
 from bot.errors import SmsUnavailable
-from integrations.sms.twilio_sms import TwilioSmsSender
+from channels.sms import SmsSender
+from channels.twilio_api import TwilioMessages
 from tests.doubles.http_double import HttpDouble
 
 pytest_plugins = ["tests.doubles.fixtures"]  # the `http_double` fixture
@@ -25,16 +27,21 @@ CREATED = {
 }
 
 
-def _sender(double: HttpDouble) -> TwilioSmsSender:
-    return TwilioSmsSender(ACCOUNT_SID, "test-auth-token", "+15005550006", double.base_url, 0.5)
+def _sender(
+    double: HttpDouble, account_sid: str = ACCOUNT_SID, token: str = "test-auth-token"
+) -> SmsSender:
+    twilio = TwilioMessages(account_sid, token, double.base_url, 0.5, retry_delays_s=(0.01,))
+    return SmsSender(twilio, "+15005550006")
 
 
 async def test_an_sms_is_posted_to_the_messages_api_with_basic_auth(
     http_double: HttpDouble,
 ) -> None:
     http_double.reply("POST", MESSAGES, status=201, json_body=CREATED)
+    sender = _sender(http_double)
 
-    await _sender(http_double).send_sms("+919829100001", "आपका कोड 123456 है")
+    await sender.send_sms("+919829100001", "आपका कोड 123456 है")
+    await sender.aclose()
 
     (request,) = http_double.received("POST", MESSAGES)
     expected = base64.b64encode(f"{ACCOUNT_SID}:test-auth-token".encode()).decode()
@@ -62,14 +69,16 @@ async def test_a_message_twilio_does_not_take_is_sms_unavailable(
     delay_s: float,
 ) -> None:
     http_double.reply("POST", MESSAGES, status, json_body=body, delay_s=delay_s)
+    sender = _sender(http_double)
 
     with pytest.raises(SmsUnavailable) as raised:
-        await _sender(http_double).send_sms("+919829100001", "Your code is 123456")
+        await sender.send_sms("+919829100001", "Your code is 123456")
+    await sender.aclose()
     assert "+91" not in str(raised.value)
 
 
 async def test_missing_credentials_are_sms_unavailable(http_double: HttpDouble) -> None:
-    sender = TwilioSmsSender("", "", "+15005550006", http_double.base_url)
+    sender = _sender(http_double, account_sid="", token="")
 
     with pytest.raises(SmsUnavailable):
         await sender.send_sms("+919829100001", "Your code is 123456")

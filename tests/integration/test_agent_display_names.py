@@ -46,7 +46,7 @@ def test_the_cli_takes_the_display_name(tmp_path: Path) -> None:
     upgrade(url)
     env = {**os.environ, "DATABASE_URL": url, "AGENT_PASSWORD": "correct horse battery"}
     created = subprocess.run(
-        [sys.executable, "-m", "app.gateway.agents", "add", "agent7", "--display-name", "Meena"],
+        [sys.executable, "-m", "app.cli.agents", "add", "agent7", "--display-name", "Meena"],
         env=env,
         cwd=ROOT,
         capture_output=True,

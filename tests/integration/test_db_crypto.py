@@ -15,6 +15,7 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.bootstrap import keyring
 from app.settings import Environment, Settings
 from bot.model.billing import SavedAccount, Utility
 from bot.model.residents import Channel, Conversation, Language, Resident
@@ -23,7 +24,6 @@ from integrations.db.crypto import (
     KeyRing,
     UndecryptableValue,
     attach_keyring,
-    keyring_from_settings,
     keyring_of,
 )
 from integrations.db.engine import make_engine
@@ -87,14 +87,11 @@ def test_production_refuses_missing_keys_and_development_derives_them() -> None:
         data_encryption_keys=SecretStr(f"2026b:{key},2026a:{key}"),
         data_hash_key=SecretStr(key),
     )
-    keys = keyring_from_settings(settings)
+    keys = keyring(settings)
     assert keys.current_key_id == "2026b" and set(keys.keys) == {"2026a", "2026b"}
-    development = keyring_from_settings(Settings(app_secret_key=SecretStr("one")))
+    development = keyring(Settings(app_secret_key=SecretStr("one")))
     assert (
-        development.decrypt(
-            keyring_from_settings(Settings(app_secret_key=SecretStr("one"))).encrypt("x")
-        )
-        == "x"
+        development.decrypt(keyring(Settings(app_secret_key=SecretStr("one"))).encrypt("x")) == "x"
     )
 
 
@@ -186,13 +183,14 @@ async def test_the_migration_encrypts_rows_written_before_it(tmp_path: Path) -> 
             (SSO_ID,),
         )
 
-    upgrade(url)
+    keys = ring("k1")
+    upgrade(url, keys)
 
     with sqlite3.connect(path) as connection:
         dump = "\n".join(connection.iterdump())
     for plaintext in (SSO_ID, NAME, MOBILE, NUMBER):
         assert plaintext not in dump
-    engine = make_engine(url)
+    engine = make_engine(url, keys)
     try:
         uow = SqlUnitOfWorkFactory(engine)
         async with uow() as tx:
@@ -205,7 +203,7 @@ async def test_the_migration_encrypts_rows_written_before_it(tmp_path: Path) -> 
     assert resident is not None and resident.name == NAME
     assert conversation is not None and account is not None and sends == 1
 
-    command.downgrade(alembic_config(url), "0002")
+    command.downgrade(alembic_config(url, keys), "0002")
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT sso_id, mobile FROM residents").fetchall() == [
             (SSO_ID, MOBILE)

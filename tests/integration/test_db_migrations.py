@@ -95,7 +95,7 @@ def test_module_upgrades_the_database_named_by_database_url(tmp_path: Path) -> N
     url = f"sqlite:///{tmp_path / 'var' / 'bot.db'}"
     for _ in range(2):
         subprocess.run(
-            [sys.executable, "-m", "integrations.db.migrate"],
+            [sys.executable, "-m", "app.cli.migrate"],
             cwd=ROOT,
             env={**os.environ, "DATABASE_URL": url},
             check=True,

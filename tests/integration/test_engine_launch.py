@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from app.bootstrap import keyring
 from app.settings import Settings
 from app.stack import ENGINE_SERVER, engine_environment, engine_python
-from integrations.db.crypto import keyring_from_settings
 from integrations.rasa.engine.settings import EngineSettings, endpoints_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ CASES = {
 def test_the_rasa_server_reads_what_the_app_means(case: str) -> None:
     app = CASES[case]
     engine = EngineSettings.from_environment(engine_environment(app, 5007))
-    assert engine.keyring == keyring_from_settings(app)
+    assert engine.keyring == keyring(app)
     assert engine.internal_token_value == app.internal_token_value
     assert engine.action_server_url == app.action_server_url
     assert (engine.rasa_port, engine.bind_host, engine.log_format) == (
@@ -80,7 +80,7 @@ def test_settings_from_a_dotenv_file_reach_the_rasa_server(
     app = Settings()
     engine = EngineSettings.from_environment(engine_environment(app, 5005))
     assert engine.keyring.current_key_id == "k2"
-    assert engine.keyring == keyring_from_settings(app)
+    assert engine.keyring == keyring(app)
 
 
 def test_the_engine_interpreter_derives_the_same_keys() -> None:
@@ -97,7 +97,7 @@ def test_the_engine_interpreter_derives_the_same_keys() -> None:
         "  'index': s.keyring.blind_index('mobile', '+919829100001'),\n"
         "  'opened': s.keyring.decrypt(sys.argv[1])}))\n"
     )
-    sealed = keyring_from_settings(app).encrypt("sealed in the app runtime")
+    sealed = keyring(app).encrypt("sealed in the app runtime")
     result = subprocess.run(
         [python, "-c", probe, sealed],
         cwd=ROOT,
@@ -110,7 +110,7 @@ def test_the_engine_interpreter_derives_the_same_keys() -> None:
     seen = json.loads(result.stdout)
     assert seen["version"] == [3, 10]
     assert seen["token"] == app.internal_token_value
-    assert seen["index"] == keyring_from_settings(app).blind_index("mobile", "+919829100001")
+    assert seen["index"] == keyring(app).blind_index("mobile", "+919829100001")
     assert seen["opened"] == "sealed in the app runtime"
 
 

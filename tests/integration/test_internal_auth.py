@@ -85,7 +85,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     env.pop("INTERNAL_TOKEN", None)
     env.pop("REDIS_URL", None)
-    subprocess.run([sys.executable, "-m", "integrations.db.migrate"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "app.cli.migrate"], cwd=ROOT, env=env, check=True)
     log = workdir / "actions.log"
     command = [sys.executable, "-m", "app.stack", "actions"]
     process = serve(command, env, f"http://127.0.0.1:{port}/health", log)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from app.workers import reminders_cli
+from app.cli import reminders as reminders_cli
 from app.workers.celery_app import make_celery
 from bot.model.reminders import NewReminder, ReminderKind
 from integrations.db.engine import make_engine
-from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_celery_refuses_to_start_without_redis(
 
 async def _schedule_one(database_url: str) -> None:
     engine = make_engine(database_url)
-    uow = SqlReminderUnitOfWorkFactory(engine)
+    uow = SqlUnitOfWorkFactory(engine)
     now = datetime(2030, 1, 10, 4, 30, tzinfo=timezone.utc)
     async with uow() as tx:
         await tx.reminders.schedule(

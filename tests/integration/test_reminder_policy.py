@@ -17,7 +17,7 @@ from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
 from bot.services.reminders import PolicyChange, ReminderScheduler, ReminderSettings
 from integrations.cache.rate_limit import InProcessRateLimiter
 from integrations.db.privacy_repositories import SqlPrivacyRepository
-from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from tests.fakes import JVVNL, FakeBillerDirectory, FakeClock
 from tests.integration.test_reminders import NOTICED, RecordingSender, _bill, _resident
 
@@ -26,11 +26,11 @@ K = ReminderKind
 
 
 @pytest.fixture
-def ruow(engine: AsyncEngine) -> SqlReminderUnitOfWorkFactory:
-    return SqlReminderUnitOfWorkFactory(engine)
+def ruow(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
+    return SqlUnitOfWorkFactory(engine)
 
 
-async def _second_account(ruow: SqlReminderUnitOfWorkFactory, first: SavedAccount) -> SavedAccount:
+async def _second_account(ruow: SqlUnitOfWorkFactory, first: SavedAccount) -> SavedAccount:
     second = SavedAccount(
         first.account_id + "-b",
         first.resident_id,
@@ -45,7 +45,7 @@ async def _second_account(ruow: SqlReminderUnitOfWorkFactory, first: SavedAccoun
 
 
 async def _by_kind(
-    ruow: SqlReminderUnitOfWorkFactory, account: SavedAccount
+    ruow: SqlUnitOfWorkFactory, account: SavedAccount
 ) -> dict[ReminderKind, tuple[ReminderState, datetime]]:
     async with ruow() as tx:
         rows = await tx.reminders.pending([account.account_id])
@@ -53,7 +53,7 @@ async def _by_kind(
 
 
 async def test_scheduling_follows_the_accounts_own_policy_else_the_residents(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     first = await _resident(ruow, 1)
     second = await _second_account(ruow, first)
@@ -86,7 +86,7 @@ async def test_scheduling_follows_the_accounts_own_policy_else_the_residents(
 
 
 async def test_a_policy_change_reschedules_and_what_is_off_is_never_sent(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     first = await _resident(ruow, 1)
     second = await _second_account(ruow, first)
@@ -142,7 +142,7 @@ async def test_a_policy_change_reschedules_and_what_is_off_is_never_sent(
 
 
 async def test_a_paid_bill_cancels_reminders_that_are_off_too(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     account = await _resident(ruow, 1)
     clock = FakeClock(NOTICED)
@@ -160,7 +160,7 @@ async def test_a_paid_bill_cancels_reminders_that_are_off_too(
 
 
 async def test_a_change_for_an_account_that_is_not_the_residents_changes_nothing(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     mine = await _resident(ruow, 1)
     theirs = await _resident(ruow, 2)
@@ -174,7 +174,7 @@ async def test_a_change_for_an_account_that_is_not_the_residents_changes_nothing
 
 
 async def test_erasing_a_resident_erases_the_account_policies(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     account = await _resident(ruow, 1)
     settings = ReminderSettings(ruow, FakeClock(NOTICED))

@@ -25,7 +25,7 @@ from bot.ports import RateLimiter
 from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
 from bot.services.reminders import ReminderConsents, ReminderScheduler
 from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
-from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from tests.fakes import JVVNL, FakeBillerDirectory, FakeClock
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -69,12 +69,12 @@ async def redis_limiter() -> RateLimiter:
 
 
 @pytest.fixture
-def ruow(engine: AsyncEngine) -> SqlReminderUnitOfWorkFactory:
-    return SqlReminderUnitOfWorkFactory(engine)
+def ruow(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
+    return SqlUnitOfWorkFactory(engine)
 
 
 async def _resident(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
     n: int,
     *,
     language: Language = Language.EN,
@@ -117,7 +117,7 @@ def _bill(account: SavedAccount, number: str = "B-2501", outstanding: int = 48_2
     )
 
 
-async def _scheduled(ruow: SqlReminderUnitOfWorkFactory, count: int) -> list[SavedAccount]:
+async def _scheduled(ruow: SqlUnitOfWorkFactory, count: int) -> list[SavedAccount]:
     clock = FakeClock(NOTICED)
     scheduler = ReminderScheduler(ruow, clock, FakeBillerDirectory(), InProcessRateLimiter())
     accounts = []
@@ -129,7 +129,7 @@ async def _scheduled(ruow: SqlReminderUnitOfWorkFactory, count: int) -> list[Sav
 
 
 def _dispatcher(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
     clock: FakeClock,
     sender: RecordingSender,
     limiter: RateLimiter,
@@ -147,13 +147,13 @@ def _dispatcher(
     )
 
 
-async def _states(ruow: SqlReminderUnitOfWorkFactory) -> dict[ReminderState, int]:
+async def _states(ruow: SqlUnitOfWorkFactory) -> dict[ReminderState, int]:
     async with ruow() as tx:
         return await tx.reminders.counts()
 
 
 async def test_scheduling_a_bill_twice_stores_its_reminders_once(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     account = await _resident(ruow, 1)
     scheduler = ReminderScheduler(
@@ -176,7 +176,7 @@ async def test_scheduling_a_bill_twice_stores_its_reminders_once(
 
 
 async def test_two_workers_with_a_shared_redis_limit_send_each_reminder_once(
-    ruow: SqlReminderUnitOfWorkFactory, redis_limiter: RateLimiter
+    ruow: SqlUnitOfWorkFactory, redis_limiter: RateLimiter
 ) -> None:
     await _scheduled(ruow, 60)
     clock = FakeClock(datetime(2025, 1, 27, 5, 0, tzinfo=UTC))  # all four kinds are due
@@ -203,7 +203,7 @@ async def test_two_workers_with_a_shared_redis_limit_send_each_reminder_once(
 
 
 async def test_a_worker_killed_mid_batch_loses_no_claimed_reminder_and_repeats_none(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     await _scheduled(ruow, 30)  # 30 new-bill reminders due now
     clock = FakeClock(NOTICED + timedelta(minutes=1))
@@ -245,7 +245,7 @@ async def test_a_worker_killed_mid_batch_loses_no_claimed_reminder_and_repeats_n
 
 
 async def test_a_bill_paid_just_before_its_reminder_is_not_reminded(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     accounts = await _scheduled(ruow, 2)
     paid = accounts[0]
@@ -275,7 +275,7 @@ async def test_a_bill_paid_just_before_its_reminder_is_not_reminded(
 
 
 async def test_stop_reminders_silences_and_set_reminder_brings_them_back(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     await _scheduled(ruow, 2)
     await _resident(ruow, 2, opted_out=True)  # STOP on WhatsApp: no pushes at all
@@ -311,7 +311,7 @@ async def test_stop_reminders_silences_and_set_reminder_brings_them_back(
 
 
 async def test_a_refused_reminder_is_failed_and_the_rest_go(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     await _scheduled(ruow, 3)
     sender = RecordingSender()
@@ -327,7 +327,7 @@ async def test_a_refused_reminder_is_failed_and_the_rest_go(
 
 
 async def test_discovery_schedules_new_bills_and_cancels_bills_paid_elsewhere(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     billers = FakeBillerDirectory()
     clock = FakeClock(NOTICED)
@@ -364,7 +364,7 @@ async def test_the_redis_bucket_never_grants_more_than_its_rate(redis_limiter: R
 
 
 async def test_whatsapp_reminders_use_the_template_outside_the_24_hour_window(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     from channels.twilio_api import TwilioMessages
     from channels.whatsapp import WhatsAppSender
@@ -415,9 +415,9 @@ async def test_whatsapp_reminders_use_the_template_outside_the_24_hour_window(
 
 
 async def test_web_chat_reminders_land_in_the_outbox_the_page_polls(
-    ruow: SqlReminderUnitOfWorkFactory, engine: AsyncEngine
+    ruow: SqlUnitOfWorkFactory, engine: AsyncEngine
 ) -> None:
-    from app.workers.reminders import OutboxSender
+    from channels.webchat import OutboxSender
     from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 
     account = await _resident(ruow, 3, channel=Channel.WEBCHAT, language=Language.HI)
@@ -441,7 +441,7 @@ async def test_web_chat_reminders_land_in_the_outbox_the_page_polls(
 
 
 async def test_nothing_is_sent_during_quiet_hours_even_when_overdue_in_the_schedule(
-    ruow: SqlReminderUnitOfWorkFactory,
+    ruow: SqlUnitOfWorkFactory,
 ) -> None:
     await _scheduled(ruow, 2)
     sender = RecordingSender()

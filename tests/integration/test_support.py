@@ -27,8 +27,8 @@ from bot.services.agents import AgentService
 from bot.services.handoff import HandoffService
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
-from integrations.db.support_repositories import SqlSupportUnitOfWorkFactory
 from integrations.db.support_tables import agents
+from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from tests.fakes import FakeClock, FakeDialogueEngine
 
 HOURS = OfficeHours.parse("0-5", "09:00", "18:00")
@@ -42,12 +42,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def support(engine: AsyncEngine) -> SqlSupportUnitOfWorkFactory:
-    return SqlSupportUnitOfWorkFactory(engine)
+def support(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
+    return SqlUnitOfWorkFactory(engine)
 
 
 async def resident_chat(
-    uow: SqlSupportUnitOfWorkFactory, clock: FakeClock, name: str, language: Language
+    uow: SqlUnitOfWorkFactory, clock: FakeClock, name: str, language: Language
 ) -> Conversation:
     """A web chat linked to a resident, as a verified OTP leaves it."""
     resident = Resident(f"r-{name}", f"{name}.sso", name, "+919829100001", language, clock.now())
@@ -61,7 +61,7 @@ async def resident_chat(
     return conversation
 
 
-async def paid(uow: SqlSupportUnitOfWorkFactory, clock: FakeClock, resident_id: str) -> Payment:
+async def paid(uow: SqlUnitOfWorkFactory, clock: FakeClock, resident_id: str) -> Payment:
     payment = Payment(
         payment_id=f"pay-{resident_id}",
         resident_id=resident_id,
@@ -82,14 +82,14 @@ async def paid(uow: SqlSupportUnitOfWorkFactory, clock: FakeClock, resident_id: 
     return payment
 
 
-async def pushed_texts(uow: SqlSupportUnitOfWorkFactory, conversation_id: str) -> list[str]:
+async def pushed_texts(uow: SqlUnitOfWorkFactory, conversation_id: str) -> list[str]:
     async with uow() as tx:
         return [p.message.text for p in await tx.outbox.after(conversation_id, 0)]
 
 
 # --- handoff ----------------------------------------------------------------------------
 async def test_the_bot_is_silent_while_an_agent_holds_the_chat_and_answers_after_release(
-    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+    support: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     chat = await resident_chat(support, clock, "sunita", Language.HI)
     handoff = HandoffService(support, clock, HOURS)
@@ -100,13 +100,13 @@ async def test_the_bot_is_silent_while_an_agent_holds_the_chat_and_answers_after
 
     requested = await handoff.request(chat.conversation_id, "talk to a person")
     assert requested.answer_by is None  # Tuesday 10:00 IST: open
-    _, replies = await turns.handle(Channel.WEBCHAT, chat.address, "mera paisa kat gaya")
+    replies = await turns.handle(chat, "mera paisa kat gaya")
     # Still waiting: kept for the agent and acknowledged with the way back to the bot.
     [kept] = replies
     assert "हेल्प डेस्क" in kept.text and "बॉट" in kept.text and dialogue.turns == []
     await handoff.take(requested.handoff.handoff_id, asha)
     await handoff.reply(requested.handoff.handoff_id, asha, "Main dekh rahi hoon")
-    _, replies = await turns.handle(Channel.WEBCHAT, chat.address, "theek hai")
+    replies = await turns.handle(chat, "theek hai")
     assert replies == [] and dialogue.turns == []
 
     [queued] = await handoff.queue()
@@ -119,7 +119,7 @@ async def test_the_bot_is_silent_while_an_agent_holds_the_chat_and_answers_after
     assert queued.address == "••••nita" and "web-sunita" not in queued.address
 
     await handoff.release(requested.handoff.handoff_id, asha)
-    _, replies = await turns.handle(Channel.WEBCHAT, chat.address, "bill kitna hai")
+    replies = await turns.handle(chat, "bill kitna hai")
     assert [turn[1] for turn in dialogue.turns] == ["bill kitna hai"]
     assert replies  # the bot answers again
     texts = await pushed_texts(support, chat.conversation_id)
@@ -132,7 +132,7 @@ async def test_the_bot_is_silent_while_an_agent_holds_the_chat_and_answers_after
 
 
 async def test_outside_office_hours_the_resident_learns_when_someone_answers(
-    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+    support: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     chat = await resident_chat(support, clock, "irfan", Language.EN)
     clock.set(datetime(2026, 11, 28, 19, 0, tzinfo=HOURS_IST))  # Saturday 19:00 IST
@@ -143,7 +143,7 @@ async def test_outside_office_hours_the_resident_learns_when_someone_answers(
 
 
 async def test_asking_twice_keeps_one_place_in_the_queue(
-    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+    support: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     chat = await resident_chat(support, clock, "gopal", Language.HI)
     handoff = HandoffService(support, clock, HOURS)
@@ -156,7 +156,7 @@ async def test_asking_twice_keeps_one_place_in_the_queue(
 
 
 async def test_a_waiting_resident_can_go_back_to_the_bot(
-    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+    support: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     chat = await resident_chat(support, clock, "anita", Language.EN)
     handoff = HandoffService(support, clock, HOURS)
@@ -164,16 +164,16 @@ async def test_a_waiting_resident_can_go_back_to_the_bot(
     turns = TurnService(support, clock, dialogue, handoff=handoff)
     await handoff.request(chat.conversation_id)
 
-    _, replies = await turns.handle(Channel.WEBCHAT, chat.address, "cancel")
+    replies = await turns.handle(chat, "cancel")
 
     assert [r.text for r in replies] == ["OK, you are back with the bill assistant."]
     assert await handoff.queue() == [] and dialogue.turns == []
-    await turns.handle(Channel.WEBCHAT, chat.address, "hi")
+    await turns.handle(chat, "hi")
     assert dialogue.turns and dialogue.turns[0][1] == "hi"
 
 
 async def test_of_two_agents_taking_one_chat_one_holds_it_and_the_other_cannot_reply(
-    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+    support: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     chat = await resident_chat(support, clock, "priya", Language.EN)
     handoff = HandoffService(support, clock, HOURS)
@@ -199,7 +199,7 @@ async def test_of_two_agents_taking_one_chat_one_holds_it_and_the_other_cannot_r
 
 # --- agents -----------------------------------------------------------------------------
 async def test_agent_passwords_are_salted_hashes_and_sessions_expire(
-    support: SqlSupportUnitOfWorkFactory, engine: AsyncEngine, clock: FakeClock
+    support: SqlUnitOfWorkFactory, engine: AsyncEngine, clock: FakeClock
 ) -> None:
     service = AgentService(support, clock, timedelta(hours=8))
     await service.add("Asha", "correct horse battery")
@@ -224,7 +224,7 @@ async def test_agent_passwords_are_salted_hashes_and_sessions_expire(
 
 
 async def test_logout_ends_the_session_and_bad_accounts_are_refused(
-    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+    support: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     service = AgentService(support, clock, timedelta(hours=8))
     await service.add("asha", "correct horse battery")
@@ -242,7 +242,7 @@ async def test_logout_ends_the_session_and_bad_accounts_are_refused(
 
 # --- complaints -------------------------------------------------------------------------
 async def test_complaint_lifecycle_against_a_payment(
-    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+    support: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     chat = await resident_chat(support, clock, "ramesh", Language.EN)
     payment = await paid(support, clock, "r-ramesh")
@@ -276,7 +276,7 @@ async def test_complaint_lifecycle_against_a_payment(
 
 
 async def test_complaints_refuse_bad_input_and_stay_private(
-    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+    support: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     ramesh = await resident_chat(support, clock, "ramesh", Language.EN)
     sunita = await resident_chat(support, clock, "sunita", Language.HI)
@@ -315,7 +315,7 @@ async def test_complaints_refuse_bad_input_and_stay_private(
 
 
 async def test_an_agent_account_rests_after_five_wrong_passwords_in_a_row(
-    support: SqlSupportUnitOfWorkFactory, clock: FakeClock
+    support: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     service = AgentService(support, clock, timedelta(hours=8))
     await service.add("asha", "correct horse battery")

@@ -152,7 +152,7 @@ def test_rotation_reseals_every_event_under_the_new_key(database_url: str) -> No
 def test_make_rotate_keys_reseals_the_tracker_store(
     tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from integrations.db import rotate_keys
+    from app.cli import rotate_keys
 
     shutil.copyfile(sqlite_template, tmp_path / "bot.db")
     trackers = f"sqlite:///{tmp_path / 'rasa.db'}"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
-from bot.model.residents import Channel, Language
+from bot.model.outbound import OutboundMessage
+from bot.model.residents import Channel, Conversation, Language
 from bot.ports import SsoHolder
 from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
@@ -131,6 +133,22 @@ def turns(
 
 
 OpenChat = Callable[..., Awaitable[str]]
+Say = Callable[..., Awaitable[tuple[Conversation, list[OutboundMessage]]]]
+
+
+@pytest.fixture
+def say(conversations: ConversationService) -> Say:
+    """`await say(turns, channel, address, text, **options)`: one resident message as the
+    channels hand it over, the conversation opened (created on first contact) and then the
+    turn taken in it; the conversation and the replies."""
+
+    async def say(
+        turns: TurnService, channel: Channel, address: str, text: str, **options: Any
+    ) -> tuple[Conversation, list[OutboundMessage]]:
+        conversation = await conversations.open(channel, address)
+        return conversation, await turns.handle(conversation, text, **options)
+
+    return say
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from tests.fakes import (
     FakeSsoRegistry,
     InMemoryUnitOfWorkFactory,
 )
+from tests.unit.conftest import Say
 
 pytestmark = pytest.mark.asyncio
 
@@ -110,6 +111,7 @@ async def test_repeated_wrong_codes_lock_that_chat_for_an_hour_and_no_other(
 
 
 async def test_a_flood_gets_one_polite_answer_then_silence(
+    say: Say,
     uow: InMemoryUnitOfWorkFactory,
     dialogue: FakeDialogueEngine,
     counter: InProcessRateCounter,
@@ -117,20 +119,21 @@ async def test_a_flood_gets_one_polite_answer_then_silence(
 ) -> None:
     turns = TurnService(uow, clock, dialogue, limits=counter, messages_per_minute=3)
     answers = [
-        (await turns.handle(Channel.WHATSAPP, "+919811111111", f"bill {i}"))[1] for i in range(6)
+        (await say(turns, Channel.WHATSAPP, "+919811111111", f"bill {i}"))[1] for i in range(6)
     ]
 
     assert [len(a) for a in answers] == [1, 1, 1, 1, 0, 0]
     assert answers[3][0].text == messages.render("rate_limited", Language.EN)
     assert len(dialogue.turns) == 3
-    other = await turns.handle(Channel.WHATSAPP, "+919822222222", "bill")
+    other = await say(turns, Channel.WHATSAPP, "+919822222222", "bill")
     assert other[1][0].text == "[en] bill"  # one resident's flood does not limit another
     clock.advance(timedelta(minutes=1))
-    again = await turns.handle(Channel.WHATSAPP, "+919811111111", "bill")
+    again = await say(turns, Channel.WHATSAPP, "+919811111111", "bill")
     assert again[1][0].text == "[en] bill"
 
 
 async def test_a_burst_is_stopped_long_before_the_minute_limit(
+    say: Say,
     uow: InMemoryUnitOfWorkFactory,
     dialogue: FakeDialogueEngine,
     counter: InProcessRateCounter,
@@ -141,11 +144,11 @@ async def test_a_burst_is_stopped_long_before_the_minute_limit(
     turns = TurnService(uow, clock, dialogue, limits=counter, messages_per_minute=30)
     answered = 0
     for i in range(20):
-        _, replies = await turns.handle(Channel.WHATSAPP, "+919811111111", f"bill {i}")
+        _, replies = await say(turns, Channel.WHATSAPP, "+919811111111", f"bill {i}")
         answered += bool(replies)
         clock.advance(timedelta(milliseconds=150))
 
     assert len(dialogue.turns) == BURST_MESSAGES
     assert answered == BURST_MESSAGES + 1  # the burst's one polite answer, then silence
     clock.advance(BURST_WINDOW)
-    assert (await turns.handle(Channel.WHATSAPP, "+919811111111", "bill"))[1]
+    assert (await say(turns, Channel.WHATSAPP, "+919811111111", "bill"))[1]

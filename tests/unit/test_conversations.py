@@ -12,6 +12,7 @@ from bot.services.conversations import ConversationService
 from bot.services.linking import LinkingService
 from bot.services.turns import TurnService
 from tests.fakes import FakeDialogueEngine, FakeSmsSender, InMemoryDatabase
+from tests.unit.conftest import Say
 
 pytestmark = pytest.mark.asyncio
 
@@ -19,13 +20,15 @@ AnswerIn = Callable[[str, str], Awaitable[Language]]
 
 
 @pytest.fixture
-def answer_in(turns: TurnService, dialogue: FakeDialogueEngine, db: InMemoryDatabase) -> AnswerIn:
+def answer_in(
+    say: Say, turns: TurnService, dialogue: FakeDialogueEngine, db: InMemoryDatabase
+) -> AnswerIn:
     """A resident's message on the chat `chat_id`, through the turn every channel takes; the
     language the dialogue was asked to answer in."""
 
     async def answer(chat_id: str, text: str) -> Language:
         chat = db.conversations[chat_id]
-        await turns.handle(chat.channel, chat.address, text)
+        await say(turns, chat.channel, chat.address, text)
         return dialogue.turns[-1][2]
 
     return answer
@@ -198,21 +201,22 @@ async def test_linking_another_chat_keeps_the_language_the_resident_chose(
     assert await answer_in(whatsapp, "ok") is Language.EN
 
 
-# --- a turn's start: open and language in one transaction --------------------------------------
+# --- a turn's language: detected once, else the linked resident's ------------------------------
 async def test_a_first_message_creates_the_chat_and_remembers_the_detected_language(
-    turns: TurnService, dialogue: FakeDialogueEngine, db: InMemoryDatabase
+    say: Say, turns: TurnService, dialogue: FakeDialogueEngine, db: InMemoryDatabase
 ) -> None:
-    conversation, _ = await turns.handle(Channel.SMS, "+919812345678", "bijli ka bill kitna hai")
+    conversation, _ = await say(turns, Channel.SMS, "+919812345678", "bijli ka bill kitna hai")
 
     assert dialogue.turns[-1][2] is Language.HI
     assert db.conversations[conversation.conversation_id].language is Language.HI
-    again, _ = await turns.handle(Channel.SMS, "+919812345678", "what is my bill")
+    again, _ = await say(turns, Channel.SMS, "+919812345678", "what is my bill")
     assert again.conversation_id == conversation.conversation_id
     assert dialogue.turns[-1][2] is Language.HI  # detected once; only a switch changes it
 
 
 async def test_a_turn_answers_in_the_linked_residents_language(
     linked_chat,
+    say: Say,
     conversations: ConversationService,
     turns: TurnService,
     dialogue: FakeDialogueEngine,
@@ -223,7 +227,7 @@ async def test_a_turn_answers_in_the_linked_residents_language(
     await conversations.set_language(chat, Language.HI)
     address = db.conversations[chat].address
 
-    conversation, _ = await turns.handle(Channel.WHATSAPP, address, "what is my bill")
+    conversation, _ = await say(turns, Channel.WHATSAPP, address, "what is my bill")
 
     assert conversation.conversation_id == chat
     assert dialogue.turns[-1][2] is Language.HI  # the resident's choice, not this message

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.errors import SignatureInvalid
-from bot.model.outbound import OutboundMessage
+from bot.model.channels import ChannelState
+from bot.model.outbound import Button, OutboundMessage
 from bot.model.payments import Payment, PaymentStatus
 from bot.model.residents import Channel, Conversation, Language, Resident
 from bot.ports import PaymentLinkRequest
@@ -130,6 +131,21 @@ async def test_outbox_sequences_increase_and_only_committed_pushes_are_kept(
     async with uow() as tx:
         assert [p.message.text for p in await tx.outbox.after("c1", 0)] == ["one", "two"]
         assert [p.message.text for p in await tx.outbox.after("c1", first)] == ["two"]
+
+
+async def test_remembered_options_keep_the_rest_of_a_channel_state(
+    uow: InMemoryUnitOfWorkFactory,
+) -> None:
+    options = (Button("Pay", "/pay_bill"),)
+    async with uow() as tx:
+        await tx.channel_states.save(ChannelState("c1", opted_out=True))
+        await tx.channel_states.remember_options(["c1", "c2"], options)
+        await tx.commit()
+
+    async with uow() as tx:
+        first, second = await tx.channel_states.get("c1"), await tx.channel_states.get("c2")
+    assert first is not None and first.opted_out and first.options == options
+    assert second is not None and not second.opted_out and second.options == options
 
 
 async def test_gateway_refuses_a_forged_or_unsigned_webhook() -> None:

@@ -17,8 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import messages
+from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel, Language
 from bot.model.sensitive import MARKERS, Sensitive, luhn_valid, screen, verhoeff_valid
+from bot.services.conversations import ConversationService
 from bot.services.turns import TurnService
 from tests.fakes import FakeClock, FakeDialogueEngine, InMemoryDatabase, InMemoryUnitOfWorkFactory
 
@@ -233,8 +235,14 @@ def test_the_forms_the_audit_found_are_caught(text: str, secret: str) -> None:
 def answer(text: str) -> tuple[str, str]:
     """(what the dialogue engine, and so Rasa's tracker, got; the warning the resident got)."""
     dialogue = FakeDialogueEngine()
-    turns = TurnService(InMemoryUnitOfWorkFactory(InMemoryDatabase()), FakeClock(), dialogue)
-    _, replies = asyncio.run(turns.handle(Channel.WEBCHAT, "web-secret", text))
+    uow, clock = InMemoryUnitOfWorkFactory(InMemoryDatabase()), FakeClock()
+    turns = TurnService(uow, clock, dialogue)
+
+    async def turn() -> list[OutboundMessage]:
+        conversation = await ConversationService(uow, clock).open(Channel.WEBCHAT, "web-secret")
+        return await turns.handle(conversation, text)
+
+    replies = asyncio.run(turn())
     stored = " ".join(passed for _, passed, _ in dialogue.turns)
     return stored, replies[0].text if replies else ""
 

@@ -20,6 +20,7 @@ from tests.fakes import (
     FakeSmsSender,
     InMemoryUnitOfWorkFactory,
 )
+from tests.unit.conftest import Say
 
 pytestmark = pytest.mark.asyncio
 WEB = "web-resident-1"
@@ -36,6 +37,7 @@ def gated(
 
 
 async def test_a_typed_code_never_reaches_the_dialogue_engine_only_its_outcome(
+    say: Say,
     gated: TurnService,
     dialogue: FakeDialogueEngine,
     linking: LinkingService,
@@ -43,12 +45,12 @@ async def test_a_typed_code_never_reaches_the_dialogue_engine_only_its_outcome(
     sms: FakeSmsSender,
     ramesh: SsoHolder,
 ) -> None:
-    conversation, _ = await gated.handle(Channel.WEBCHAT, WEB, "link my sso id")
+    conversation, _ = await say(gated, Channel.WEBCHAT, WEB, "link my sso id")
     await linking.start(conversation.conversation_id, "ramesh.kumar")
     code = sms.codes_sent_to(ramesh.mobile)[-1]
 
-    await gated.handle(Channel.WEBCHAT, WEB, "999999" if code != "999999" else "999998")
-    await gated.handle(Channel.WEBCHAT, WEB, f"code is {code}")
+    await say(gated, Channel.WEBCHAT, WEB, "999999" if code != "999999" else "999998")
+    await say(gated, Channel.WEBCHAT, WEB, f"code is {code}")
 
     passed = [text for _, text, _ in dialogue.turns]
     assert passed[1:] == ['/inform{"otp_result": "wrong:2"}', '/inform{"otp_result": "verified"}']
@@ -57,13 +59,13 @@ async def test_a_typed_code_never_reaches_the_dialogue_engine_only_its_outcome(
 
 
 async def test_a_code_with_none_pending_reaches_the_engine_as_none_never_as_digits(
-    gated: TurnService, dialogue: FakeDialogueEngine
+    say: Say, gated: TurnService, dialogue: FakeDialogueEngine
 ) -> None:
     """A code already used (or sent to another chat) is still a code: issue 13 found them
     in Rasa's tracker store. A sentence that merely holds six digits stays text."""
-    await gated.handle(Channel.WEBCHAT, WEB, "123456")
-    await gated.handle(Channel.WEBCHAT, WEB, "code is 123 456")
-    await gated.handle(Channel.WEBCHAT, WEB, "no power in 302001 since noon")
+    await say(gated, Channel.WEBCHAT, WEB, "123456")
+    await say(gated, Channel.WEBCHAT, WEB, "code is 123 456")
+    await say(gated, Channel.WEBCHAT, WEB, "no power in 302001 since noon")
 
     assert [text for _, text, _ in dialogue.turns] == [
         '/inform{"otp_result": "none"}',
@@ -73,20 +75,21 @@ async def test_a_code_with_none_pending_reaches_the_engine_as_none_never_as_digi
 
 
 async def test_a_typed_number_on_the_web_chat_presses_the_button_it_numbers(
-    gated: TurnService, dialogue: FakeDialogueEngine
+    say: Say, gated: TurnService, dialogue: FakeDialogueEngine
 ) -> None:
     yes_no = (Button("Yes, pay ₹3,107.50", "/affirm"), Button("Not now", "/deny"))
     dialogue.replies = [OutboundMessage("Shall I make the payment link?", yes_no)]
-    await gated.handle(Channel.WEBCHAT, WEB, "pay my bill")
+    await say(gated, Channel.WEBCHAT, WEB, "pay my bill")
     dialogue.replies = [OutboundMessage("Here is your link")]
 
-    await gated.handle(Channel.WEBCHAT, WEB, "1")
-    await gated.handle(Channel.WEBCHAT, WEB, "1")  # the link had no buttons: "1" is just "1"
+    await say(gated, Channel.WEBCHAT, WEB, "1")
+    await say(gated, Channel.WEBCHAT, WEB, "1")  # the link had no buttons: "1" is just "1"
 
     assert [text for _, text, _ in dialogue.turns] == ["pay my bill", "/affirm", "1"]
 
 
 async def test_a_conversation_keeps_its_language_when_it_is_linked(
+    say: Say,
     gated: TurnService,
     dialogue: FakeDialogueEngine,
     linking: LinkingService,
@@ -95,12 +98,10 @@ async def test_a_conversation_keeps_its_language_when_it_is_linked(
 ) -> None:
     """Ramesh chose English on the SSO portal, but writes Hinglish here: the conversation
     stays Hindi after linking, and the code's SMS is in Hindi too."""
-    conversation, _ = await gated.handle(
-        Channel.WHATSAPP, "+919811111111", "bijli ka bill kitna hai"
-    )
+    conversation, _ = await say(gated, Channel.WHATSAPP, "+919811111111", "bijli ka bill kitna hai")
     await linking.start(conversation.conversation_id, "ramesh.kumar")
-    await gated.handle(Channel.WHATSAPP, "+919811111111", sms.codes_sent_to(ramesh.mobile)[-1])
-    await gated.handle(Channel.WHATSAPP, "+919811111111", "ok thanks")
+    await say(gated, Channel.WHATSAPP, "+919811111111", sms.codes_sent_to(ramesh.mobile)[-1])
+    await say(gated, Channel.WHATSAPP, "+919811111111", "ok thanks")
 
     assert ramesh.language is Language.EN
     assert {language for _, _, language in dialogue.turns} == {Language.HI}
@@ -108,15 +109,16 @@ async def test_a_conversation_keeps_its_language_when_it_is_linked(
 
 
 async def test_telegrams_language_code_is_the_first_guess(
-    gated: TurnService, dialogue: FakeDialogueEngine
+    say: Say, gated: TurnService, dialogue: FakeDialogueEngine
 ) -> None:
-    await gated.handle(Channel.TELEGRAM, "4242", "/start", language_hint=Language.HI)
-    await gated.handle(Channel.TELEGRAM, "4243", "my bill please", language_hint=Language.HI)
+    await say(gated, Channel.TELEGRAM, "4242", "/start", language_hint=Language.HI)
+    await say(gated, Channel.TELEGRAM, "4243", "my bill please", language_hint=Language.HI)
 
     assert [language for _, _, language in dialogue.turns] == [Language.HI, Language.EN]
 
 
 async def test_a_turn_run_again_gets_its_first_code_check_not_a_second(
+    say: Say,
     uow: InMemoryUnitOfWorkFactory,
     clock: FakeClock,
     dialogue: FakeDialogueEngine,
@@ -128,12 +130,12 @@ async def test_a_turn_run_again_gets_its_first_code_check_not_a_second(
     again, passes on "verified" again, never the code and never "no code pending"."""
     effects = TurnEffects(FakeEffectLedger(), clock)
     turns = TurnService(uow, clock, dialogue, linking=linking, effects=effects)
-    conversation, _ = await turns.handle(Channel.WEBCHAT, WEB, "link my sso id")
+    conversation, _ = await say(turns, Channel.WEBCHAT, WEB, "link my sso id")
     await linking.start(conversation.conversation_id, "ramesh.kumar")
     code = sms.codes_sent_to(ramesh.mobile)[-1]
 
-    await turns.handle(Channel.WEBCHAT, WEB, code, message_key="webchat:m1")
-    await turns.handle(Channel.WEBCHAT, WEB, code, message_key="webchat:m1")
+    await say(turns, Channel.WEBCHAT, WEB, code, message_key="webchat:m1")
+    await say(turns, Channel.WEBCHAT, WEB, code, message_key="webchat:m1")
 
     passed = [text for _, text, _ in dialogue.turns][1:]
     assert passed == ['/inform{"otp_result": "verified"}'] * 2

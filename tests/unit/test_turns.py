@@ -9,15 +9,16 @@ from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel, Language
 from bot.services.turns import MAX_MESSAGE_CHARS, TurnService
 from tests.fakes import FakeDialogueEngine, InMemoryDatabase
+from tests.unit.conftest import Say
 
 pytestmark = pytest.mark.asyncio
 
 
 async def test_turn_passes_the_detected_language_to_the_dialogue_engine(
-    turns: TurnService, dialogue: FakeDialogueEngine
+    say: Say, turns: TurnService, dialogue: FakeDialogueEngine
 ) -> None:
-    conversation, replies = await turns.handle(
-        Channel.WHATSAPP, "+919812345678", "bijli ka bill kitna hai"
+    conversation, replies = await say(
+        turns, Channel.WHATSAPP, "+919812345678", "bijli ka bill kitna hai"
     )
 
     assert dialogue.turns == [
@@ -27,21 +28,21 @@ async def test_turn_passes_the_detected_language_to_the_dialogue_engine(
 
 
 async def test_turns_from_one_address_share_a_conversation_and_its_language(
-    turns: TurnService, dialogue: FakeDialogueEngine, db: InMemoryDatabase
+    say: Say, turns: TurnService, dialogue: FakeDialogueEngine, db: InMemoryDatabase
 ) -> None:
-    await turns.handle(Channel.TELEGRAM, "4242", "मेरा बिल")
-    await turns.handle(Channel.TELEGRAM, "4242", "210145678912")
+    await say(turns, Channel.TELEGRAM, "4242", "मेरा बिल")
+    await say(turns, Channel.TELEGRAM, "4242", "210145678912")
 
     assert len(db.conversations) == 1
     assert [language for _, _, language in dialogue.turns] == [Language.HI, Language.HI]
 
 
 async def test_overlong_message_is_truncated_before_the_dialogue_engine(
-    turns: TurnService, dialogue: FakeDialogueEngine
+    say: Say, turns: TurnService, dialogue: FakeDialogueEngine
 ) -> None:
     text = "what is my bill " * 500
 
-    await turns.handle(Channel.WEBCHAT, "web-1", text)
+    await say(turns, Channel.WEBCHAT, "web-1", text)
 
     ((_, passed, _),) = dialogue.turns
     assert len(passed) == MAX_MESSAGE_CHARS
@@ -49,26 +50,26 @@ async def test_overlong_message_is_truncated_before_the_dialogue_engine(
 
 
 async def test_surrounding_whitespace_is_stripped(
-    turns: TurnService, dialogue: FakeDialogueEngine
+    say: Say, turns: TurnService, dialogue: FakeDialogueEngine
 ) -> None:
-    await turns.handle(Channel.SMS, "+919812345678", "  what is my bill \n")
+    await say(turns, Channel.SMS, "+919812345678", "  what is my bill \n")
 
     assert dialogue.turns[0][1] == "what is my bill"
 
 
 async def test_dialogue_engine_down_is_reported(
-    turns: TurnService, dialogue: FakeDialogueEngine
+    say: Say, turns: TurnService, dialogue: FakeDialogueEngine
 ) -> None:
     dialogue.unavailable = True
 
     with pytest.raises(DialogueUnavailable):
-        await turns.handle(Channel.WHATSAPP, "+919812345678", "hello there")
+        await say(turns, Channel.WHATSAPP, "+919812345678", "hello there")
 
 
 async def test_a_button_press_first_does_not_lock_the_chat_into_english(
-    turns: TurnService, dialogue: FakeDialogueEngine
+    say: Say, turns: TurnService, dialogue: FakeDialogueEngine
 ) -> None:
-    await turns.handle(Channel.WEBCHAT, "web-7", "/payment_history")
-    await turns.handle(Channel.WEBCHAT, "web-7", "मेरा बिजली का बिल")
+    await say(turns, Channel.WEBCHAT, "web-7", "/payment_history")
+    await say(turns, Channel.WEBCHAT, "web-7", "मेरा बिजली का बिल")
 
     assert dialogue.turns[-1][2] is Language.HI

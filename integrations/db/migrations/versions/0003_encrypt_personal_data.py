@@ -1,9 +1,10 @@
 """Privacy: consents and pending history erasures; encrypt personal data at rest: phone numbers, chat ids, SSO IDs, consumer numbers, names,
 inbound texts, outbound messages; keyed hashes (blind indexes) for lookups and uniqueness.
 
-Existing rows are converted in place with the key ring of the current settings
-(DATA_ENCRYPTION_KEYS / DATA_HASH_KEY, or the development keys derived from APP_SECRET_KEY):
-run it with the same environment as the gateway. The downgrade decrypts them again.
+Existing rows are converted in place with the key ring the caller passes in the Alembic
+config's attributes: `python -m app.cli.migrate` passes the settings' (DATA_ENCRYPTION_KEYS /
+DATA_HASH_KEY, or the development keys derived from APP_SECRET_KEY), so run it with the same
+environment as the gateway. The downgrade decrypts them again.
 
 Revision ID: 0003
 Revises: 0002
@@ -15,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
-from integrations.db.crypto import KeyRing, keyring_from_settings
+from integrations.db.crypto import KeyRing
 
 revision = "0003"
 down_revision = "0002"
@@ -64,14 +65,16 @@ _OLD_LENGTHS = {
 
 
 def _keyring() -> KeyRing:
-    from app.settings import Settings
-
-    return keyring_from_settings(Settings())
+    """The caller's key ring, asked for only when there is a row to convert (an empty
+    database migrates without one)."""
+    keyring = context.config.attributes.get("keyring")
+    if not isinstance(keyring, KeyRing):
+        raise RuntimeError("rows to encrypt and no key ring: run `python -m app.cli.migrate`")
+    return keyring
 
 
 def _convert(transform: Callable[[str, str], str], with_hashes: bool) -> None:
     """Rewrite every encrypted column of every row through `transform(column, value)`."""
-    keyring = _keyring()
     bind = op.get_bind()
     for table_name, (key, columns, hashes) in _PLAN.items():
         table = sa.table(
@@ -87,7 +90,7 @@ def _convert(transform: Callable[[str, str], str], with_hashes: bool) -> None:
                 values[column] = transform(column, row._mapping[column])
             if with_hashes:
                 for hash_column, (source, label) in hashes.items():
-                    values[hash_column] = keyring.blind_index(label, row._mapping[source])
+                    values[hash_column] = _keyring().blind_index(label, row._mapping[source])
             bind.execute(sa.update(table).where(table.c[key] == row._mapping[key]).values(values))
 
 
@@ -113,8 +116,7 @@ def upgrade() -> None:
         with op.batch_alter_table(table_name) as batch:
             batch.alter_column(column, type_=sa.Text(), existing_nullable=False)
 
-    keyring = _keyring()
-    _convert(lambda _column, value: keyring.encrypt(value), with_hashes=True)
+    _convert(lambda _column, value: _keyring().encrypt(value), with_hashes=True)
 
     # The OTP send log only ever counts sends per SSO ID: a hash is all it needs.
     op.drop_index("ix_otp_sends_sso_id_sent_at", table_name="otp_sends")
@@ -126,7 +128,7 @@ def upgrade() -> None:
         bind.execute(
             sa.update(sends)
             .where(sends.c.send_id == send_id)
-            .values(sso_id_hash=keyring.blind_index("sso_id", sso_id))
+            .values(sso_id_hash=_keyring().blind_index("sso_id", sso_id))
         )
     with op.batch_alter_table("otp_sends") as batch:
         batch.drop_column("sso_id")
@@ -176,8 +178,7 @@ def _create_privacy_tables() -> None:
 def downgrade() -> None:
     op.drop_table("history_erasures")
     op.drop_table("consents")
-    keyring = _keyring()
-    _convert(lambda _column, value: keyring.decrypt(value), with_hashes=False)
+    _convert(lambda _column, value: _keyring().decrypt(value), with_hashes=False)
     for (table_name, column), length in _OLD_LENGTHS.items():
         with op.batch_alter_table(table_name) as batch:
             batch.alter_column(column, type_=sa.String(length=length), existing_nullable=False)

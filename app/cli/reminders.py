@@ -1,9 +1,9 @@
 """Operators' view of the reminder engine.
 
-    python -m app.workers.reminders_cli counts      # reminders by state (sent, failed, skipped…)
-    python -m app.workers.reminders_cli schedule -n 20   # the next scheduled reminders
-    python -m app.workers.reminders_cli dispatch    # send what is due, now
-    python -m app.workers.reminders_cli discover    # re-fetch the saved accounts due a check
+    python -m app.cli.reminders counts      # reminders by state (sent, failed, skipped…)
+    python -m app.cli.reminders schedule -n 20   # the next scheduled reminders
+    python -m app.cli.reminders dispatch    # send what is due, now
+    python -m app.cli.reminders discover    # re-fetch the saved accounts due a check
 
 Output is JSON, one object; identifiers are shown masked.
 """
@@ -16,21 +16,18 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from app.bootstrap import bootstrap
-from app.workers.reminders import build_reminder_jobs
-from integrations.db.reminder_repositories import SqlReminderUnitOfWorkFactory
+from app.bootstrap import bootstrap, reminder_jobs
 
 
 async def run(command: str, limit: int) -> dict[str, Any]:
     container = bootstrap()
-    jobs = build_reminder_jobs(container)
+    jobs = reminder_jobs(container)
     try:
         if command == "dispatch":
             return asdict(await jobs.dispatch())
         if command == "discover":
             return asdict(await jobs.discover())
-        uow = SqlReminderUnitOfWorkFactory(container.engine)
-        async with uow() as tx:
+        async with container.uow() as tx:
             if command == "counts":
                 return {state.value: n for state, n in (await tx.reminders.counts()).items()}
             upcoming = await tx.reminders.upcoming(limit)
@@ -54,7 +51,7 @@ async def run(command: str, limit: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m app.workers.reminders_cli")
+    parser = argparse.ArgumentParser(prog="python -m app.cli.reminders")
     parser.add_argument("command", choices=["counts", "schedule", "dispatch", "discover"])
     parser.add_argument("-n", "--limit", type=int, default=20)
     args = parser.parse_args(argv)

@@ -1,5 +1,5 @@
 """Create help-desk agents for the console:
-`python -m app.gateway.agents add <username> [--display-name "Asha"]`.
+`python -m app.cli.agents add <username> [--display-name "Asha"]`.
 
 Residents see the display name ("Asha from the help desk"), never the username, which would
 tell anyone whose login to guess at; without --display-name it is the username's first word.
@@ -45,7 +45,7 @@ async def _add(username: str, password: str, display_name: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.gateway.agents")
+    parser = argparse.ArgumentParser(prog="python -m app.cli.agents")
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="create an agent (password from AGENT_PASSWORD or stdin)")
     add.add_argument("username")
