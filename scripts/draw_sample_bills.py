@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bot" / "gateway" / "static" / "sample-bills"
+OUT = ROOT / "app" / "gateway" / "static" / "sample-bills"
 FONTS = Path("/usr/share/fonts/truetype/noto")
 WIDTH, HEIGHT = 720, 560
 INK, MUTED, MARK, PAPER = "#1f2933", "#7b8794", "#d64545", "#fffdf7"

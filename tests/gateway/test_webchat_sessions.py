@@ -189,7 +189,7 @@ async def test_client_ids_can_be_switched_off(
 
 
 def test_the_page_sends_its_session_in_a_header_and_never_in_a_url() -> None:
-    script = (ROOT / "bot" / "gateway" / "static" / "chat.js").read_text()
+    script = (ROOT / "app" / "gateway" / "static" / "chat.js").read_text()
 
     assert HEADER in script and "/webchat/sessions" in script
     # No sender (or session) in a query string, and no id made by the page itself.
