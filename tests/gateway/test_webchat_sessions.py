@@ -118,7 +118,7 @@ async def test_in_development_the_contract_takes_a_short_id_of_its_own(
     ("environment", "expected"), [("development", 1), ("production", MIN_CLIENT_ID_CHARS)]
 )
 def test_the_shortest_client_id_depends_on_the_environment(environment: str, expected: int) -> None:
-    settings = Settings.construct(
+    settings = Settings.model_construct(
         environment=Environment(environment), webchat_client_id_min_chars=None
     )
     assert client_id_min_chars(settings) == expected
