@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.settings import Environment, Settings, load_settings, warn_about_placeholders
 from bot.model.handoff import OfficeHours
+from bot.model.keys import purpose_key
 from bot.model.residents import Channel, Language
 from bot.ports import (
     BillerDirectory,
@@ -37,6 +38,7 @@ from bot.services.handoff import HandoffService
 from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
 from bot.services.privacy import PrivacyService
+from bot.services.receipt_checks import ReceiptChecks
 from bot.services.receipts import ReceiptLinks
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
@@ -93,6 +95,8 @@ class Container:
     effects: TurnEffects
     # Web chat session ids: issued, checked and expired (bot/services/webchat_sessions.py).
     webchat_sessions: WebchatSessions
+    # Receipts anyone can check: the code on each, and GET /verify (issue 16).
+    receipt_checks: ReceiptChecks
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -234,7 +238,18 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         complaints=ComplaintService(support_uow, clock),
         effects=effects,
         webchat_sessions=webchat_sessions(settings, engine, clock, uow),
+        receipt_checks=ReceiptChecks(
+            uow, biller_directory, settings.public_base_url, receipt_check_keys(settings)
+        ),
     )
+
+
+def receipt_check_keys(settings: Settings) -> list[bytes]:
+    """RECEIPT_CHECK_KEYS, newest first; else one key derived from APP_SECRET_KEY."""
+    given = settings.receipt_check_keys.get_secret_value()
+    keys = [key.strip().encode() for key in given.split(",") if key.strip()]
+    secret = settings.app_secret_key.get_secret_value().encode()
+    return keys or [purpose_key(secret, "receipt-check")]
 
 
 def conversation_history(settings: Settings, dialogue: RasaDialogueEngine) -> ConversationHistory:

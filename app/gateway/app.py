@@ -19,7 +19,16 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
 from app.bootstrap import Container, bootstrap
-from app.gateway import agent_console, channels, health, metrics, payments, receipts, webchat
+from app.gateway import (
+    agent_console,
+    channels,
+    health,
+    metrics,
+    payments,
+    receipts,
+    verify,
+    webchat,
+)
 from app.gateway.body_limits import BodyLimitMiddleware
 from app.gateway.delivery import ChannelRuntime
 from app.gateway.turn_locks import ConversationLocks
@@ -80,6 +89,7 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
     app.state.channel_runtime = None
     for module in (health, metrics, webchat, payments, receipts, channels, agent_console):
         app.include_router(module.router)
+    app.include_router(verify.router)  # issue 16: receipts anyone can check
     app.mount("/static", StaticFiles(directory=webchat.STATIC_DIR), name="static")
     if container is not None:
         _include_sandbox(app, container)
