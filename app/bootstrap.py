@@ -17,6 +17,7 @@ from bot.model.handoff import OfficeHours
 from bot.model.keys import purpose_key
 from bot.model.residents import Channel, Language
 from bot.ports import (
+    BillCopyRenderer,
     BillerDirectory,
     ChannelSender,
     ChannelUnitOfWorkFactory,
@@ -31,6 +32,7 @@ from bot.ports import (
     UnitOfWorkFactory,
 )
 from bot.services.agents import AgentService
+from bot.services.bill_copies import BillCopyLinks, BillCopyService
 from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
 from bot.services.effects import TurnEffects
@@ -51,6 +53,7 @@ from integrations.db.support_repositories import SqlSupportUnitOfWorkFactory
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from integrations.db.webchat_sessions import SqlWebchatSessionStore
 from integrations.rasa.client import RasaDialogueEngine
+from integrations.receipts.bill_pdf import PdfBillCopyRenderer
 from integrations.receipts.pdf import PdfReceiptRenderer
 from integrations.sandbox import Sandbox
 
@@ -97,6 +100,10 @@ class Container:
     webchat_sessions: WebchatSessions
     # Receipts anyone can check: the code on each, and GET /verify (issue 16).
     receipt_checks: ReceiptChecks
+    # "Bill ki copy bhejo": signed links to the current bill as a PDF (issue 16).
+    bill_copies: BillCopyService
+    bill_copy_links: BillCopyLinks
+    bill_copy_renderer: BillCopyRenderer
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -185,6 +192,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     )
     linking = LinkingService(uow, sso, sms, clock, otp_key=secret, limits=rate_counter)
     effects = TurnEffects(SqlEffectLedger(engine), clock)
+    bill_copy_links = BillCopyLinks(
+        settings.public_base_url, purpose_key(secret, "bill-copy-links"), clock
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -241,6 +251,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         receipt_checks=ReceiptChecks(
             uow, biller_directory, settings.public_base_url, receipt_check_keys(settings)
         ),
+        bill_copies=BillCopyService(uow, biller_directory, bill_copy_links, clock),
+        bill_copy_links=bill_copy_links,
+        bill_copy_renderer=PdfBillCopyRenderer(),
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from app.bootstrap import Container, bootstrap
 from app.gateway import (
     agent_console,
+    bill_copies,
     channels,
     health,
     metrics,
@@ -89,7 +90,9 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
     app.state.channel_runtime = None
     for module in (health, metrics, webchat, payments, receipts, channels, agent_console):
         app.include_router(module.router)
-    app.include_router(verify.router)  # issue 16: receipts anyone can check
+    # Issue 16: receipts anyone can check, bill copies.
+    app.include_router(verify.router)
+    app.include_router(bill_copies.router)
     app.mount("/static", StaticFiles(directory=webchat.STATIC_DIR), name="static")
     if container is not None:
         _include_sandbox(app, container)

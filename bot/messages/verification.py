@@ -97,12 +97,15 @@ VERIFICATION_TEXTS: dict[str, dict[Language, str]] = {
         Language.HI: 'यह बिल लिंक सही नहीं है या पुराना हो गया है। बिल सहायक से फिर लिखें: "बिल की कॉपी भेजो"।',
     },
     "bill_copy_gone": {
-        Language.EN: "This account is no longer saved with the bill assistant.",
-        Language.HI: "यह खाता अब बिल सहायक में सहेजा नहीं है।",
+        Language.EN: "This bill is no longer available here. Ask the bill assistant for it again.",
+        Language.HI: "यह बिल अब यहाँ उपलब्ध नहीं है। बिल सहायक से इसे फिर माँगें।",
     },
     "bill_copy_biller_down": {
-        Language.EN: "{biller} is not answering right now. Please open this link again in a few minutes.",
-        Language.HI: "{biller} अभी जवाब नहीं दे रहा है। कृपया कुछ मिनट बाद यह लिंक फिर खोलें।",
+        Language.EN: (
+            "The company that sends this bill is not answering right now. "
+            "Please open this link again in a few minutes."
+        ),
+        Language.HI: "यह बिल भेजने वाली कंपनी अभी जवाब नहीं दे रही है। कृपया कुछ मिनट बाद यह लिंक फिर खोलें।",
     },
     "bill_copy_link": {
         Language.EN: "Bill: {url}",
