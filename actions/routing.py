@@ -22,6 +22,7 @@ from bot.model.billing import parse_utility
 SUGGESTIBLE = (
     "check_bill",
     "pay_bill",
+    "bill_copy",
     "payment_history",
     "get_receipt",
     "link_account",
