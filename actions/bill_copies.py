@@ -50,7 +50,12 @@ async def send_bill_copy(
         return done
     if bill.is_due:
         outstanding = format_rupees(bill.outstanding_paise)
-        entities = {"biller": bill.biller_id, "consumer_number": bill.consumer_number}
+        # All three of the bill form's slots, as a saved account's button fills them.
+        entities = {
+            "utility": biller.utility.value,
+            "biller": bill.biller_id,
+            "consumer_number": bill.consumer_number,
+        }
         pay = {
             "title": texts.render("bill_copy_pay", lang, amount=outstanding),
             "payload": "/pay_bill" + json.dumps(entities),

@@ -33,6 +33,7 @@ SUGGESTIBLE = (
     "my_data",
     "faq_offline_payment",
     "faq_fees",
+    "faq_fraud",
 )
 MIN_SUGGESTION_CONFIDENCE = 0.1
 MAX_SUGGESTIONS = 3

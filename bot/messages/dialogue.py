@@ -24,5 +24,6 @@ DIALOGUE_TEXTS: dict[str, dict[Language, str]] = {
         Language.HI: "ई-मित्र पर भुगतान",
     },
     "intent_faq_fees": {Language.EN: "Fees", Language.HI: "शुल्क"},
+    "intent_faq_fraud": {Language.EN: "Is a message real?", Language.HI: "क्या संदेश असली है?"},
     "intent_help": {Language.EN: "Menu", Language.HI: "मेनू"},
 }

@@ -120,6 +120,7 @@ async def test_a_due_bill_comes_as_a_pdf_link_with_a_button_to_pay_it(
     assert pay["title"] == ("Pay ₹3,107.50" if language == "en" else "₹3,107.50 भरें")
     assert pay["payload"].startswith("/pay_bill")
     assert json.loads(pay["payload"].removeprefix("/pay_bill")) == {
+        "utility": "electricity",
         "biller": JVVNL,
         "consumer_number": RAMESH_NUMBER,
     }
@@ -252,3 +253,38 @@ def test_is_this_message_real_is_answered_inside_any_form(form: str) -> None:
     repair = decide(form, "sso_id", Turn("ye message asli hai kya", "faq_fraud", 0.7), fits=False)
 
     assert (repair.move, repair.target) == (Move.DIGRESS, "utter_faq_fraud")
+
+
+@pytest.mark.parametrize("intent", ["inform", "pay_bill"])
+async def test_a_button_naming_a_whole_account_fetches_that_bill_at_once(
+    container: Container, intent: str
+) -> None:
+    """A saved account's button (/inform) or the copy's "Pay ₹…" (/pay_bill) fills all three
+    of the bill form's slots: none of them is taken for a correction of another."""
+    cid = await link_webchat(container, "web-ramesh", "ramesh.kumar")
+    entities = {"utility": "electricity", "biller": JVVNL, "consumer_number": RAMESH_NUMBER}
+    payload = f"/{intent}{json.dumps(entities)}"
+    started = Tracker(
+        sender_id=cid,
+        slots={"language": "en", "linked": True, "requested_slot": None, **entities},
+        latest_message={
+            "text": payload,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": [{"entity": k, "value": v} for k, v in entities.items()],
+        },
+        events=[
+            {"event": "user", "text": payload, "input_channel": "webchat"},
+            {"event": "action", "name": "action_start_bill"},
+            *[{"event": "slot", "name": k, "value": v} for k, v in entities.items()],
+        ],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "bill_form"},
+        latest_action_name="action_start_bill",
+    )
+
+    events = await ValidateBillForm().run(CollectingDispatcher(), started, DOMAIN)
+
+    slots = slot_events(events)
+    assert (slots["biller"], slots["consumer_number"]) == (JVVNL, RAMESH_NUMBER)
+    assert slots["bill"]["outstanding_paise"] == 3_107_50
