@@ -11,11 +11,19 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from app.bootstrap import Container
-from bot.model.receipt_checks import check_code
+from app.bootstrap import Container, receipt_check_keys
+from bot.model.keys import purpose_key
+from bot.model.receipt_checks import check_code, code_matches
 from integrations.log_redaction import redact
-from tests.gateway.conftest import BASE_URL, OpenPayment, razorpay_event, signed
+from tests.gateway.conftest import (
+    BASE_URL,
+    ContainerFactory,
+    OpenPayment,
+    razorpay_event,
+    signed,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -204,3 +212,21 @@ async def test_the_qr_code_on_the_downloaded_receipt_opens_the_genuine_page(
     assert scanned.startswith(f"{BASE_URL}/verify/{receipt_number}?code=")
     page = await client.get(scanned.removeprefix(BASE_URL))
     assert page.status_code == 200 and "Genuine receipt" in page.text
+
+
+async def test_receipt_check_keys_rotate_without_voiding_printed_codes(
+    make_container: ContainerFactory,
+) -> None:
+    """RECEIPT_CHECK_KEYS: the first key makes new codes, an older one still checks; unset,
+    the key is derived from APP_SECRET_KEY (never the secret itself)."""
+    number = "RJB261124A1B2C3D4E5F6"
+    rotated = await make_container(receipt_check_keys=SecretStr("new-check-key, old-check-key"))
+    derived = await make_container()
+
+    assert rotated.receipt_checks.check_for(number).code == check_code(b"new-check-key", number)
+    assert code_matches(
+        receipt_check_keys(rotated.settings), number, check_code(b"old-check-key", number)
+    )
+    assert derived.receipt_checks.check_for(number).code == check_code(
+        purpose_key(b"gateway-test-app-secret", "receipt-check"), number
+    )
