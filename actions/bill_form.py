@@ -153,6 +153,10 @@ class ValidateBillForm(RepairingFormValidation):
         """The message names another slot's answer and says nothing for `slot` itself
         ("sorry, I meant AVVNL" while the number is asked): no error about `slot`."""
         turn = turn_of(tracker)
+        if turn.payload and slot in turn.entities:
+            # A button (a saved account's, "Pay ₹…" under a bill copy) names every slot it
+            # fills: none of them corrects another. Its text is the payload, which fits none.
+            return False
         others = set(turn.entities) & (set(BILL_SLOTS) - {slot})
         return bool(others) and not self.fits_alone(slot, turn, tracker)
 

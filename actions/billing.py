@@ -20,6 +20,8 @@ from actions.accounts import (
     bill_from_slot,
     saved_accounts,
 )
+from actions.bill_copies import GOAL as BILL_COPY_GOAL
+from actions.bill_copies import send_bill_copy
 from actions.forms import LISTEN, turn_of
 from actions.runtime import ResidentAction, language, services
 from bot.model.billing import Bill, Biller
@@ -43,11 +45,13 @@ class ActionStartBill(ResidentAction):
     ) -> list[dict[str, Any]]:
         turn = turn_of(tracker)
         named = {k: v for k, v in turn.entities.items() if k in BILL_SLOTS}
-        if turn.intent not in ("check_bill", "pay_bill") and not named:
+        if turn.intent not in ("check_bill", "pay_bill", "bill_copy") and not named:
             # Carrying on after linking: the request ("bijli ka bill") was a few turns ago,
             # and what it named is in the slots already.
             return [SlotSet("bill", None), SlotSet(SKIP_SLOT, None), FollowupAction("bill_form")]
         shown = bill_from_slot(tracker.get_slot("bill"))
+        if turn.intent == "bill_copy" and shown is not None and not named:
+            named = account_slots(shown)  # "send me a copy of it", after a bill was shown
         skip = None
         if shown is not None and set(turn.text.casefold().split()) & ANOTHER_WORDS:
             skip = account_key(shown.biller_id, shown.consumer_number)
@@ -63,7 +67,7 @@ class ActionStartBill(ResidentAction):
                 }
         events: list[dict[str, Any]] = [SlotSet(name, named.get(name)) for name in BILL_SLOTS]
         events += [SlotSet("bill", None), SlotSet(SKIP_SLOT, skip)]
-        if tracker.get_slot("goal") not in ("check", "pay"):
+        if tracker.get_slot("goal") not in ("check", "pay", BILL_COPY_GOAL):
             events.append(SlotSet("goal", "check"))
         return [*events, FollowupAction("bill_form")]
 
@@ -83,6 +87,8 @@ class ActionShowBill(ResidentAction):
         if bill is None or (bill.biller_id, bill.consumer_number) != current:
             dispatcher.utter_message(response="utter_anything_else")
             return [SlotSet("pending_confirmation", None), FollowupAction(LISTEN)]
+        if tracker.get_slot("goal") == BILL_COPY_GOAL:
+            return await send_bill_copy(dispatcher, tracker, bill)
         biller = services().billing.biller(bill.biller_id)
         consumer = mask(bill.consumer_number)
         if not bill.is_due:
@@ -106,6 +112,16 @@ class ActionShowBill(ResidentAction):
             due_date=format_date(bill.due_on, language(tracker)),
         )
         return [SlotSet("pending_confirmation", "pay"), FollowupAction("confirm_form")]
+
+
+def account_slots(bill: Bill) -> dict[str, str]:
+    """The bill form's slots naming the account of `bill`."""
+    utility = services().billing.biller(bill.biller_id).utility
+    return {
+        "utility": utility.value,
+        "biller": bill.biller_id,
+        "consumer_number": bill.consumer_number,
+    }
 
 
 async def offer_other_accounts(

@@ -181,7 +181,7 @@ class ActionLinkCompleted(ResidentAction):
         dispatcher.utter_message(response="utter_reminders_consent_note")
         events.append(SlotSet("linked", True))
         goal = tracker.get_slot("goal")
-        if goal in ("check", "pay"):
+        if goal in ("check", "pay", "copy"):
             return [*events, FollowupAction("action_start_bill")]  # what they came for
         if goal == "complaint":
             return [*events, SlotSet("goal", None), FollowupAction("complaint_form")]

@@ -78,6 +78,7 @@ DIGRESSIONS = {
     "faq_helplines": "utter_faq_helplines",
     "faq_sso_id": "utter_explain_sso_id",
     "faq_consumer_number": "utter_explain_consumer_number_generic",
+    "faq_fraud": "utter_faq_fraud",
     "bot_challenge": "utter_iamabot",
     "out_of_scope": "utter_out_of_scope",
     "greet": None,  # chitchat: no answer of its own, the question is simply asked again
@@ -137,7 +138,9 @@ YES_WORDS = frozenset(
 NO_WORDS = frozenset(keyword(w) for w in "no n nope nahi nahin nhi na नहीं नही ना".split())
 # Intents with which a message's entities are an answer (or a correction), not a side remark:
 # "bijli chali jaye to kis number pe call karein?" names electricity but asks for a helpline.
-ANSWERING_INTENTS = frozenset({"inform", "check_bill", "pay_bill", "deny", "nlu_fallback", ""})
+ANSWERING_INTENTS = frozenset(
+    {"inform", "check_bill", "pay_bill", "bill_copy", "deny", "nlu_fallback", ""}
+)
 
 
 def yes_or_no(turn: Turn) -> bool | None:
@@ -192,7 +195,7 @@ def decide(form: str, slot: str, turn: Turn, fits: bool, yes_no: bool = False) -
         return Repair(Move.DIGRESS, "my_data")  # read-only: answered, then the same question
     if intent in DIGRESSIONS and answering and intent != "out_of_scope":
         return Repair(Move.DIGRESS, DIGRESSIONS[intent])
-    if intent in ("check_bill", "pay_bill") and leaving:
+    if intent in ("check_bill", "pay_bill", "bill_copy") and leaving:
         return _another_bill(form, turn)
     if intent == "link_account" and leaving and form != "link_form":
         return Repair(Move.SWITCH, "link_form")

@@ -22,6 +22,7 @@ from bot.model.billing import parse_utility
 SUGGESTIBLE = (
     "check_bill",
     "pay_bill",
+    "bill_copy",
     "payment_history",
     "get_receipt",
     "link_account",
@@ -32,6 +33,7 @@ SUGGESTIBLE = (
     "my_data",
     "faq_offline_payment",
     "faq_fees",
+    "faq_fraud",
 )
 MIN_SUGGESTION_CONFIDENCE = 0.1
 MAX_SUGGESTIONS = 3

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.model.residents import Language
+from bot.services.bill_copies import BillCopyService
 from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
 from bot.services.effects import TurnEffects
@@ -48,6 +49,8 @@ class ActionServices:
     reminder_settings: ReminderSettings
     # A turn's side effects once per resident message (bot/services/effects.py).
     effects: TurnEffects
+    # "Bill ki copy bhejo": a signed link to the current bill as a PDF (issue 16).
+    bill_copies: BillCopyService
     # Where the gateway's pages are (sample bills shown with an explanation).
     public_base_url: str
 

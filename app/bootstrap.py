@@ -21,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.settings import Environment, Settings, load_settings, warn_about_placeholders
 from bot.model.handoff import OfficeHours
+from bot.model.keys import purpose_key
 from bot.model.residents import Channel, Language
 from bot.ports import (
+    BillCopyRenderer,
     BillerDirectory,
     ChannelSender,
     Clock,
@@ -36,6 +38,7 @@ from bot.ports import (
     UnitOfWorkFactory,
 )
 from bot.services.agents import AgentService
+from bot.services.bill_copies import BillCopyLinks, BillCopyService
 from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
 from bot.services.effects import TurnEffects
@@ -43,6 +46,7 @@ from bot.services.handoff import HandoffService
 from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
 from bot.services.privacy import PrivacyService
+from bot.services.receipt_checks import ReceiptChecks
 from bot.services.receipts import ReceiptLinks
 from bot.services.reminders import ReminderConsents, ReminderSettings
 from bot.services.support import ComplaintService
@@ -55,6 +59,7 @@ from integrations.db.engine import make_engine
 from integrations.db.unit_of_work import SqlUnitOfWorkFactory
 from integrations.db.webchat_sessions import SqlWebchatSessionStore
 from integrations.rasa.client import RasaDialogueEngine
+from integrations.receipts.bill_pdf import PdfBillCopyRenderer
 from integrations.receipts.pdf import PdfReceiptRenderer
 from integrations.sandbox import Sandbox
 
@@ -109,6 +114,12 @@ class Container:
     # A resident's yes/no to reminders and their settings screen (bot/services/reminders.py).
     reminder_consents: ReminderConsents
     reminder_settings: ReminderSettings
+    # Receipts anyone can check: the code on each, and GET /verify (issue 16).
+    receipt_checks: ReceiptChecks
+    # "Bill ki copy bhejo": signed links to the current bill as a PDF (issue 16).
+    bill_copies: BillCopyService
+    bill_copy_links: BillCopyLinks
+    bill_copy_renderer: BillCopyRenderer
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -191,6 +202,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     )
     linking = LinkingService(uow, sso, sms, clock, otp_key=secret, limits=rate_counter)
     effects = TurnEffects(SqlEffectLedger(engine), clock)
+    bill_copy_links = BillCopyLinks(
+        settings.public_base_url, purpose_key(secret, "bill-copy-links"), clock
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -244,6 +258,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         webchat_sessions=webchat_sessions(settings, engine, clock, uow),
         reminder_consents=ReminderConsents(uow, clock),
         reminder_settings=ReminderSettings(uow, clock),
+        receipt_checks=ReceiptChecks(
+            uow, biller_directory, settings.public_base_url, receipt_check_keys(settings)
+        ),
+        bill_copies=BillCopyService(uow, biller_directory, bill_copy_links, clock),
+        bill_copy_links=bill_copy_links,
+        bill_copy_renderer=PdfBillCopyRenderer(),
     )
 
 
@@ -260,6 +280,14 @@ def keyring(settings: Settings) -> KeyRing:
         settings.data_hash_key.get_secret_value(),
         settings.app_secret_key.get_secret_value(),
     )
+
+
+def receipt_check_keys(settings: Settings) -> list[bytes]:
+    """RECEIPT_CHECK_KEYS, newest first; else one key derived from APP_SECRET_KEY."""
+    given = settings.receipt_check_keys.get_secret_value()
+    keys = [key.strip().encode() for key in given.split(",") if key.strip()]
+    secret = settings.app_secret_key.get_secret_value().encode()
+    return keys or [purpose_key(secret, "receipt-check")]
 
 
 def conversation_history(settings: Settings, dialogue: RasaDialogueEngine) -> ConversationHistory:
@@ -374,6 +402,7 @@ def action_services(container: Container) -> ActionServices:
         reminder_consents=container.reminder_consents,
         reminder_settings=container.reminder_settings,
         effects=container.effects,
+        bill_copies=container.bill_copies,
         public_base_url=container.settings.public_base_url,
     )
 

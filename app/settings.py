@@ -172,6 +172,12 @@ class Settings(BaseSettings):
     reminder_discovery_interval_s: float = 600.0
     reminder_biller_rate_per_s: float = 5.0
 
+    # --- receipts anyone can check (issue 16; bot/model/receipt_checks.py) ---------------
+    # Keys of the code printed on every receipt, comma-separated: the first makes new codes,
+    # every one is accepted, so receipts printed before a rotation stay checkable. Empty: one
+    # key derived from APP_SECRET_KEY (then rotating APP_SECRET_KEY voids printed codes).
+    receipt_check_keys: SecretStr = SecretStr("")
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment is Environment.PRODUCTION:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
+from bot.model.bill_copies import BillCopy
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
 from bot.model.channels import (
     ChannelState,
@@ -119,6 +120,12 @@ class SmsSender(Protocol):
 class ReceiptRenderer(Protocol):
     def render(self, receipt: Receipt, language: Language) -> bytes:
         """The receipt as a PDF document."""
+        ...
+
+
+class BillCopyRenderer(Protocol):
+    def render(self, copy: BillCopy, language: Language) -> bytes:
+        """The bill copy as a PDF document."""
         ...
 
 

@@ -158,7 +158,11 @@ def render_sms(message: OutboundMessage, language: Language) -> list[str]:
     """One outbound message as the SMS texts to send, in order."""
     text = numbered_text(message, language)
     if message.attachment is not None:
-        link = texts.render("receipt_link", language, url=message.attachment.url)
+        # A bill copy (bot/model/bill_copies.py names its files "bill-…") or a receipt.
+        key = (
+            "bill_copy_link" if message.attachment.filename.startswith("bill-") else "receipt_link"
+        )
+        link = texts.render(key, language, url=message.attachment.url)
         text = f"{text}\n{link}"
     parts = split_sms(sms_text(text))
     if len(parts) > MAX_MESSAGES:

@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from bot.model.identifiers import mask
 from bot.model.sensitive import screen
 
-_SECRET_PARAMS = re.compile(r"([?&](?:token|sig|signature)=)[^&\s\"']+", re.IGNORECASE)
+# `code`: a receipt's check code (GET /verify), which shows the receipt to whoever has it.
+_SECRET_PARAMS = re.compile(r"([?&](?:token|sig|signature|code)=)[^&\s\"']+", re.IGNORECASE)
 _ID_PARAMS = re.compile(r"([?&](?:sender|to)=)([^&\s\"']+)", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+|%2B)\d{10,15}\b", re.IGNORECASE)
 # Consumer numbers, bare phone numbers and Telegram chat ids: any run of 9+ digits.

@@ -4,9 +4,10 @@
 #   fonts-noto-core  Noto Sans + Noto Sans Devanagari: the PDF receipts (Hindi, ₹)
 #   poppler-utils    pdftoppm: the receipt test renders a Hindi page to an image
 #   chromium         headless browser for the agent console's browser test (Playwright)
+#   zbar-tools       zbarimg: the receipt test reads the QR code back off the page
 set -euo pipefail
 
-PACKAGES=(fonts-noto-core poppler-utils chromium)
+PACKAGES=(fonts-noto-core poppler-utils chromium zbar-tools)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -24,7 +24,17 @@ from app.bootstrap import (
     in_process_reminders,
     shared_turn_locks,
 )
-from app.gateway import agent_console, channels, health, metrics, payments, receipts, webchat
+from app.gateway import (
+    agent_console,
+    bill_copies,
+    channels,
+    health,
+    metrics,
+    payments,
+    receipts,
+    verify,
+    webchat,
+)
 from app.gateway.body_limits import BodyLimitMiddleware
 from app.gateway.turn_locks import ConversationLocks
 from app.settings import Environment, Settings
@@ -84,6 +94,9 @@ def create_app(container: Container | None = None, *, settings: Settings | None 
     app.state.channel_runtime = None
     for module in (health, metrics, webchat, payments, receipts, channels, agent_console):
         app.include_router(module.router)
+    # Issue 16: receipts anyone can check, bill copies.
+    app.include_router(verify.router)
+    app.include_router(bill_copies.router)
     app.mount("/static", StaticFiles(directory=webchat.STATIC_DIR), name="static")
     if container is not None:
         _include_sandbox(app, container)

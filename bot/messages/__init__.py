@@ -8,6 +8,7 @@ from bot.messages.dialogue import DIALOGUE_TEXTS
 from bot.messages.privacy import PRIVACY_TEXTS
 from bot.messages.reminders import REMINDER_TEXTS
 from bot.messages.support import SUPPORT_TEXTS
+from bot.messages.verification import VERIFICATION_TEXTS
 from bot.model.residents import Language
 
 # Hindi SMS travel as UCS-2 (70 characters a segment), so the Hindi OTP text stays short.
@@ -63,6 +64,7 @@ CATALOG: dict[str, dict[Language, str]] = {
     **PRIVACY_TEXTS,
     **SUPPORT_TEXTS,
     **REMINDER_TEXTS,
+    **VERIFICATION_TEXTS,
 }
 
 

@@ -9,47 +9,62 @@ from __future__ import annotations
 
 from bot.model.residents import Language
 
+# Every reminder ends with what we never ask for (issue 16): fake "your power will be cut
+# tonight" messages imitate reminders. Short, because reminders go out by SMS: each fits one
+# GSM-7 segment in English and two UCS-2 segments in Hindi (tests/unit/test_reminder_texts.py).
+REMINDER_SAFETY: dict[Language, str] = {
+    Language.EN: "We never ask for card details.",
+    Language.HI: "हम कार्ड नंबर नहीं माँगते।",
+}
+
+
+def _with_safety(texts: dict[Language, str]) -> dict[Language, str]:
+    return {language: f"{text} {REMINDER_SAFETY[language]}" for language, text in texts.items()}
+
+
 REMINDER_TEXTS: dict[str, dict[Language, str]] = {
-    "reminder_new_bill": {
-        Language.EN: (
-            "New {biller} bill for consumer number {consumer}: {amount}, due {due}. "
-            "Reply 1 or PAY to pay it now."
-        ),
-        Language.HI: (
-            "उपभोक्ता संख्या {consumer} का {biller} का नया बिल: {amount}, अंतिम तिथि {due}। "
-            "अभी भरने के लिए 1 या PAY लिखें।"
-        ),
-    },
-    "reminder_before_due": {
-        Language.EN: (
-            "Reminder: your {biller} bill of {amount} for consumer number {consumer} is due "
-            "on {due}. Reply PAY to pay it now."
-        ),
-        Language.HI: (
-            "याद दिलाना: उपभोक्ता संख्या {consumer} का {biller} बिल {amount} {due} तक भरना है। "
-            "अभी भरने के लिए 1 या PAY लिखें।"
-        ),
-    },
-    "reminder_due_day": {
-        Language.EN: (
-            "Your {biller} bill of {amount} for consumer number {consumer} is due today "
-            "({due}). Reply PAY to pay it now."
-        ),
-        Language.HI: (
-            "उपभोक्ता संख्या {consumer} का {biller} बिल {amount} आज ({due}) भरना है। "
-            "अभी भरने के लिए 1 या PAY लिखें।"
-        ),
-    },
-    "reminder_overdue": {
-        Language.EN: (
-            "Your {biller} bill of {amount} for consumer number {consumer} was due on {due} "
-            "and is still unpaid. Reply PAY to pay it now and avoid a late fee."
-        ),
-        Language.HI: (
-            "उपभोक्ता संख्या {consumer} का {biller} बिल {amount} {due} को देय था और अभी बाकी है। "
-            "विलंब शुल्क से बचने के लिए अभी भरें: 1 या PAY लिखें।"
-        ),
-    },
+    "reminder_new_bill": _with_safety(
+        {
+            Language.EN: (
+                "New {biller} bill for consumer number {consumer}: {amount}, due {due}. "
+                "Reply 1 or PAY to pay it now."
+            ),
+            Language.HI: (
+                "{biller} का नया बिल, खाता {consumer}: {amount}, अंतिम तिथि {due}। "
+                "भरने के लिए 1 या PAY लिखें।"
+            ),
+        }
+    ),
+    "reminder_before_due": _with_safety(
+        {
+            Language.EN: (
+                "Reminder: your {biller} bill of {amount} for consumer number {consumer} is "
+                "due on {due}. Reply PAY to pay it now."
+            ),
+            Language.HI: "याद दिलाना: {biller} खाता {consumer} का बिल {amount} {due} तक भरें। 1 या PAY लिखें।",
+        }
+    ),
+    "reminder_due_day": _with_safety(
+        {
+            Language.EN: (
+                "Your {biller} bill of {amount} for consumer number {consumer} is due today "
+                "({due}). Reply PAY to pay it now."
+            ),
+            Language.HI: "{biller} खाता {consumer} का बिल {amount} आज ({due}) भरना है। 1 या PAY लिखें।",
+        }
+    ),
+    "reminder_overdue": _with_safety(
+        {
+            Language.EN: (
+                "Your {biller} bill of {amount} for consumer number {consumer} was due on "
+                "{due}. Reply PAY now to avoid a late fee."
+            ),
+            Language.HI: (
+                "{biller} खाता {consumer} का बिल {amount}, {due} से बकाया। "
+                "विलंब शुल्क से बचें: 1 या PAY लिखें।"
+            ),
+        }
+    ),
     # Payment news between "authorised" and "captured" (Razorpay payment.authorized).
     "payment_pending": {
         Language.EN: (

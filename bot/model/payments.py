@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from bot.model.receipt_checks import ReceiptCheck
+
 _RECEIPT_NUMBER = re.compile(r"\bRJB\d{6}[A-F0-9]{12}\b", re.IGNORECASE)
 
 
@@ -95,6 +97,8 @@ class Receipt:
     amount_paise: int
     fee_paise: int
     paid_at: datetime
+    # The code and address that check it (QR code on the PDF); None where not printed.
+    check: ReceiptCheck | None = None
 
     @property
     def total_paise(self) -> int:

@@ -1,34 +1,45 @@
-"""PDF receipts in English and Hindi with fpdf2.
-
-Hindi needs a shaping engine (HarfBuzz, through uharfbuzz): without it conjuncts such as
-"स्त" and vowel signs such as "ि" come out as loose, misplaced glyphs. Noto Sans Devanagari
-has no Latin letters, so it is a fallback font behind Noto Sans, which also carries ₹ and
-the bullets of masked numbers.
-"""
+"""PDF receipts in English and Hindi with fpdf2 (integrations/receipts/layout.py: fonts,
+Devanagari shaping, the page), with the QR code and check code that let anyone verify one."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import Align, WrapMode, XPos, YPos
 
 from bot.model.money import format_rupees
 from bot.model.payments import Receipt
+from bot.model.receipt_checks import ReceiptCheck
 from bot.model.residents import Language
+from integrations.receipts.layout import (
+    DEFAULT_FONT_DIR,
+    FONT_FILES,
+    INK,
+    MONTHS,
+    MUTED,
+    ReceiptFontsMissingError,
+    check_fonts,
+    format_ist,
+    new_document,
+    note,
+    qr_code,
+    row,
+    rule,
+    use_font,
+)
 
-# Debian's fonts-noto-core, installed by scripts/install-system-deps.sh.
-DEFAULT_FONT_DIR = Path("/usr/share/fonts/truetype/noto")
-FONT_FILES = {
-    ("latin", ""): "NotoSans-Regular.ttf",
-    ("latin", "B"): "NotoSans-Bold.ttf",
-    ("deva", ""): "NotoSansDevanagari-Regular.ttf",
-    ("deva", "B"): "NotoSansDevanagari-Bold.ttf",
-}
-INSTALL_HINT = "run scripts/install-system-deps.sh (Debian package fonts-noto-core)"
-
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
+# Importers of this module find these here, as before the layout moved out.
+__all__ = [
+    "CHECK_LABELS",
+    "DEFAULT_FONT_DIR",
+    "FONT_FILES",
+    "LABELS",
+    "MONTHS",
+    "PdfReceiptRenderer",
+    "ReceiptFontsMissingError",
+    "format_ist",
+]
 
 LABELS: dict[Language, dict[str, str]] = {
     Language.EN: {
@@ -71,25 +82,27 @@ LABELS: dict[Language, dict[str, str]] = {
     },
 }
 
-MONTHS: dict[Language, tuple[str, ...]] = {
-    Language.EN: tuple("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()),
-    Language.HI: tuple("जनवरी फ़रवरी मार्च अप्रैल मई जून जुलाई अगस्त सितंबर अक्टूबर नवंबर दिसंबर".split()),
+# Printed only on receipts that carry a check (every receipt the gateway serves).
+CHECK_LABELS: dict[Language, dict[str, str]] = {
+    Language.EN: {
+        "title": "Is this receipt genuine?",
+        "how": (
+            "Scan the QR code, or open the address below and type the code. "
+            "The page says whether we issued this receipt."
+        ),
+        "code": "Code",
+    },
+    Language.HI: {
+        "title": "क्या यह रसीद असली है?",
+        "how": (
+            "QR कोड स्कैन करें, या नीचे दिया पता खोलकर कोड लिखें। "
+            "पेज बताएगा कि यह रसीद हमने जारी की है या नहीं।"
+        ),
+        "code": "कोड",
+    },
 }
 
-_INK = (33, 37, 41)
-_MUTED = (108, 117, 125)
-_ACCENT = (176, 76, 21)  # a Rajasthani terracotta, same as the chat page header
-
-
-class ReceiptFontsMissingError(RuntimeError):
-    """The Noto fonts are not installed: receipts cannot be drawn without them."""
-
-
-def format_ist(moment: datetime, language: Language) -> str:
-    """Like "24 Nov 2026, 19:05 IST": residents read times in IST, whatever the storage zone."""
-    local = moment.astimezone(IST)
-    month = MONTHS[language][local.month - 1]
-    return f"{local.day} {month} {local.year}, {local:%H:%M} IST"
+QR_SIZE_MM = 30.0
 
 
 class PdfReceiptRenderer:
@@ -98,35 +111,13 @@ class PdfReceiptRenderer:
 
     def check_fonts(self) -> None:
         """Raise ReceiptFontsMissingError naming every absent font file and how to install it."""
-        missing = [name for name in FONT_FILES.values() if not (self._font_dir / name).is_file()]
-        if missing:
-            raise ReceiptFontsMissingError(
-                f"receipt fonts missing in {self._font_dir}: {', '.join(missing)}; {INSTALL_HINT}"
-            )
+        check_fonts(self._font_dir)
 
     def render(self, receipt: Receipt, language: Language) -> bytes:
         """The receipt as a one-page A5 PDF, labelled in `language`."""
-        self.check_fonts()
         words = LABELS[language]
-        pdf = FPDF(format=(148, 210))  # A5; the name warns about a 2.8.5 fix
-        pdf.set_margins(14, 14, 14)
-        pdf.set_auto_page_break(auto=True, margin=14)
-        pdf.set_title(f"{words['title']} {receipt.receipt_number}")
-        pdf.set_creator(LABELS[Language.EN]["product"])
-        for (family, style), filename in FONT_FILES.items():
-            pdf.add_font(family, style, str(self._font_dir / filename))
-        pdf.set_fallback_fonts(["deva"], exact_match=False)
-        pdf.set_text_shaping(True)
-        pdf.add_page()
-
-        _use_font(pdf, "B", 10)
-        pdf.set_text_color(*_ACCENT)
-        pdf.cell(0, 6, words["product"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        _use_font(pdf, "B", 18)
-        pdf.set_text_color(*_INK)
-        pdf.cell(0, 11, words["title"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self._rule(pdf)
-
+        file_title = f"{words['title']} {receipt.receipt_number}"
+        pdf = new_document(self._font_dir, words["title"], language, file_title)
         rows = [
             ("receipt_number", receipt.receipt_number),
             ("transaction_reference", receipt.transaction_reference),
@@ -139,41 +130,46 @@ class PdfReceiptRenderer:
             ("fee", format_rupees(receipt.fee_paise)),
         ]
         for key, value in rows:
-            self._row(pdf, words[key], value)
-        self._rule(pdf)
-        self._row(pdf, words["total"], format_rupees(receipt.total_paise), bold=True)
-        self._rule(pdf)
-
+            row(pdf, words[key], value)
+        rule(pdf)
+        row(pdf, words["total"], format_rupees(receipt.total_paise), bold=True)
+        rule(pdf)
+        if receipt.check is not None:
+            _check(pdf, receipt.check, language)
         pdf.ln(4)
-        _use_font(pdf, "", 8.5)
-        pdf.set_text_color(*_MUTED)
-        pdf.multi_cell(0, 5, words["footer"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        note(pdf, words["footer"])
         return bytes(pdf.output())
 
-    @staticmethod
-    def _row(pdf: FPDF, label: str, value: str, bold: bool = False) -> None:
-        _use_font(pdf, "B" if bold else "", 12 if bold else 10)
-        pdf.set_text_color(*(_INK if bold else _MUTED))
-        pdf.cell(48, 8, label)
-        pdf.set_text_color(*_INK)
-        pdf.multi_cell(0, 8, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    @staticmethod
-    def _rule(pdf: FPDF) -> None:
-        pdf.ln(1.5)
-        pdf.set_draw_color(222, 226, 230)
-        y = pdf.get_y()
-        pdf.line(pdf.l_margin, y, pdf.w - pdf.r_margin, y)
-        pdf.ln(2.5)
+def _check(pdf: FPDF, check: ReceiptCheck, language: Language) -> None:
+    """The QR code on the left; how to check, the address and the code beside it."""
+    words = CHECK_LABELS[language]
+    pdf.ln(2)
+    top = pdf.get_y()
+    qr_code(pdf, check.url, pdf.l_margin, top, QR_SIZE_MM)
+    left = pdf.l_margin + QR_SIZE_MM + 6
+    width = pdf.w - pdf.r_margin - left
+    pdf.set_xy(left, top)
+    use_font(pdf, "B", 10)
+    pdf.set_text_color(*INK)
+    _beside(pdf, width, 5.5, words["title"])
+    use_font(pdf, "", 8.5)
+    pdf.set_text_color(*MUTED)
+    _beside(pdf, width, 4.5, words["how"])
+    pdf.set_xy(left, pdf.get_y() + 1)
+    use_font(pdf, "", 8.5)
+    pdf.set_text_color(*INK)
+    # An address has no spaces to wrap at: it wraps at any character.
+    _beside(pdf, width, 4.5, check.page_url, WrapMode.CHAR)
+    use_font(pdf, "B", 11)
+    _beside(pdf, width, 7, f"{words['code']}: {check.display_code}")
+    pdf.set_y(max(pdf.get_y(), top + QR_SIZE_MM) + 2)
 
 
-def _use_font(pdf: FPDF, style: str, size: float) -> None:
-    """Select Noto Sans and declare it on the page before any text is drawn.
-
-    fpdf2 2.8.9 declares the base font lazily, and when a line starts with a fallback-font
-    glyph (a Hindi label) it declares it only inside that line's q/Q block; the next line
-    that starts with Latin text (a value) then has no font at all and viewers drop it
-    ("No font in show"). `text()` with an empty string declares the font page-wide.
-    """
-    pdf.set_font("latin", style, size)
-    pdf.text(pdf.x, pdf.y, "")
+def _beside(
+    pdf: FPDF, width: float, height: float, text: str, wrap: WrapMode = WrapMode.WORD
+) -> None:
+    """Left-aligned lines in the column beside the QR code, the next one below."""
+    pdf.multi_cell(
+        width, height, text, new_x=XPos.LEFT, new_y=YPos.NEXT, align=Align.L, wrapmode=wrap
+    )

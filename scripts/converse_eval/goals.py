@@ -20,6 +20,7 @@ PAYMENT_LINK = re.compile(r"/sandbox/pay/\w+")
 COMPLAINT_NUMBER = re.compile(r"\bRJC\d{6,}\b")
 HANDOFF = frozenset({"utter_handoff_queued", "utter_handoff_after_hours"})
 DATA_SHOWN = frozenset({"utter_my_data_linked", "utter_my_data_unlinked"})
+BILL_COPY = frozenset({"utter_bill_copy", "utter_bill_copy_paid"})
 # What a clean cancellation must not have done.
 SIDE_EFFECTS = (
     "payment_link",
@@ -85,6 +86,8 @@ def turn_reaches(goal: Goal, record: TurnRecord) -> bool:
             for name in record.responses
         ),
         "out_of_scope": lambda: any(n.startswith("utter_out_of_scope") for n in record.responses),
+        # The link is the PDF's (SMS shows it; the other channels' attachments carry it).
+        "bill_copy": lambda: _names(record, BILL_COPY) and "/bills/" in record.text,
     }
     return checks[kind]()
 

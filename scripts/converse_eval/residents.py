@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from bot.model.sensitive import luhn_valid
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED_PATH = ROOT / "integrations" / "sandbox" / "seed.yml"
 DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
@@ -94,6 +96,10 @@ def _format(value: str, style: str | None) -> str:
         return value.translate(DEVANAGARI_DIGITS)
     if style == "upper":  # typed with caps lock on, or as printed on an SSO letter
         return value.upper()
+    if style == "extradigit":
+        # A slip of the finger: one digit too many. Never one that makes a card number (13 to
+        # 19 digits passing the Luhn check), which the gateway cuts out before any form sees it.
+        return next(value + d for d in "0123456789" if not luhn_valid(value + d))
     raise PlaceholderError(f"unknown format |{style}")
 
 
@@ -103,7 +109,8 @@ def fill(text: str, resident: ResidentCopy, otps: Sequence[str] = ()) -> str:
 
     {sso_id} {mobile} {account:TPADL} {account:water} {otp} (the latest code)
     {otp:first} (the first code: one that "arrives late") {wrong_otp} (six digits that are
-    none of the codes sent). Any of them may end in |spaced, |devanagari or |upper."""
+    none of the codes sent). Any of them may end in |spaced, |devanagari, |upper or
+    |extradigit."""
 
     def one(match: re.Match[str]) -> str:
         name, argument, style = match.group(1), match.group(2), match.group(3)

@@ -56,6 +56,7 @@ GOALS = (
     "cancelled",  # a cancellation confirmed, and nothing with a side effect happened
     "faq_answered",  # an FAQ answer (utter_faq_*, or the one named by `faq`)
     "out_of_scope",  # answered as out of scope (a response named utter_out_of_scope*)
+    "bill_copy",  # the current bill as a PDF: utter_bill_copy(_paid) with its /bills/ link
 )
 SITUATIONS = (
     "happy_path",

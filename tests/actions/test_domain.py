@@ -28,6 +28,9 @@ EXTRA_INTENTS = [
     "faq_consumer_number",
     "dont_know",
     "otp_not_received",
+    # Issue 16: the current bill as a PDF; "is this message really from you?".
+    "bill_copy",
+    "faq_fraud",
 ]
 CONTRACT_ENTITIES = "utility biller consumer_number sso_id otp amount date language".split()
 # Extensions, never found by NLU: reminder_option comes from the settings screen's buttons,

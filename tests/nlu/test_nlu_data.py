@@ -37,6 +37,8 @@ INTENTS = {
     "faq_payment_not_credited", "faq_helplines",
     # conversation repair: questions about the question, "I don't know", no code came
     "faq_sso_id", "faq_consumer_number", "dont_know", "otp_not_received",
+    # issue 16: the current bill as a PDF, "is this message genuine?"
+    "bill_copy", "faq_fraud",
 }  # fmt: skip
 ENTITIES = {"utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language"}
 # Entities whose value the dialogue compares against a closed set.
