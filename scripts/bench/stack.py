@@ -121,7 +121,7 @@ def resident_script(hindi: bool, sso_id: str, consumer_number: str) -> list[Step
         Step(hello, label="greet"),
         Step(menu, "/check_bill", label="menu"),
         Step(ask_bill, "SSO", label="ask for the bill"),
-        Step(sso_id, "••••", label="give the SSO ID"),
+        Step(sso_id, " 6", label="give the SSO ID"),
         Step(_otp, '/inform{"biller"', label="give the OTP"),
         Step(biller, "K Number", label="pick the biller (button)"),
         Step(consumer_number, "₹", label="give the consumer number: the bill"),
