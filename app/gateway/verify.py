@@ -2,9 +2,9 @@
 anyone can check"; bot/services/receipt_checks.py decides, bot/model/receipt_checks.py makes
 the code.)
 
-200 with the receipt's own facts when the code is the receipt's; 404 otherwise, with the
-same page for a wrong code and for a number we never issued, and a form to type the code
-when none was given (someone typing the address printed under the QR code).
+200 with the receipt's own facts for a receipt we issued, by its number alone or with its
+own code (the QR code carries it); 404 otherwise, with the same page for a wrong code and
+for a number we never issued.
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ async def verify_receipt(
     languages = [Language(lang)] if lang in ("en", "hi") else list(Language)
     number = receipt_number if len(receipt_number) <= MAX_NUMBER_CHARS else ""
     typed = code.strip() if len(code) <= MAX_CODE_CHARS else "-"
-    receipt = None
-    if number and typed:
-        receipt = await container.receipt_checks.verify(number, typed)
+    receipt = await container.receipt_checks.verify(number, typed) if number else None
     body = page(number, receipt, typed, languages)
     return HTMLResponse(body, status_code=200 if receipt else 404, headers=_HEADERS)

@@ -4,8 +4,7 @@ A shopkeeper, an office clerk or the resident's family holding a receipt (paper,
 forwarded photo) scans its QR code or types its address and code; the page says whether we
 issued it, with only what the receipt itself shows (biller, masked consumer number, amount,
 date). A wrong code and an unknown receipt number get the same answer, and a wrong code
-never reaches the database: neither the answer nor its timing tells a stranger which
-receipt numbers exist.
+never reaches the database.
 """
 
 from __future__ import annotations
@@ -54,11 +53,16 @@ class ReceiptChecks:
             raise ReceiptNotFound(receipt_number)
         return replace(receipt, check=self.check_for(receipt.receipt_number))
 
-    async def verify(self, receipt_number: str, typed_code: str) -> Receipt | None:
-        """The receipt we issued under this number when `typed_code` is its code; None for
-        a wrong code and for a number we never issued alike."""
+    async def verify(self, receipt_number: str, typed_code: str = "") -> Receipt | None:
+        """The receipt we issued under this number; None for a number we never issued and,
+        when a code is given (the QR code carries it), for a code that is not its own.
+
+        The number alone is enough (CONTRACTS.md): it carries 48 random bits
+        (`receipt_number_for`), so receipt numbers cannot be walked, and whoever holds one
+        holds the receipt that shows the same facts. The code makes a receipt that was never
+        issued fail before any lookup."""
         number = canonical_receipt_number(receipt_number)
-        if not code_matches(self._keys, number, typed_code):
+        if typed_code and not code_matches(self._keys, number, typed_code):
             return None
         return await self._paid(number)
 

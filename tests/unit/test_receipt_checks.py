@@ -162,9 +162,18 @@ async def test_a_wrong_code_and_an_unknown_number_get_the_same_none(
 
     opened = uow.opened
     assert await checks.verify(paid_receipt, wrong) is None
-    assert await checks.verify(paid_receipt, "") is None
     assert uow.opened == opened  # a wrong code never reaches the database
     assert await checks.verify(unknown, checks.check_for(unknown).code) is None
+    assert await checks.verify(unknown) is None
+
+
+@pytest.mark.asyncio
+async def test_the_receipt_number_alone_finds_the_receipt_we_issued(
+    checks: ReceiptChecks, paid_receipt: str
+) -> None:
+    # CONTRACTS.md: GET /verify/<receipt number> is genuine for a receipt we issued.
+    receipt = await checks.verify(paid_receipt.lower())
+    assert receipt is not None and receipt.receipt_number == paid_receipt
 
 
 @pytest.mark.asyncio
