@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.bootstrap import Container
 from app.gateway.deps import ContainerDep
 from bot.errors import BillerUnavailable, ConsumerNotFound
 from bot.messages import render
@@ -26,7 +25,7 @@ async def bill_copy_pdf(
     expires: str = "",
     sig: str = "",
 ) -> Response:
-    language = _link_language(container, resident_id, account_id, lang, expires, sig)
+    language = container.bill_copy_links.language_of((resident_id, account_id), lang, expires, sig)
     if language is None:
         return _words("bill_copy_link_invalid", list(Language), status_code=403)
     try:
@@ -49,19 +48,6 @@ async def bill_copy_pdf(
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-def _link_language(
-    container: Container, resident_id: str, account_id: str, lang: str, expires: str, sig: str
-) -> Language | None:
-    """The language of a genuine, unexpired link; None for anything else."""
-    # Non-ASCII stops here: int() refuses "²" although isdigit() accepts it, and
-    # hmac.compare_digest raises on non-ASCII text.
-    languages = {language.value for language in Language}
-    if lang not in languages or not (expires + sig).isascii() or not expires.isdigit() or not sig:
-        return None
-    genuine = container.bill_copy_links.verify(resident_id, account_id, lang, int(expires), sig)
-    return Language(lang) if genuine else None
 
 
 def _words(

@@ -7,10 +7,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.bootstrap import Container
 from app.gateway.deps import ContainerDep
 from bot.errors import ReceiptNotFound
-from bot.model.residents import Language
 
 router = APIRouter()
 
@@ -23,7 +21,7 @@ async def receipt_pdf(
     expires: str = "",
     sig: str = "",
 ) -> Response:
-    language = _link_language(container, receipt_number, lang, expires, sig)
+    language = container.receipt_links.language_of((receipt_number,), lang, expires, sig)
     if language is None:
         return JSONResponse({"detail": "invalid or expired link"}, status_code=403)
     try:
@@ -42,16 +40,3 @@ async def receipt_pdf(
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-def _link_language(
-    container: Container, receipt_number: str, lang: str, expires: str, sig: str
-) -> Language | None:
-    """The language of a genuine, unexpired link; None for anything else."""
-    # Non-ASCII stops here: int() refuses "²" although isdigit() accepts it, and
-    # hmac.compare_digest raises on non-ASCII text.
-    languages = {language.value for language in Language}
-    if lang not in languages or not (expires + sig).isascii() or not expires.isdigit() or not sig:
-        return None
-    genuine = container.receipt_links.verify(receipt_number, lang, int(expires), sig)
-    return Language(lang) if genuine else None

@@ -178,7 +178,7 @@ async def test_receipt_link_from_receipt_verifies_in_the_residents_language(
     assert url.startswith(f"https://bills.example.in/receipts/{number}.pdf?")
     receipt_number, language, expires, signature = link_parts(url)
     assert (receipt_number, language) == (number, "hi")
-    assert receipt_links.verify(receipt_number, language, expires, signature)
+    assert receipt_links.verify((receipt_number,), language, expires, signature)
 
 
 def test_a_receipt_number_is_found_again_in_what_a_resident_types() -> None:
