@@ -38,12 +38,17 @@ def account_label(account: SavedAccount) -> str:
 
 def account_payload(account: SavedAccount) -> str:
     """A one-tap choice of a saved account: the payload fills all three form slots."""
-    entities = {
-        "utility": account.utility.value,
-        "biller": account.biller_id,
-        "consumer_number": account.consumer_number,
-    }
-    return "/inform" + json.dumps(entities)
+    return whole_account_payload(
+        "inform", account.utility, account.biller_id, account.consumer_number
+    )
+
+
+def whole_account_payload(
+    intent: str, utility: Utility, biller_id: str, consumer_number: str
+) -> str:
+    """`/intent{…}` naming a whole account: all three of the bill form's slots filled."""
+    entities = {"utility": utility.value, "biller": biller_id, "consumer_number": consumer_number}
+    return f"/{intent}" + json.dumps(entities)
 
 
 def account_button(account: SavedAccount) -> dict[str, str]:

@@ -3,13 +3,13 @@ and the resident gets it as a PDF, with a way to pay it when it is due."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.accounts import whole_account_payload
 from actions.forms import LISTEN
 from actions.replies import utter_error
 from actions.runtime import language, services
@@ -50,16 +50,10 @@ async def send_bill_copy(
         return done
     if bill.is_due:
         outstanding = format_rupees(bill.outstanding_paise)
-        # All three of the bill form's slots, as a saved account's button fills them.
-        entities = {
-            "utility": biller.utility.value,
-            "biller": bill.biller_id,
-            "consumer_number": bill.consumer_number,
-        }
-        pay = {
-            "title": texts.render("bill_copy_pay", lang, amount=outstanding),
-            "payload": "/pay_bill" + json.dumps(entities),
-        }
+        payload = whole_account_payload(
+            "pay_bill", biller.utility, bill.biller_id, bill.consumer_number
+        )
+        pay = {"title": texts.render("bill_copy_pay", lang, amount=outstanding), "payload": payload}
         dispatcher.utter_message(
             response="utter_bill_copy",
             outstanding=outstanding,
