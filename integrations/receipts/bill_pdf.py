@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.messages import render
 from bot.model.bill_copies import BillCopy
 from bot.model.calendar import format_date
 from bot.model.money import format_rupees
@@ -36,10 +37,6 @@ LABELS: dict[Language, dict[str, str]] = {
             "A copy of your bill as {biller} reported it on {fetched_at}. It is not a receipt. "
             'To pay, tell the bill assistant "pay my bill".'
         ),
-        "safety": (
-            "We never ask for card details, and never for payment outside the payment links "
-            "we send in our own chat."
-        ),
     },
     Language.HI: {
         "title": "बिल की प्रति",
@@ -57,10 +54,6 @@ LABELS: dict[Language, dict[str, str]] = {
         "footer": (
             "यह आपके बिल की प्रति है, जैसा {biller} ने {fetched_at} को बताया। यह रसीद नहीं है। "
             'भुगतान के लिए बिल सहायक को लिखें "बिल भरना है"।'
-        ),
-        "safety": (
-            "हम कभी कार्ड की जानकारी नहीं माँगते, और अपनी चैट में भेजे गए भुगतान लिंक के "
-            "अलावा कहीं भुगतान नहीं माँगते।"
         ),
     },
 }
@@ -97,5 +90,6 @@ class PdfBillCopyRenderer:
         fetched_at = format_ist(copy.fetched_at, language)
         note(pdf, words["footer"].format(biller=copy.biller_name, fetched_at=fetched_at))
         pdf.ln(2)
-        note(pdf, words["safety"])
+        # The same words as the receipt check page (one catalog entry).
+        note(pdf, render("verify_safety", language))
         return bytes(pdf.output())

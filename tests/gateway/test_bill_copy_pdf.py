@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
+from bot.messages import render
 from bot.model.bill_copies import BillCopy
 from bot.model.billing import Utility
 from bot.model.residents import Language
@@ -88,7 +89,7 @@ def test_the_copy_says_it_is_no_receipt_and_what_we_never_ask(
 ) -> None:
     text = "".join(pdf_text(PdfBillCopyRenderer().render(COPY, language), tmp_path).split())
 
-    assert "".join(LABELS[language]["safety"].split()) in text
+    assert "".join(render("verify_safety", language).split()) in text
     no_receipt = {Language.EN: "Itisnotareceipt", Language.HI: "यहरसीदनहींहै"}
     assert no_receipt[language] in text
 
