@@ -5,8 +5,6 @@ Every variable is listed in README.md and `.env.example`.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 from enum import Enum
@@ -14,6 +12,8 @@ from pathlib import Path
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from integrations.rasa.internal_auth import internal_token
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -201,11 +201,9 @@ class Settings(BaseSettings):
 
     @property
     def internal_token_value(self) -> str:
-        given = self.internal_token.get_secret_value()
-        if given:
-            return given
-        key = self.app_secret_key.get_secret_value().encode()
-        return hmac.new(key, b"internal-token", hashlib.sha256).hexdigest()
+        return internal_token(
+            self.internal_token.get_secret_value(), self.app_secret_key.get_secret_value()
+        )
 
     @property
     def app_secret_is_placeholder(self) -> bool:

@@ -17,6 +17,7 @@ action server's check.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 from typing import Any
@@ -24,6 +25,14 @@ from typing import Any
 TOKEN_ENV = "BOT_INTERNAL_TOKEN"
 HEADER = "Authorization"
 OPEN_PATHS = frozenset({"/health"})
+
+
+def internal_token(given: str, app_secret: str) -> str:
+    """INTERNAL_TOKEN when given, else derived from APP_SECRET_KEY: the one rule both
+    runtimes follow, so the gateway, Rasa and the action server agree without a file."""
+    if given:
+        return given
+    return hmac.new(app_secret.encode(), b"internal-token", hashlib.sha256).hexdigest()
 
 
 def token_from_env() -> str:

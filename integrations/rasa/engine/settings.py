@@ -14,8 +14,6 @@ The key ring and the internal token follow the app's rules exactly (integrations
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from integrations.keyring import KeyRing, keyring_from_values
 from integrations.rasa.internal_auth import TOKEN_ENV as INTERNAL_TOKEN_ENV
+from integrations.rasa.internal_auth import internal_token
 
 # The app's development placeholder and the values production refuses (app/settings.py).
 PLACEHOLDER = "change-me-in-production"
@@ -103,10 +102,7 @@ class EngineSettings:
     @property
     def internal_token_value(self) -> str:
         """INTERNAL_TOKEN, else derived from APP_SECRET_KEY as the app derives it."""
-        if self.internal_token:
-            return self.internal_token
-        key = self.app_secret_key.encode()
-        return hmac.new(key, b"internal-token", hashlib.sha256).hexdigest()
+        return internal_token(self.internal_token, self.app_secret_key)
 
     @property
     def action_server_url(self) -> str:
