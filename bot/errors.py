@@ -99,6 +99,14 @@ class NothingDue(BotError):
 
 
 # --- payments ------------------------------------------------------------------------------
+class SupplyDeskUnavailable(BotError):
+    """The electricity company's outage and complaint system timed out or failed."""
+
+
+class UnknownConnection(BotError):
+    """The electricity company knows no connection by that consumer number."""
+
+
 class PaymentGatewayUnavailable(BotError):
     """The payment gateway failed to create a link."""
 

@@ -25,6 +25,7 @@ from bot.model.channels import (
 )
 from bot.model.complaints import Complaint
 from bot.model.handoff import Agent, AgentSession, Handoff, HandoffStatus, TranscriptLine
+from bot.model.outages import Outage, PlannedOutage, SupplyTicket
 from bot.model.outbound import Button, OutboundMessage, PushedMessage
 from bot.model.payments import Payment, PaymentEvent, PaymentLink, PaymentStatus, Receipt
 from bot.model.privacy import Consent
@@ -86,6 +87,36 @@ class BillerDirectory(Protocol):
     ) -> str:
         """Tell the biller a bill was paid (BBPS payment request). Returns the biller's
         transaction reference. Idempotent on `reference_id`. Raises BillerUnavailable."""
+        ...
+
+
+class PowerSupplyDesk(Protocol):
+    """An electricity company's outage and complaint system (README, "Power cuts").
+
+    Adapters raise `SupplyDeskUnavailable` when the company's system times out or fails;
+    an unknown consumer number is `UnknownConnection`.
+    """
+
+    async def outages_for(
+        self, biller: Biller, consumer_number: str, now: datetime
+    ) -> list[Outage]:
+        """Outages affecting that connection now or later, soonest first (ended ones not)."""
+        ...
+
+    async def planned_outages(self, biller: Biller, now: datetime) -> list[PlannedOutage]:
+        """The company's announced shutdowns that have not ended, with the connections each
+        switches off."""
+        ...
+
+    async def report_no_supply(
+        self, biller: Biller, consumer_number: str, mobile: str, description: str
+    ) -> SupplyTicket:
+        """Register a no-supply complaint; the company's ticket. Reporting again while a
+        ticket for that connection is open returns the open ticket (companies deduplicate)."""
+        ...
+
+    async def ticket(self, biller: Biller, ticket_number: str) -> SupplyTicket | None:
+        """A ticket's current status, None when the company does not know the number."""
         ...
 
 
