@@ -10,7 +10,7 @@ import os
 from enum import Enum
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.rasa.internal_auth import internal_token
@@ -177,6 +177,9 @@ class Settings(BaseSettings):
     # every one is accepted, so receipts printed before a rotation stay checkable. Empty: one
     # key derived from APP_SECRET_KEY (then rotating APP_SECRET_KEY voids printed codes).
     receipt_check_keys: SecretStr = SecretStr("")
+    # Receipt checks one client address may make a minute: enough for a shop checking a
+    # queue of customers, too few to try codes or numbers at any useful rate.
+    verify_lookups_per_minute: int = Field(default=30, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

@@ -9,7 +9,9 @@ for a number we never issued.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.gateway.deps import ContainerDep
@@ -37,9 +39,21 @@ _HEADERS = {
 
 @router.get("/verify/{receipt_number}", response_class=HTMLResponse)
 async def verify_receipt(
-    receipt_number: str, container: ContainerDep, code: str = "", lang: str = ""
+    request: Request,
+    receipt_number: str,
+    container: ContainerDep,
+    code: str = "",
+    lang: str = "",
 ) -> HTMLResponse:
     languages = [Language(lang)] if lang in ("en", "hi") else list(Language)
+    # Per client address (the proxy's, behind one: then the proxy should limit too). Counted
+    # before any lookup, so a refused check costs no database read.
+    client = request.client.host if request.client else "-"
+    checks = await container.rate_counter.hit(f"verify:{client}", timedelta(minutes=1))
+    if checks > container.settings.verify_lookups_per_minute:
+        body = page("", None, "", languages, busy=True)
+        headers = {**_HEADERS, "Retry-After": "60"}
+        return HTMLResponse(body, status_code=429, headers=headers)
     number = receipt_number if len(receipt_number) <= MAX_NUMBER_CHARS else ""
     typed = code.strip() if len(code) <= MAX_CODE_CHARS else "-"
     receipt = await container.receipt_checks.verify(number, typed) if number else None

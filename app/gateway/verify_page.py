@@ -67,10 +67,15 @@ def page(
     receipt: Receipt | None,
     code: str,
     languages: Sequence[Language],
+    busy: bool = False,
 ) -> str:
-    """The whole page: genuine (with the receipt's own facts), not ours, or the code asked."""
+    """The whole page: genuine (with the receipt's own facts), not ours, the code asked, or
+    (`busy`) too many checks from this client."""
     first = languages[0]
-    if receipt is not None:
+    if busy:
+        kind = "no"
+        body = _lines("verify_busy", languages, "h1") + _lines("verify_busy_text", languages)
+    elif receipt is not None:
         kind = "ok"
         body = _genuine(receipt, languages)
     elif code:

@@ -78,6 +78,14 @@ VERIFICATION_TEXTS: dict[str, dict[Language, str]] = {
         Language.EN: "Paid on",
         Language.HI: "भुगतान की तारीख",
     },
+    "verify_busy": {
+        Language.EN: "Too many checks from here",
+        Language.HI: "यहाँ से बहुत ज़्यादा जाँच हुईं",
+    },
+    "verify_busy_text": {
+        Language.EN: "Please wait a minute, then open the link or scan the QR code again.",
+        Language.HI: "कृपया एक मिनट रुकें, फिर लिंक खोलें या QR कोड दोबारा स्कैन करें।",
+    },
     "verify_safety": {
         Language.EN: (
             "We never ask for card details, and never for payment outside the payment "

@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from app.bootstrap import Container, receipt_check_keys
+from app.gateway.app import create_app
 from bot.model.keys import purpose_key
 from bot.model.receipt_checks import check_code, code_matches
 from integrations.log_redaction import redact
@@ -232,3 +233,30 @@ async def test_receipt_check_keys_rotate_without_voiding_printed_codes(
     assert derived.receipt_checks.check_for(number).code == check_code(
         purpose_key(b"gateway-test-app-secret", "receipt-check"), number
     )
+
+
+async def test_a_client_checking_too_often_is_asked_to_wait_and_nothing_is_looked_up(
+    make_container: ContainerFactory, receipt_number: str
+) -> None:
+    # Its own container, with a limit of 3 a minute, on the same database.
+    container = await make_container(verify_lookups_per_minute=3)
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        answers = [await client.get(f"/verify/{UNKNOWN}") for _ in range(3)]
+        lookups: list[str] = []
+        real_verify = container.receipt_checks.verify
+
+        async def counting_verify(number: str, code: str) -> object:
+            lookups.append(number)
+            return await real_verify(number, code)
+
+        container.receipt_checks.verify = counting_verify  # type: ignore[method-assign]
+        refused = await client.get(f"/verify/{receipt_number}")
+
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    text = visible_text(refused.text)
+    assert "Too many checks from here" in text and "बहुत ज़्यादा जाँच" in text
+    assert receipt_number not in refused.text and "Genuine" not in text
+    assert lookups == []  # refused before any database read
