@@ -39,8 +39,12 @@ INTENTS = {
     "faq_sso_id", "faq_consumer_number", "dont_know", "otp_not_received",
     # issue 16: the current bill as a PDF, "is this message genuine?"
     "bill_copy", "faq_fraud",
+    # issue 16: receipts and reminders by email
+    "add_email", "remove_email",
 }  # fmt: skip
-ENTITIES = {"utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language"}
+ENTITIES = {
+    "utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language", "email"
+}  # fmt: skip
 # Entities whose value the dialogue compares against a closed set.
 CANONICAL_VALUES = {
     "utility": {"electricity", "water", "gas"},
