@@ -35,7 +35,7 @@ from bot.model.email import EmailChallenge, OutgoingEmail, find_email, mask_emai
 from bot.model.identifiers import find_otp
 from bot.ports import Clock, EmailSender, UnitOfWorkFactory
 from bot.services.conversations import get_conversation, language_of, linked_resident
-from bot.services.linking import looks_like_a_code
+from bot.services.linking import is_only_a_code
 
 CODE_LENGTH = 6
 # Longer than an SMS code's 5 minutes: mail is slower and may sit in a spam folder first.
@@ -173,14 +173,15 @@ class EmailOptIn:
         """The outcome of a code typed while this chat waits for an email code, for the
         gateway to pass on instead of the code: "verified", "wrong:<tries left>", "expired",
         "attempts_exceeded", "unavailable". None when no email code is waiting here, or
-        when `text` is a sentence whose six digits are not the code (no try used)."""
+        when `text` is more than a code and its six digits are not the code (a PIN code in
+        a sentence: no try used)."""
         code = find_otp(text, CODE_LENGTH)
         if code is None:
             return None
         pending = await self.pending(conversation_id)
         if pending is None:
             return None
-        if not looks_like_a_code(text) and not self._matches(pending, code):
+        if not is_only_a_code(text) and not self._matches(pending, code):
             return None
         try:
             await self.confirm(conversation_id, text)
