@@ -31,7 +31,8 @@ class SandboxEmailSender:
             raise EmailUnavailable("not an email address")
         mime = mime_message(message, SANDBOX_FROM)
         body = mime.get_body(preferencelist=("plain",))
-        text = body.get_content() if body is not None else ""
+        # set_content ends the body with a newline of its own: not part of what was written.
+        text = body.get_content().removesuffix("\n") if body is not None else ""
         files = [part.get_filename() or "" for part in mime.iter_attachments()]
         async with self._engine.begin() as conn:
             await conn.execute(
