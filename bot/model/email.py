@@ -38,6 +38,13 @@ def find_email(text: str) -> str | None:
     return valid.pop() if len(valid) == 1 else None
 
 
+def addresses_in(text: str) -> set[str]:
+    """Every address in `text`, wholly lower-cased: the form erasure compares (an address
+    typed in someone else's chat must be found whatever its case)."""
+    found = (_checked(match) for match in _ADDRESS.finditer(text))
+    return {address.lower() for address in found if address is not None}
+
+
 def _checked(match: re.Match[str]) -> str | None:
     local, domain = match.group(1), match.group(2).lower()
     address = f"{local}@{domain}"

@@ -138,7 +138,8 @@ class PrivacyService:
                 numbers = [
                     a.consumer_number for a in await tx.accounts.list_for(resident.resident_id)
                 ]
-                identifiers = forms_of(resident.sso_id, resident.mobile, numbers)
+                emails = [resident.email] if resident.email else []
+                identifiers = forms_of(resident.sso_id, resident.mobile, numbers, emails)
                 mentioned = await tx.privacy.conversations_mentioning(identifiers)
                 accounts, payments = await tx.privacy.erase_resident(resident)
             for other in others:

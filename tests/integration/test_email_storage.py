@@ -9,6 +9,7 @@ from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.model.email import EmailChallenge
+from bot.model.mentions import identifiers_in
 from bot.model.reminders import ReminderConsent
 from bot.model.residents import Language
 from bot.services.privacy import PrivacyService
@@ -88,6 +89,9 @@ async def test_delete_my_data_leaves_no_address_no_code_and_no_send_log(
 ) -> None:
     await add_email(uow)
     assert ADDRESS in await everything_stored(engine)
+    async with uow() as tx:  # someone else's chat typed the address: its history goes too
+        await tx.privacy.record_mentions("stranger", identifiers_in(f"mail {ADDRESS}"), NOW)
+        await tx.commit()
 
     await PrivacyService(uow, FakeClock(NOW + timedelta(days=1))).erase("web")
 
@@ -96,6 +100,7 @@ async def test_delete_my_data_leaves_no_address_no_code_and_no_send_log(
     async with uow() as tx:
         assert await tx.email_challenges.get("wa") is None
         assert await tx.email_challenges.sends_since(NOW, resident_id="r1") == 0
+        assert "stranger" in await tx.privacy.pending_history_erasures()
 
 
 async def test_reminders_find_the_confirmed_address(uow: SqlUnitOfWorkFactory) -> None:
