@@ -225,6 +225,8 @@ def test_patterns_compile() -> None:
         ("hindi mein baat karo", [("language", "hi")]),
         ("5 tarikh ko yaad dilana", [("date", "5 tarikh")]),
         ("remind me on 20 January", [("date", "20 January")]),
+        ("mera email Ramesh.K@gmail.com hai", [("email", "Ramesh.K@gmail.com")]),
+        ("मेरा ईमेल sunita1985@yahoo.co.in है", [("email", "sunita1985@yahoo.co.in")]),
         # A utility word inside a biller's name gives only the biller.
         ("pay my Torrent Gas bill", [("biller", "TGPL00000RAJ01")]),
         ("Rajasthan State Gas connection", [("biller", "RSGL00000RAJ01")]),
