@@ -88,6 +88,11 @@ class ValidateEmailForm(RepairingFormValidation):
             if failed is None:
                 return [SlotSet("email_address", "confirmed"), SlotSet("email_code", "verified")]
             return [SlotSet(name, value) for name, value in {slot: None, **failed}.items()]
+        if slot == "email_code" and find_email(turn_of(tracker).text) is not None:
+            # Another address while the code is awaited (a typo seen too late): the code goes
+            # to the corrected one instead, within the same limits.
+            filled = await self.validate_email_address(None, dispatcher, tracker, domain)
+            return [SlotSet("email_address", filled["email_address"]), SlotSet("email_code", None)]
         return await super().run(dispatcher, tracker, domain)
 
     async def resend(

@@ -176,3 +176,25 @@ async def test_removing_with_no_address_says_so_and_asks_nothing(container: Cont
 
     assert responses(dispatcher) == ["utter_no_email"]
     assert followup(events) == "action_listen"
+
+
+async def test_a_corrected_address_while_the_code_is_awaited_gets_the_code_instead(
+    container: Container,
+) -> None:
+    cid = await link_webchat(container, "web-email-8", "ramesh.kumar")
+    await container.email_opt_in.start(cid, "ramesh.k@gmial.com")
+    typed = "sorry it is ramesh.k@gmail.com"
+    dispatcher = CollectingDispatcher()
+
+    events = await ValidateEmailForm().run(
+        dispatcher,
+        form_tracker(
+            cid, typed, "email_code", {"email_code": typed}, form="email_form", intent="add_email"
+        ),
+        EMAIL_DOMAIN,
+    )
+
+    assert slot_events(events) == {"email_address": "r•••@gmail.com", "email_code": None}
+    pending = await container.email_opt_in.pending(cid)
+    assert pending is not None and pending.address == ADDRESS
+    assert len(await container.sandbox.email_outbox(ADDRESS)) == 1
