@@ -16,8 +16,9 @@ from tests.e2e.test_whatsapp_on_real_model import WhatsAppResident, bodies
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-# Accounts no other end-to-end flow pays: Anita's TPADL bill (₹1,120.00), and Sunita linked
-# from a WhatsApp number of her own that no other test uses.
+# Accounts no other end-to-end flow pays: Anita's TPADL bill (₹1,120.00; her data is erased
+# at the end, so no saved account is left for the other tests), and Sunita linked from a
+# WhatsApp number of her own that no other test uses.
 ANITA, ANITA_MOBILE, ANITA_TPADL = "anita.rathore", "+917014100006", "4100567890"
 SUNITA, SUNITA_MOBILE = "sunita.devi", "+919414100002"
 SUNITA_OTHER_WHATSAPP = "+919000016077"
@@ -86,6 +87,10 @@ def test_web_chat_adds_an_email_gets_the_receipt_there_and_removes_it(stack: Sta
     held = text_of(chat.say("what data do you have about me"))
     assert "email for receipts: none" in held
     assert "No email address is saved" in text_of(chat.say("remove my email"))
+
+    # Erasing everything leaves Anita as the other tests expect her: no saved account.
+    assert "/affirm" in payloads(chat.say("delete my data"))
+    assert "your data is erased" in text_of(chat.say("yes"))
 
 
 def test_whatsapp_in_hindi_adds_and_removes_an_email(stack: Stack) -> None:
