@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.accounts import bill_from_slot
 from actions.billing import offer_other_accounts, payment_question
+from actions.email import remove_email
 from actions.forms import LISTEN, RepairingFormValidation, turn_of
 from actions.linking import unlink
 from actions.payments import create_payment_link
@@ -35,6 +36,7 @@ QUESTIONS = {
     "delete_data": "utter_confirm_delete_data",
     "stop_reminders": "utter_confirm_stop_reminders",
     "talk_to_human": "utter_confirm_talk_to_human",
+    "remove_email": "utter_confirm_remove_email",
 }
 
 Effect = Callable[[CollectingDispatcher, Tracker], Awaitable[list[dict[str, Any]]]]
@@ -44,6 +46,7 @@ EFFECTS: dict[str, Effect] = {
     "delete_data": delete_my_data,
     "stop_reminders": stop_reminders,
     "talk_to_human": request_person,
+    "remove_email": remove_email,
 }
 
 
@@ -94,6 +97,10 @@ class ActionAskConfirmed(ResidentAction):
                 response, values = payment_question(bill, biller)
                 dispatcher.utter_message(response=response, **values)
                 return []
+        if pending == "remove_email":
+            address = await services().email.address(tracker.sender_id)
+            dispatcher.utter_message(response=QUESTIONS[pending], email=address or "-")
+            return []
         dispatcher.utter_message(response=QUESTIONS.get(pending or "", "utter_please_yes_no"))
         return []
 

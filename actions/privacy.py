@@ -33,6 +33,7 @@ def describe(held: DataHeld, lang: Language) -> dict[str, str]:
         "sso_id": held.masked_sso_id,
         "name": held.masked_name,
         "mobile": held.masked_mobile,
+        "email": held.masked_email or _NONE[lang],
         "linked_on": format_datetime_ist(held.linked_at, lang) if held.linked_at else "-",
         "chats": chats or _NONE[lang],
         "accounts": accounts or _NONE[lang],

@@ -94,6 +94,7 @@ SWITCHES = {
     "track_complaint": "action_track_complaint",
     "raise_complaint": "complaint_form",
     "unlink_account": "action_confirm_unlink",
+    "remove_email": "action_confirm_remove_email",
 }
 # At a yes/no question these are more likely a question about it ("what happens to my
 # payments then?" at "erase my data?"): the question is asked again instead of switching.
@@ -106,6 +107,7 @@ EXPLANATIONS = {
         "faq_forgot_password": "utter_faq_forgot_password",
     },
     "otp": {"faq_sso_id": "utter_explain_otp"},
+    "email_address": {"dont_know": "utter_ask_email_address"},
     "consumer_number": {
         "faq_consumer_number": "explain_consumer_number",
         "dont_know": "explain_consumer_number",
@@ -176,7 +178,7 @@ def decide(form: str, slot: str, turn: Turn, fits: bool, yes_no: bool = False) -
 
     if yes_no and intent in ("affirm", "deny"):
         return Repair(Move.FILL)
-    if intent == "otp_not_received" and slot == "otp" and answering:
+    if intent == "otp_not_received" and slot in ("otp", "email_code") and answering:
         return Repair(Move.RESEND)
     explanation = EXPLANATIONS.get(slot, {}).get(intent)
     if explanation and answering:

@@ -11,6 +11,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.email import say_email_code_outcome
 from actions.forms import LISTEN, turn_of
 from actions.linking import say_code_outcome
 from actions.repair import Turn
@@ -59,6 +60,11 @@ class ActionRouteInform(ResidentAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         turn = turn_of(tracker)
+        emailed = turn.entities.get("email_code_result")
+        if emailed is not None:  # an email code the gateway checked, with no form asking
+            if say_email_code_outcome(emailed, dispatcher) is None:
+                return [FollowupAction("action_email_completed")]
+            return [FollowupAction(LISTEN)]
         result = turn.entities.get("otp_result")
         if result is not None:  # a code the gateway checked, typed with no form asking
             if await say_code_outcome(result, dispatcher) is None:

@@ -24,6 +24,7 @@ from bot.services.bill_copies import BillCopyService
 from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
 from bot.services.effects import TurnEffects
+from bot.services.email_opt_in import EmailOptIn
 from bot.services.handoff import HandoffService
 from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
@@ -51,6 +52,8 @@ class ActionServices:
     effects: TurnEffects
     # "Bill ki copy bhejo": a signed link to the current bill as a PDF (issue 16).
     bill_copies: BillCopyService
+    # Email receipts and reminders: adding an address with a code, removing it (issue 16).
+    email: EmailOptIn
     # Where the gateway's pages are (sample bills shown with an explanation).
     public_base_url: str
 

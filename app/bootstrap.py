@@ -29,6 +29,7 @@ from bot.ports import (
     ChannelSender,
     Clock,
     ConversationHistory,
+    EmailSender,
     PaymentGateway,
     RateCounter,
     RateLimiter,
@@ -42,6 +43,8 @@ from bot.services.bill_copies import BillCopyLinks, BillCopyService
 from bot.services.billing import BillingService
 from bot.services.conversations import ConversationService
 from bot.services.effects import TurnEffects
+from bot.services.email_delivery import EmailReceipts
+from bot.services.email_opt_in import EmailOptIn
 from bot.services.handoff import HandoffService
 from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
@@ -120,6 +123,9 @@ class Container:
     bill_copies: BillCopyService
     bill_copy_links: BillCopyLinks
     bill_copy_renderer: BillCopyRenderer
+    # Email receipts and reminders (issue 16): the mail server, and the address's opt-in.
+    email: EmailSender
+    email_opt_in: EmailOptIn
 
     async def close(self) -> None:
         adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
@@ -187,6 +193,20 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             timeout,
         )
 
+    email: EmailSender = sandbox.email
+    if settings.email_backend == "smtp":
+        from integrations.email.smtp import SmtpEmailSender
+
+        email = SmtpEmailSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.email_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            starttls=settings.smtp_starttls,
+            timeout_s=timeout,
+        )
+
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
     uow = SqlUnitOfWorkFactory(engine)
     hours = OfficeHours.parse(settings.office_days, settings.office_opens, settings.office_closes)
@@ -201,6 +221,11 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         internal_token=settings.internal_token_value,
     )
     linking = LinkingService(uow, sso, sms, clock, otp_key=secret, limits=rate_counter)
+    email_opt_in = EmailOptIn(uow, email, clock, purpose_key(secret, "email-codes"))
+    receipt_checks = ReceiptChecks(
+        uow, biller_directory, settings.public_base_url, receipt_check_keys(settings)
+    )
+    receipt_renderer = PdfReceiptRenderer()
     effects = TurnEffects(SqlEffectLedger(engine), clock)
     bill_copy_links = BillCopyLinks(
         settings.public_base_url, purpose_key(secret, "bill-copy-links"), clock
@@ -214,7 +239,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         billers=biller_directory,
         payment_gateway=gateway,
         sms=sms,
-        receipt_renderer=PdfReceiptRenderer(),
+        receipt_renderer=receipt_renderer,
         receipt_links=receipt_links,
         conversations=conversations,
         linking=linking,
@@ -226,6 +251,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             clock,
             receipt_links,
             callback_url=f"{settings.public_base_url}/payments/return",
+            receipt_email=EmailReceipts(uow, email, receipt_checks, receipt_renderer),
         ),
         turns=TurnService(
             uow,
@@ -240,6 +266,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             linking=linking,
             notice_url=f"{settings.public_base_url}/privacy",
             effects=effects,
+            email=email_opt_in,
         ),
         dialogue=dialogue,
         sandbox=sandbox,
@@ -258,12 +285,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         webchat_sessions=webchat_sessions(settings, engine, clock, uow),
         reminder_consents=ReminderConsents(uow, clock),
         reminder_settings=ReminderSettings(uow, clock),
-        receipt_checks=ReceiptChecks(
-            uow, biller_directory, settings.public_base_url, receipt_check_keys(settings)
-        ),
+        receipt_checks=receipt_checks,
         bill_copies=BillCopyService(uow, biller_directory, bill_copy_links, clock),
         bill_copy_links=bill_copy_links,
         bill_copy_renderer=PdfBillCopyRenderer(),
+        email=email,
+        email_opt_in=email_opt_in,
     )
 
 
@@ -403,6 +430,7 @@ def action_services(container: Container) -> ActionServices:
         reminder_settings=container.reminder_settings,
         effects=container.effects,
         bill_copies=container.bill_copies,
+        email=container.email_opt_in,
         public_base_url=container.settings.public_base_url,
     )
 
@@ -458,6 +486,7 @@ def reminder_jobs(container: Container) -> ReminderJobs:
     """Reminder discovery and dispatch (app/workers/reminders.py): Celery's tasks, the
     operators' command, or the gateway's own loop."""
     from app.workers.reminders import ReminderJobs
+    from bot.services.email_delivery import EmailReminders
     from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
     from bot.services.reminders import ReminderScheduler
     from channels.webchat import OutboxSender
@@ -490,7 +519,12 @@ def reminder_jobs(container: Container) -> ReminderJobs:
             biller_rate_per_s=settings.reminder_biller_rate_per_s,
         ),
         dispatcher=ReminderDispatcher(
-            container.uow, container.clock, BillerCatalog(load_billers()), lanes, limiter
+            container.uow,
+            container.clock,
+            BillerCatalog(load_billers()),
+            lanes,
+            limiter,
+            email=EmailReminders(container.email),
         ),
         limiter=limiter,
     )

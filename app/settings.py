@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     bbps_api_base_url: str = ""
     bbps_api_key: SecretStr = SecretStr("")
     sms_backend: str = "sandbox"  # sandbox | twilio
+    # Email receipts and reminders (issue 16): the sandbox outbox, or a real SMTP server.
+    email_backend: str = "sandbox"  # sandbox | smtp
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    email_from: str = ""  # e.g. "Rajasthan bill assistant <bills@example.gov.in>"
     payment_gateway: str = "sandbox"  # sandbox | razorpay
     razorpay_key_id: str = ""
     razorpay_key_secret: SecretStr = SecretStr("")
@@ -195,7 +203,8 @@ class Settings(BaseSettings):
             for name in ("data_encryption_keys", "data_hash_key"):
                 if getattr(self, name).get_secret_value() in ("", _PLACEHOLDER):
                     raise ValueError(f"{name.upper()} must be set in production")
-            for name in ("sso_backend", "biller_backend", "sms_backend", "payment_gateway"):
+            backends = ("sso_backend", "biller_backend", "sms_backend", "email_backend")
+            for name in (*backends, "payment_gateway"):
                 if getattr(self, name) == "sandbox":
                     raise ValueError(f"{name.upper()}=sandbox is not allowed in production")
         if not self.public_base_url:

@@ -173,3 +173,20 @@ class InvalidComplaint(BotError):
 class EffectUncertain(BotError):
     """A side effect of this message was started before and never finished (its process
     died mid-way): it may have happened, so it is not done again."""
+
+
+# --- email (issue 16) --------------------------------------------------------------------------
+class InvalidEmail(BotError):
+    """The text holds no usable email address."""
+
+
+class NoPendingEmail(BotError):
+    """No email confirmation code is waiting in this conversation."""
+
+
+class TooManyEmailCodes(BotError):
+    """Enough codes went out lately (to this resident or this address): try again later."""
+
+
+class EmailUnavailable(BotError):
+    """The mail server did not take the message."""

@@ -24,6 +24,7 @@ from bot.model.channels import (
     InboxEntry,
 )
 from bot.model.complaints import Complaint
+from bot.model.email import EmailChallenge, OutgoingEmail
 from bot.model.handoff import Agent, AgentSession, Handoff, HandoffStatus, TranscriptLine
 from bot.model.outages import Outage, PlannedOutage, SupplyTicket
 from bot.model.outbound import Button, OutboundMessage, PushedMessage
@@ -148,6 +149,12 @@ class SmsSender(Protocol):
         ...
 
 
+class EmailSender(Protocol):
+    async def send(self, message: OutgoingEmail) -> None:
+        """Hand one email to the mail server. Raises EmailUnavailable when it did not take it."""
+        ...
+
+
 class ReceiptRenderer(Protocol):
     def render(self, receipt: Receipt, language: Language) -> bytes:
         """The receipt as a PDF document."""
@@ -196,6 +203,24 @@ class ChallengeRepository(Protocol):
 
     async def other_sso_ids_since(self, conversation_id: str, sso_id: str, since: datetime) -> int:
         """How many SSO IDs other than `sso_id` this conversation had codes for since `since`."""
+        ...
+
+
+class EmailChallengeRepository(Protocol):
+    """Codes proving an email address (bot/services/email_opt_in.py) and the log of codes
+    sent, which outlives them so removing or replacing a code never resets the limits."""
+
+    async def get(self, conversation_id: str) -> EmailChallenge | None: ...
+    async def save(self, challenge: EmailChallenge) -> None:
+        """Insert or replace the one challenge of its conversation."""
+        ...
+
+    async def delete(self, conversation_id: str) -> None: ...
+    async def record_send(self, resident_id: str, address: str, sent_at: datetime) -> None: ...
+    async def sends_since(
+        self, since: datetime, *, resident_id: str | None = None, address: str | None = None
+    ) -> int:
+        """Codes sent at or after `since` for that resident, or to that address."""
         ...
 
 
@@ -661,6 +686,7 @@ class UnitOfWork(Protocol):
     residents: ResidentRepository
     conversations: ConversationRepository
     challenges: ChallengeRepository
+    email_challenges: EmailChallengeRepository
     accounts: AccountRepository
     payments: PaymentRepository
     webhook_events: WebhookEventRepository

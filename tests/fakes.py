@@ -28,6 +28,7 @@ from bot.errors import (
     BillerUnavailable,
     ConsumerNotFound,
     DialogueUnavailable,
+    EmailUnavailable,
     PaymentGatewayUnavailable,
     SignatureInvalid,
     SmsUnavailable,
@@ -36,6 +37,7 @@ from bot.errors import (
 )
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
 from bot.model.channels import ChannelState
+from bot.model.email import EmailChallenge, OutgoingEmail
 from bot.model.outbound import Button, OutboundMessage, PushedMessage
 from bot.model.payments import (
     Payment,
@@ -54,6 +56,8 @@ from bot.ports import (
     Clock,
     ConversationRepository,
     DialogueEngine,
+    EmailChallengeRepository,
+    EmailSender,
     OutboxRepository,
     PaymentGateway,
     PaymentLinkRequest,
@@ -416,6 +420,24 @@ class FakeSmsSender:
         return [code for text in self.texts_to(to) for code in _SIX_DIGITS.findall(text)]
 
 
+class FakeEmailSender:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingEmail] = []
+        self.unavailable = False
+
+    async def send(self, message: OutgoingEmail) -> None:
+        if self.unavailable:
+            raise EmailUnavailable(message.to)
+        self.sent.append(message)
+
+    def to(self, address: str) -> list[OutgoingEmail]:
+        return [m for m in self.sent if m.to == address]
+
+    def codes_sent_to(self, address: str) -> list[str]:
+        """Every 6-digit code in the mail sent to `address`, oldest first."""
+        return [code for m in self.to(address) for code in _SIX_DIGITS.findall(m.text)]
+
+
 class FakeReceiptRenderer:
     def __init__(self) -> None:
         self.rendered: list[tuple[Receipt, Language]] = []
@@ -468,6 +490,8 @@ class _Tables:
     payments: dict[str, Payment] = field(default_factory=dict)
     webhook_events: dict[tuple[str, str], datetime] = field(default_factory=dict)
     otp_sends: dict[str, tuple[str, datetime, str]] = field(default_factory=dict)
+    email_challenges: dict[str, EmailChallenge] = field(default_factory=dict)
+    email_code_sends: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     channel_states: dict[str, ChannelState] = field(default_factory=dict)
 
 
@@ -495,6 +519,10 @@ class InMemoryDatabase:
     @property
     def accounts(self) -> dict[str, SavedAccount]:
         return self._tables.accounts
+
+    @property
+    def email_challenges(self) -> dict[str, EmailChallenge]:
+        return self._tables.email_challenges
 
     @property
     def payments(self) -> dict[str, Payment]:
@@ -627,6 +655,33 @@ class _Challenges(_Repository):
         sends = self._uow._view().otp_sends.values()
         return len(
             {who for who, at, chat in sends if chat == conversation_id and at >= since} - {sso_id}
+        )
+
+
+class _EmailChallenges(_Repository):
+    _table = "email_challenges"
+
+    async def get(self, conversation_id: str) -> EmailChallenge | None:
+        return self._read(conversation_id)  # type: ignore[no-any-return]
+
+    async def save(self, challenge: EmailChallenge) -> None:
+        self._write(challenge.conversation_id, challenge)
+
+    async def delete(self, conversation_id: str) -> None:
+        self._delete(conversation_id)
+
+    async def record_send(self, resident_id: str, address: str, sent_at: datetime) -> None:
+        key = uuid.uuid4().hex
+        self._uow._view().email_code_sends[key] = (resident_id, address, sent_at)
+        self._uow._written.add(("email_code_sends", key))
+
+    async def sends_since(
+        self, since: datetime, *, resident_id: str | None = None, address: str | None = None
+    ) -> int:
+        return sum(
+            1
+            for who, where, at in self._uow._view().email_code_sends.values()
+            if at >= since and resident_id in (None, who) and address in (None, where)
         )
 
 
@@ -797,6 +852,7 @@ class InMemoryUnitOfWork:
         self.residents: ResidentRepository = _Residents(self)
         self.conversations: ConversationRepository = _Conversations(self)
         self.challenges: ChallengeRepository = _Challenges(self)
+        self.email_challenges: EmailChallengeRepository = _EmailChallenges(self)
         self.accounts: AccountRepository = _Accounts(self)
         self.payments: PaymentRepository = _Payments(self)
         self.webhook_events: WebhookEventRepository = _WebhookEvents(self)
@@ -858,6 +914,7 @@ if TYPE_CHECKING:
     _billers: BillerDirectory = FakeBillerDirectory()
     _gateway: PaymentGateway = FakePaymentGateway()
     _sms: SmsSender = FakeSmsSender()
+    _email: EmailSender = FakeEmailSender()
     _renderer: ReceiptRenderer = FakeReceiptRenderer()
     _dialogue: DialogueEngine = FakeDialogueEngine()
     _uow: UnitOfWorkFactory = InMemoryUnitOfWorkFactory()

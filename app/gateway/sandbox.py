@@ -1,4 +1,4 @@
-"""The sandbox's pages: the SMS inbox and the hosted payment page that stands in for
+"""The sandbox's pages: the SMS and email inboxes and the hosted payment page that stands in for
 Razorpay's. Mounted only outside production (see app.py)."""
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ def sandbox_router(sandbox: Sandbox) -> APIRouter:
         # An unescaped "+" in a query string arrives as a space: "?to=+9198…" is " 9198…".
         number = "+" + to.strip().lstrip("+")
         return {"messages": await sandbox.sms_outbox(number)}
+
+    @router.get("/email")
+    async def email_inbox(to: str) -> dict[str, Any]:
+        return {"messages": await sandbox.email_outbox(to)}
 
     @router.get("/pay/{link_id}", response_class=HTMLResponse)
     async def payment_page(link_id: str) -> HTMLResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.messages.channels import CHANNEL_TEXTS
 from bot.messages.dialogue import DIALOGUE_TEXTS
+from bot.messages.email import EMAIL_TEXTS
 from bot.messages.privacy import PRIVACY_TEXTS
 from bot.messages.reminders import REMINDER_TEXTS
 from bot.messages.support import SUPPORT_TEXTS
@@ -65,6 +66,7 @@ CATALOG: dict[str, dict[Language, str]] = {
     **SUPPORT_TEXTS,
     **REMINDER_TEXTS,
     **VERIFICATION_TEXTS,
+    **EMAIL_TEXTS,
 }
 
 

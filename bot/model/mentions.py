@@ -1,5 +1,5 @@
 """Identifiers a message names, in one normal form, so that erasure can find every
-conversation that mentioned a resident's SSO ID, mobile or consumer number.
+conversation that mentioned a resident's SSO ID, mobile, consumer number or email address.
 
 Someone else's chat may type a resident's SSO ID or consumer number (a relative paying for
 them, a mistake, an attacker): those words are in that conversation's dialogue history, not
@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.model.email import addresses_in
 from bot.model.identifiers import ascii_digits, normalise_sso_id
 
 # Digits with the separators people type inside numbers ("98290 12345", "2101-4567-8912").
@@ -52,7 +53,7 @@ def identifiers_in(text: str) -> frozenset[str]:
     (lower case; digits only). In a sentence a word counts only with a digit or a dot in it
     (as find_sso_id reads sentences); a message of one word counts whatever it is."""
     text = ascii_digits(text)
-    found = _numbers(text)
+    found = _numbers(text) | addresses_in(text)
     tokens = [t.strip(_TOKEN_EDGES).rstrip(".") for t in text.split()]
     tokens = [t for t in tokens if t]
     for token in tokens:
@@ -66,9 +67,11 @@ def identifiers_in(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def forms_of(sso_id: str, mobile: str, consumer_numbers: Iterable[str]) -> frozenset[str]:
+def forms_of(
+    sso_id: str, mobile: str, consumer_numbers: Iterable[str], emails: Iterable[str] = ()
+) -> frozenset[str]:
     """A resident's identifiers in the forms `identifiers_in` gives."""
-    found = {sso_id.lower()}
+    found = {sso_id.lower(), *(email.lower() for email in emails)}
     found |= number_forms(re.sub(r"\D", "", mobile))
     for number in consumer_numbers:
         normal = re.sub(r"[\s\-./]", "", number).lower()

@@ -44,6 +44,7 @@ class DataHeld:
     masked_sso_id: str = ""
     masked_name: str = ""
     masked_mobile: str = ""
+    masked_email: str = ""  # the confirmed email address, "" when there is none
     linked_at: datetime | None = None
     chats: tuple[tuple[Channel, str], ...] = ()  # (channel, masked address)
     accounts: tuple[HeldAccount, ...] = ()

@@ -227,6 +227,7 @@ class ReminderRecipient:
     enabled: bool  # reminder consent
     opted_out: bool  # STOP on WhatsApp/SMS: no proactive messages at all
     last_inbound_at: datetime | None
+    email: str | None = None  # a confirmed address: the reminder goes there too
 
 
 @dataclass

@@ -29,6 +29,9 @@ class Resident:
     mobile: str  # E.164, the mobile registered with the SSO ID
     language: Language
     linked_at: datetime
+    # An address proven with a code (bot/services/email_opt_in.py): receipts and reminders
+    # also go there. None until the resident adds one, and after they remove it.
+    email: str | None = None
 
 
 @dataclass

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import Enum
+from typing import Protocol
 
 from bot import messages
 from bot.errors import BillerUnavailable, NothingDue, PaymentGatewayUnavailable, ReceiptNotFound
@@ -69,6 +70,13 @@ class EventOutcome(str, Enum):
     MISMATCH = "mismatch"  # amount or reference differs from what we created: ignored
 
 
+class ReceiptEmail(Protocol):
+    """Emails a paid payment's receipt to its resident's confirmed address, if any
+    (bot/services/email_delivery.py). Never raises."""
+
+    async def send(self, payment_id: str) -> bool: ...
+
+
 class PaymentService:
     def __init__(
         self,
@@ -78,7 +86,9 @@ class PaymentService:
         clock: Clock,
         receipt_links: ReceiptLinks,
         callback_url: str,
+        receipt_email: ReceiptEmail | None = None,
     ) -> None:
+        self._receipt_email = receipt_email
         self._uow = uow
         self._billers = billers
         self._gateway = gateway
@@ -181,6 +191,10 @@ class PaymentService:
             await tx.commit()
         if outcome is EventOutcome.PROCESSED and event.kind is PaymentEventKind.PAID:
             await self.confirm_with_biller(payment.payment_id)
+            if self._receipt_email is not None:
+                # Only the event that moved the payment to PAID gets here (compare-and-set),
+                # so a replayed webhook never emails the receipt twice.
+                await self._receipt_email.send(payment.payment_id)
         return outcome
 
     async def _apply(self, tx: UnitOfWork, payment: Payment, event: PaymentEvent) -> EventOutcome:

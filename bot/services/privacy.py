@@ -22,6 +22,7 @@ import logging
 from datetime import datetime
 
 from bot.errors import DialogueUnavailable
+from bot.model.email import mask_email
 from bot.model.identifiers import mask, mask_name
 from bot.model.mentions import forms_of, identifiers_in
 from bot.model.privacy import NOTICE_VERSION, Consent, DataHeld, Erasure, HeldAccount
@@ -99,6 +100,7 @@ class PrivacyService:
             masked_sso_id=mask(resident.sso_id),
             masked_name=mask_name(resident.name),
             masked_mobile=mask(resident.mobile),
+            masked_email=mask_email(resident.email) if resident.email else "",
             linked_at=resident.linked_at,
             chats=tuple((c.channel, mask(c.address)) for c in chats),
             accounts=tuple(HeldAccount(a.biller_id, mask(a.consumer_number)) for a in accounts),
@@ -136,7 +138,8 @@ class PrivacyService:
                 numbers = [
                     a.consumer_number for a in await tx.accounts.list_for(resident.resident_id)
                 ]
-                identifiers = forms_of(resident.sso_id, resident.mobile, numbers)
+                emails = [resident.email] if resident.email else []
+                identifiers = forms_of(resident.sso_id, resident.mobile, numbers, emails)
                 mentioned = await tx.privacy.conversations_mentioning(identifiers)
                 accounts, payments = await tx.privacy.erase_resident(resident)
             for other in others:

@@ -42,13 +42,18 @@ from bot.ports import (
 
 log = logging.getLogger(__name__)
 
-log = logging.getLogger(__name__)
-
 
 class BillerNames(Protocol):
     """The part of the BillerDirectory a dispatcher needs: names, no fetching."""
 
     def get(self, biller_id: str) -> Biller: ...
+
+
+class ReminderEmail(Protocol):
+    """Emails a reminder just delivered in the chat to the resident's confirmed address, if
+    any (bot/services/email_delivery.py). Never raises."""
+
+    async def send(self, reminder: Reminder, recipient: ReminderRecipient, biller: str) -> bool: ...
 
 
 PAY_PAYLOAD = "/pay_bill"
@@ -122,7 +127,9 @@ class ReminderDispatcher:
         tick_s: float = 0.05,
         max_in_flight: int = 16,
         quiet: QuietHours | None = None,
+        email: ReminderEmail | None = None,
     ) -> None:
+        self._email = email
         self._uow = uow
         self._clock = clock
         self._billers = billers
@@ -330,4 +337,8 @@ class ReminderDispatcher:
         except Exception:  # a bug in a sender must not lose the whole chunk's outcomes
             log.exception("reminder %d: sender broke", reminder.reminder_id)
             return ReminderState.UNCERTAIN
+        if self._email is not None and recipient.email is not None:
+            # In addition to the chat, once: only after the chat send that settles this row
+            # (a retried row had no SENT, so it never emailed). A failure is logged there.
+            await self._email.send(reminder, recipient, biller_name)
         return ReminderState.SENT

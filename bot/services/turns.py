@@ -16,6 +16,7 @@ from bot.model.sensitive import Screened, screen
 from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, TurnUnitOfWorkFactory
 from bot.services.conversations import answer_language
 from bot.services.effects import TurnEffects
+from bot.services.email_opt_in import EmailOptIn
 from bot.services.handoff import HandoffService
 from bot.services.linking import OTP_LENGTH, LinkingService
 from bot.services.privacy import PrivacyService
@@ -26,6 +27,8 @@ MAX_MESSAGE_CHARS = 1000
 # sends at most a few messages in ten seconds, and every answer costs a paid message.
 BURST_WINDOW = timedelta(seconds=10)
 BURST_MESSAGES = 8  # the default of MESSAGE_BURST_PER_10S
+# Marks a checked email code's outcome in the effects ledger, apart from a linking code's.
+EMAIL_OUTCOME = "email:"
 
 
 class TurnService:
@@ -43,7 +46,9 @@ class TurnService:
         notice_url: str = "",
         burst_messages: int = BURST_MESSAGES,
         effects: TurnEffects | None = None,
+        email: EmailOptIn | None = None,
     ) -> None:
+        self._email = email
         self._uow = uow
         self._clock = clock
         self._limits = limits
@@ -103,7 +108,7 @@ class TurnService:
             text = resolve_option(text, opened.options)  # "1" presses the first button
         if self._linking is not None:
             cid = conversation.conversation_id
-            text = await without_code(self._linking, self._effects, key, cid, text)
+            text = await without_code(self._linking, self._effects, key, cid, text, self._email)
         if not screened.found or any(char.isalnum() for char in text):
             replies += await self._dialogue.converse(
                 conversation.conversation_id, text, language, channel, message_key=key
@@ -193,17 +198,25 @@ async def without_code(
     message_key: str,
     conversation_id: str,
     text: str,
+    email: EmailOptIn | None = None,
 ) -> str:
     """A typed OTP is checked here and only its outcome goes on to the dialogue engine, so no
     code is ever in Rasa's tracker or logs, and a late code works whatever was said since.
     A bare code with none pending goes on as the outcome "none", never as the code.
 
     Checked once per message: a turn run again (a crash between Rasa and the commit) gets the
-    first check's outcome, not a second check of a code the first already used up."""
+    first check's outcome, not a second check of a code the first already used up.
+
+    A code confirming an email address (bot/services/email_opt_in.py) is checked the same
+    way, when no linking code is waiting, and goes on as `email_code_result`."""
     if find_otp(text, OTP_LENGTH) is None:  # most messages: no database read
         return text
 
     async def check() -> str:
+        if email is not None and await linking.pending(conversation_id) is None:
+            emailed = await email.check_typed_code(conversation_id, text)
+            if emailed is not None:
+                return EMAIL_OUTCOME + emailed
         return await linking.check_typed_code(conversation_id, text) or ""
 
     async def recorded(outcome: str) -> str:
@@ -213,6 +226,8 @@ async def without_code(
         outcome = await check()
     else:
         outcome = await effects.once(message_key, "otp_check", check, str, recorded)
+    if outcome.startswith(EMAIL_OUTCOME):
+        return "/inform" + json.dumps({"email_code_result": outcome[len(EMAIL_OUTCOME) :]})
     return "/inform" + json.dumps({"otp_result": outcome}) if outcome else text
 
 

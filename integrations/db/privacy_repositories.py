@@ -25,6 +25,8 @@ from integrations.db.support_tables import complaints, handoff_transcript, hando
 from integrations.db.tables import (
     channel_states,
     conversations,
+    email_challenges,
+    email_code_sends,
     inbox,
     link_challenges,
     otp_sends,
@@ -162,6 +164,13 @@ class SqlPrivacyRepository:
             delete(saved_accounts).where(saved_accounts.c.resident_id == resident.resident_id)
         )
         await run(delete(otp_sends).where(otp_sends.c.sso_id_hash == resident.sso_id))
+        # The email address goes with the resident's row; its codes and their log here.
+        await run(
+            delete(email_challenges).where(email_challenges.c.resident_id == resident.resident_id)
+        )
+        await run(
+            delete(email_code_sends).where(email_code_sends.c.resident_id == resident.resident_id)
+        )
         await run(delete(link_challenges).where(link_challenges.c.sso_id_hash == resident.sso_id))
         await run(delete(residents).where(residents.c.resident_id == resident.resident_id))
         return int(accounts.rowcount), len(rows)

@@ -35,7 +35,13 @@ from integrations.db.reminder_tables import (
     reminders,
 )
 from integrations.db.repositories import upsert_insert
-from integrations.db.tables import channel_states, conversations, payments, saved_accounts
+from integrations.db.tables import (
+    channel_states,
+    conversations,
+    payments,
+    residents,
+    saved_accounts,
+)
 
 # SQLite allows 32,766 bound parameters since 3.32, older builds 999: stay well under.
 CHUNK = 400
@@ -251,9 +257,11 @@ class SqlReminderRepository:
                     v.address,
                     s.opted_out,
                     s.last_inbound_at,
+                    residents.c.email,
                 )
                 .join(conversations, v.conversation_id == k.conversation_id)
                 .outerjoin(channel_states, s.conversation_id == k.conversation_id)
+                .outerjoin(residents, residents.c.resident_id == k.resident_id)
                 .where(k.resident_id.in_(chunk))
             )
             for row in result.mappings():
@@ -266,6 +274,7 @@ class SqlReminderRepository:
                     enabled=bool(row["enabled"]),
                     opted_out=bool(row["opted_out"]),
                     last_inbound_at=row["last_inbound_at"],
+                    email=row["email"],
                 )
         return found
 

@@ -103,6 +103,8 @@ residents = Table(
     Column("mobile", EncryptedText(), nullable=False),
     Column("language", _string_enum(Language), nullable=False),
     Column("linked_at", UtcDateTime(), nullable=False),
+    # A confirmed address for receipts and reminders (issue 16); never looked up by value.
+    Column("email", EncryptedText(), nullable=True),
 )
 
 conversations = Table(
@@ -143,6 +145,31 @@ otp_sends = Table(
     _id("conversation_id", nullable=True),
     Index(None, "sso_id_hash", "sent_at"),
     Index(None, "conversation_id", "sent_at"),
+)
+
+# A code sent to an email address, waiting for its chat to type it back (issue 16).
+email_challenges = Table(
+    "email_challenges",
+    metadata,
+    _id("conversation_id", primary_key=True),  # one pending code per conversation
+    _id("resident_id", nullable=False, index=True),
+    Column("address", EncryptedText(), nullable=False),
+    Column("code_hash", String(128), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("attempts_left", Integer, nullable=False),
+)
+
+# Every email code sent, apart from the challenges so their limits survive them.
+email_code_sends = Table(
+    "email_code_sends",
+    metadata,
+    Column("send_id", Integer, primary_key=True, autoincrement=True),
+    _id("resident_id", nullable=False),
+    Column("address_hash", BlindIndex("email"), nullable=False),  # only counted, never read
+    Column("sent_at", UtcDateTime(), nullable=False),
+    Index(None, "resident_id", "sent_at"),
+    Index(None, "address_hash", "sent_at"),
 )
 
 saved_accounts = Table(

@@ -21,6 +21,7 @@ from bot.ports import (
     ConsentRepository,
     ConversationRepository,
     DeliveryRepository,
+    EmailChallengeRepository,
     HandoffRepository,
     InboxRepository,
     OutboxRepository,
@@ -34,6 +35,7 @@ from bot.ports import (
 )
 from integrations.db.channel_repositories import SqlChannelStateRepository, SqlInboxRepository
 from integrations.db.delivery_repository import SqlDeliveryRepository
+from integrations.db.email_repositories import SqlEmailChallengeRepository
 from integrations.db.outbox import SqlOutboxRepository
 from integrations.db.payment_repositories import SqlPaymentRepository
 from integrations.db.privacy_repositories import SqlPrivacyRepository
@@ -71,6 +73,9 @@ class SqlUnitOfWork:
         self.residents: ResidentRepository = SqlResidentRepository(self._connection)
         self.conversations: ConversationRepository = SqlConversationRepository(self._connection)
         self.challenges: ChallengeRepository = SqlChallengeRepository(self._connection)
+        self.email_challenges: EmailChallengeRepository = SqlEmailChallengeRepository(
+            self._connection
+        )
         self.accounts: AccountRepository = SqlAccountRepository(self._connection)
         self.payments: PaymentRepository = SqlPaymentRepository(self._connection)
         self.webhook_events: WebhookEventRepository = SqlWebhookEventRepository(self._connection)

@@ -1,5 +1,5 @@
 """The embedded sandbox: stand-ins for the SSO registry, the billers, the payment gateway
-and the SMS provider, so the whole bot runs with no outside account.
+the SMS provider and the mail server, so the whole bot runs with no outside account.
 
 Residents and accounts come from `seed.yml`; what changes (bill status, SMS sent, payment
 links, payments posted to billers) lives in `sandbox_*` tables of the product's database,
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.model.billing import Biller
 from bot.ports import Clock
 from integrations.sandbox.billers import SandboxBillerDirectory
+from integrations.sandbox.email import SandboxEmailSender
 from integrations.sandbox.payments import LinkClosedError, SandboxPaymentGateway
 from integrations.sandbox.seeding import Seed, apply_seed, load_seed
 from integrations.sandbox.sms import SandboxSmsSender
@@ -47,6 +48,7 @@ class Sandbox:
             engine, public_base_url, webhook_url, webhook_secret, clock, webhook_transport
         )
         self.sms = SandboxSmsSender(engine, clock)
+        self.email = SandboxEmailSender(engine, clock)
 
     async def apply_seed(self, reset: bool = False) -> None:
         """Create the sandbox tables and load the seed (see `seeding.apply_seed`)."""
@@ -55,6 +57,11 @@ class Sandbox:
     async def sms_outbox(self, to: str) -> list[dict[str, str]]:
         """SMS "sent" to `to` (E.164), oldest first: {to, text, sent_at (ISO 8601)}."""
         return await self.sms.outbox(to)
+
+    async def email_outbox(self, to: str) -> list[dict[str, Any]]:
+        """Mail "sent" to `to`, oldest first: {to, subject, text, attachments (file names),
+        sent_at (ISO 8601)}."""
+        return await self.email.outbox(to)
 
     async def link(self, link_id: str) -> dict[str, Any] | None:
         """A payment link as stored: id, short_url, reference_id, amount_paise,

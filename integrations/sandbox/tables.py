@@ -50,6 +50,18 @@ sms_outbox = Table(
     Column("sent_at", UtcDateTime(), nullable=False),
 )
 
+# Every email the sandbox mail server "sent", for GET /sandbox/email.
+email_outbox = Table(
+    "sandbox_email_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("to_address", String(254), nullable=False, index=True),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("attachments", Text, nullable=False),  # file names, one a line
+    Column("sent_at", UtcDateTime(), nullable=False),
+)
+
 # Hosted payment links of the sandbox gateway.
 payment_links = Table(
     "sandbox_payment_links",

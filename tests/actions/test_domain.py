@@ -31,11 +31,15 @@ EXTRA_INTENTS = [
     # Issue 16: the current bill as a PDF; "is this message really from you?".
     "bill_copy",
     "faq_fraud",
+    # Issue 16: receipts and reminders by email.
+    "add_email",
+    "remove_email",
 ]
 CONTRACT_ENTITIES = "utility biller consumer_number sso_id otp amount date language".split()
 # Extensions, never found by NLU: reminder_option comes from the settings screen's buttons,
 # otp_result from the gateway, which checks a typed code and passes on only the outcome.
-EXTRA_ENTITIES = ["reminder_option", "otp_result"]
+# email_code_result likewise; email is an address typed in a message (issue 16).
+EXTRA_ENTITIES = ["reminder_option", "otp_result", "email_code_result", "email"]
 HINDI = {"type": "slot", "name": "language", "value": "hi"}
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 

@@ -77,6 +77,7 @@ def test_production_refuses_missing_keys_and_development_derives_them() -> None:
         "sso_backend": "http",
         "biller_backend": "bbps",
         "sms_backend": "twilio",
+        "email_backend": "smtp",
         "payment_gateway": "razorpay",
     }
     with pytest.raises(ValidationError, match="DATA_ENCRYPTION_KEYS"):

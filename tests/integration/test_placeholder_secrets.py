@@ -95,6 +95,7 @@ PRODUCTION = {
     "sso_backend": "http",
     "biller_backend": "bbps",
     "sms_backend": "twilio",
+    "email_backend": "smtp",
     "payment_gateway": "razorpay",
 }
 

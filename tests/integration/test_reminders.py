@@ -452,3 +452,36 @@ async def test_nothing_is_sent_during_quiet_hours_even_when_overdue_in_the_sched
     assert (await dispatcher.run_until_idle()).claimed == 0
     clock.set(datetime(2025, 1, 16, 9, 0, tzinfo=IST))
     assert (await dispatcher.run_until_idle()).sent == 2
+
+
+async def test_a_reminder_goes_by_email_too_once_and_only_with_its_chat_message(
+    ruow: SqlUnitOfWorkFactory,
+) -> None:
+    from bot.services.email_delivery import EmailReminders
+    from tests.fakes import FakeEmailSender
+
+    accounts = await _scheduled(ruow, 3)  # three residents, a new-bill reminder each due now
+    async with ruow() as tx:
+        for n in (0, 1):  # two confirmed an address; the third did not
+            resident = await tx.residents.get(accounts[n].resident_id)
+            assert resident is not None
+            resident.email = f"r{n}@gmail.com"
+            await tx.residents.update(resident)
+        await tx.commit()
+    clock = FakeClock(NOTICED + timedelta(minutes=1))
+    sender = RecordingSender()
+    mail = FakeEmailSender()
+    dispatcher = _dispatcher(
+        ruow, clock, sender, InProcessRateLimiter(), email=EmailReminders(mail)
+    )
+    async with ruow() as tx:
+        due = await tx.reminders.upcoming(100)
+    first_of_r1 = next(r.reminder_id for r in due if r.resident_id == accounts[1].resident_id)
+    sender.refuse = {first_of_r1}  # r1's chat provider refuses for good: no email either
+
+    await dispatcher.run_until_idle()
+    await dispatcher.run_until_idle()  # a second pass finds nothing to send again
+
+    assert [m.to for m in mail.sent] == ["r0@gmail.com"]
+    assert "Reply 1" not in mail.sent[0].text  # the email says how to pay in the chat
+    assert len(sender.sent) == 2  # r0 and the resident without email

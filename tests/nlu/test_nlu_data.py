@@ -39,8 +39,12 @@ INTENTS = {
     "faq_sso_id", "faq_consumer_number", "dont_know", "otp_not_received",
     # issue 16: the current bill as a PDF, "is this message genuine?"
     "bill_copy", "faq_fraud",
+    # issue 16: receipts and reminders by email
+    "add_email", "remove_email",
 }  # fmt: skip
-ENTITIES = {"utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language"}
+ENTITIES = {
+    "utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language", "email"
+}  # fmt: skip
 # Entities whose value the dialogue compares against a closed set.
 CANONICAL_VALUES = {
     "utility": {"electricity", "water", "gas"},
@@ -221,6 +225,8 @@ def test_patterns_compile() -> None:
         ("hindi mein baat karo", [("language", "hi")]),
         ("5 tarikh ko yaad dilana", [("date", "5 tarikh")]),
         ("remind me on 20 January", [("date", "20 January")]),
+        ("mera email Ramesh.K@gmail.com hai", [("email", "Ramesh.K@gmail.com")]),
+        ("मेरा ईमेल sunita1985@yahoo.co.in है", [("email", "sunita1985@yahoo.co.in")]),
         # A utility word inside a biller's name gives only the biller.
         ("pay my Torrent Gas bill", [("biller", "TGPL00000RAJ01")]),
         ("Rajasthan State Gas connection", [("biller", "RSGL00000RAJ01")]),

@@ -40,3 +40,10 @@ def test_a_mobile_is_found_however_it_is_typed(
 ) -> None:
     typed = prefix + digits[:5] + separator + digits[5:]
     assert identifiers_in(words.format(typed)) & forms_of("x.y", "+91" + digits, [])
+
+
+def test_an_email_address_named_in_any_case_is_found_for_erasure() -> None:
+    resident = forms_of("ramesh.kumar", "+919829100001", [], ["Ramesh.K@gmail.com"])
+    for text in ("ramesh.k@gmail.com", "mail my brother at RAMESH.K@GMAIL.COM please"):
+        assert identifiers_in(text) & resident, text
+    assert not identifiers_in("ramesh.k at gmail") & resident
