@@ -626,6 +626,44 @@ class BillCheckRepository(Protocol):
     ) -> None: ...
 
 
+class OutageNoticeRepository(Protocol):
+    """Planned power cuts as announced (no personal data), the saved accounts each switches
+    off, and the notices (reminders of kind PLANNED_OUTAGE, "bill number" = outage id)."""
+
+    async def announced(self, biller_id: str) -> dict[str, Outage]:
+        """The biller's stored outages not cancelled, by outage id."""
+        ...
+
+    async def save(self, outages: Sequence[Outage], now: datetime) -> None:
+        """Insert or update outages as the company announces them now (a cancelled one
+        announced again is no longer cancelled)."""
+        ...
+
+    async def cancel(self, biller_id: str, outage_ids: Sequence[str], now: datetime) -> int:
+        """Mark outages cancelled and cancel their notices not yet sent; returns how many
+        notices were cancelled."""
+        ...
+
+    async def get(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outage]:
+        """Outages by (biller_id, outage_id); cancelled or unknown ones are absent."""
+        ...
+
+    async def accounts_on(
+        self, biller_id: str, consumer_numbers: Sequence[str]
+    ) -> list[SavedAccount]:
+        """Saved accounts of that biller among `consumer_numbers` whose resident consented
+        to reminders, matched in bulk by the consumer numbers' blind index."""
+        ...
+
+    async def replan(
+        self, biller_id: str, outage_id: str, send_at: datetime | None, now: datetime
+    ) -> int:
+        """An outage's times changed (or it was announced again after a cancellation): its
+        notices not yet sent (pending or cancelled) go out at `send_at`, or are SKIPPED
+        when None (too late to be useful). Sent ones are left alone: each notice once."""
+        ...
+
+
 class RateLimiter(Protocol):
     """A token bucket per key shared by every worker (Redis), or by one process."""
 
@@ -708,6 +746,7 @@ class ReminderUnitOfWork(UnitOfWork, Protocol):
     reminders: ReminderRepository
     consents: ConsentRepository
     bill_checks: BillCheckRepository
+    outages: OutageNoticeRepository
 
     async def __aenter__(self) -> ReminderUnitOfWork: ...
 

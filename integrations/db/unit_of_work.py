@@ -23,6 +23,7 @@ from bot.ports import (
     DeliveryRepository,
     HandoffRepository,
     InboxRepository,
+    OutageNoticeRepository,
     OutboxRepository,
     PaymentRepository,
     PrivacyRepository,
@@ -34,6 +35,7 @@ from bot.ports import (
 )
 from integrations.db.channel_repositories import SqlChannelStateRepository, SqlInboxRepository
 from integrations.db.delivery_repository import SqlDeliveryRepository
+from integrations.db.outage_repositories import SqlOutageNoticeRepository
 from integrations.db.outbox import SqlOutboxRepository
 from integrations.db.payment_repositories import SqlPaymentRepository
 from integrations.db.privacy_repositories import SqlPrivacyRepository
@@ -85,6 +87,7 @@ class SqlUnitOfWork:
         self.reminders: ReminderRepository = SqlReminderRepository(self._connection)
         self.consents: ConsentRepository = SqlConsentRepository(self._connection)
         self.bill_checks: BillCheckRepository = SqlBillCheckRepository(self._connection)
+        self.outages: OutageNoticeRepository = SqlOutageNoticeRepository(self._connection)
 
     async def __aenter__(self) -> SqlUnitOfWork:
         await self._connection.start()
