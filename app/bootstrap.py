@@ -30,6 +30,7 @@ from bot.ports import (
     Clock,
     ConversationHistory,
     PaymentGateway,
+    PowerSupplyDesk,
     RateCounter,
     RateLimiter,
     ReceiptRenderer,
@@ -100,6 +101,9 @@ class Container:
     turns: TurnService
     dialogue: RasaDialogueEngine
     sandbox: Sandbox
+    # The electricity companies' outage and complaint system (the sandbox's until the HTTP
+    # backend is configured); planned-outage notices ask it (bot/services/outage_notices.py).
+    power_desk: PowerSupplyDesk
     # WhatsApp, SMS and Telegram senders; a channel without credentials has none (it is off).
     channel_senders: dict[Channel, ChannelSender]
     privacy: PrivacyService
@@ -243,6 +247,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         ),
         dialogue=dialogue,
         sandbox=sandbox,
+        power_desk=sandbox.power,
         channel_senders=channel_senders,
         privacy=privacy,
         rate_counter=rate_counter,
@@ -458,6 +463,7 @@ def reminder_jobs(container: Container) -> ReminderJobs:
     """Reminder discovery and dispatch (app/workers/reminders.py): Celery's tasks, the
     operators' command, or the gateway's own loop."""
     from app.workers.reminders import ReminderJobs
+    from bot.services.outage_notices import OutageNotices
     from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
     from bot.services.reminders import ReminderScheduler
     from channels.webchat import OutboxSender
@@ -465,6 +471,7 @@ def reminder_jobs(container: Container) -> ReminderJobs:
     from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
 
     settings = container.settings
+    quiet = settings.reminder_quiet
     limiter: RateLimiter = (
         RedisRateLimiter.from_url(settings.redis_url)
         if settings.redis_url
@@ -490,9 +497,18 @@ def reminder_jobs(container: Container) -> ReminderJobs:
             biller_rate_per_s=settings.reminder_biller_rate_per_s,
         ),
         dispatcher=ReminderDispatcher(
-            container.uow, container.clock, BillerCatalog(load_billers()), lanes, limiter
+            container.uow,
+            container.clock,
+            BillerCatalog(load_billers()),
+            lanes,
+            limiter,
+            quiet=quiet,
         ),
         limiter=limiter,
+        # Planned power cuts ride on the same schedule and dispatcher, same quiet hours.
+        outage_notices=OutageNotices(
+            container.uow, container.clock, container.billers, container.power_desk, quiet=quiet
+        ),
     )
 
 

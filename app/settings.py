@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import time
 from enum import Enum
 from pathlib import Path
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.model.reminders import QuietHours
 from integrations.rasa.internal_auth import internal_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,12 +173,30 @@ class Settings(BaseSettings):
     reminder_dispatch_interval_s: float = 30.0
     reminder_discovery_interval_s: float = 600.0
     reminder_biller_rate_per_s: float = 5.0
+    # No reminder or outage notice goes out in this window (IST, "HH:MM-HH:MM", may cross
+    # midnight); "off" for none (tests of the running stack, whatever the time of day).
+    reminder_quiet_hours: str = "21:00-09:00"
 
     # --- receipts anyone can check (issue 16; bot/model/receipt_checks.py) ---------------
     # Keys of the code printed on every receipt, comma-separated: the first makes new codes,
     # every one is accepted, so receipts printed before a rotation stay checkable. Empty: one
     # key derived from APP_SECRET_KEY (then rotating APP_SECRET_KEY voids printed codes).
     receipt_check_keys: SecretStr = SecretStr("")
+
+    @property
+    def reminder_quiet(self) -> QuietHours:
+        if self.reminder_quiet_hours.strip().lower() == "off":
+            return QuietHours(time(0), time(0))  # an empty window
+        start, _, end = self.reminder_quiet_hours.partition("-")
+        return QuietHours(time.fromisoformat(start.strip()), time.fromisoformat(end.strip()))
+
+    @model_validator(mode="after")
+    def _check_quiet_hours(self) -> Settings:
+        try:
+            self.reminder_quiet  # noqa: B018 - parsed once here so a typo stops the start
+        except ValueError:
+            raise ValueError('REMINDER_QUIET_HOURS must be "HH:MM-HH:MM" (IST) or "off"') from None
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

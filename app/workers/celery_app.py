@@ -37,6 +37,10 @@ def make_celery() -> Celery:
                 "task": "reminders.discover",
                 "schedule": settings.reminder_discovery_interval_s,
             },
+            "discover-outages": {
+                "task": "reminders.discover_outages",
+                "schedule": settings.reminder_discovery_interval_s,
+            },
         },
     )
 
@@ -47,6 +51,10 @@ def make_celery() -> Celery:
     @app.task(name="reminders.discover")  # type: ignore[untyped-decorator]
     def discover() -> dict[str, Any]:
         return asyncio.run(_run("discover"))
+
+    @app.task(name="reminders.discover_outages")  # type: ignore[untyped-decorator]
+    def discover_outages() -> dict[str, Any]:
+        return asyncio.run(_run("discover_outages"))
 
     return app
 
@@ -61,8 +69,12 @@ async def _run(job: str) -> dict[str, Any]:
     container = bootstrap()
     jobs = reminder_jobs(container)
     try:
-        report = await (jobs.dispatch() if job == "dispatch" else jobs.discover())
-        return asdict(report)
+        runs = {
+            "dispatch": jobs.dispatch,
+            "discover": jobs.discover,
+            "discover_outages": jobs.discover_outages,
+        }
+        return asdict(await runs[job]())
     finally:
         await jobs.aclose()
         await container.close()

@@ -3,7 +3,8 @@ same code runs under Celery (workers + beat, Redis broker) and in the gateway's 
 embedded defaults (no Redis).
 
 Counts go to Prometheus (the default registry): `bot_reminders_total{state}` per dispatched
-reminder outcome, `bot_bill_checks_total{outcome}` per discovery check.
+reminder outcome, `bot_bill_checks_total{outcome}` per discovery check, `bot_outage_notices_total{outcome}` per
+planned-outage discovery run (notices scheduled, moved, cancelled; companies unavailable).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from bot.ports import RateLimiter
+from bot.services.outage_notices import OutageDiscoveryReport, OutageNotices
 from bot.services.reminder_dispatch import DispatchReport, ReminderDispatcher
 from bot.services.reminders import DiscoveryReport, ReminderScheduler
 
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 
 REMINDERS = Counter("bot_reminders", "Reminders dispatched, by outcome", ["state"])
 BILL_CHECKS = Counter("bot_bill_checks", "Saved accounts re-fetched by discovery", ["outcome"])
+OUTAGE_NOTICES = Counter(
+    "bot_outage_notices", "Planned-outage notices and companies asked", ["outcome"]
+)
 
 
 @dataclass
@@ -31,6 +36,7 @@ class ReminderJobs:
     scheduler: ReminderScheduler
     dispatcher: ReminderDispatcher
     limiter: RateLimiter
+    outage_notices: OutageNotices
 
     async def dispatch(self) -> DispatchReport:
         report = await self.dispatcher.run_until_idle()
@@ -46,6 +52,14 @@ class ReminderJobs:
         BILL_CHECKS.labels(outcome="new_bill").inc(report.new_bills)
         BILL_CHECKS.labels(outcome="paid_elsewhere").inc(report.paid_elsewhere)
         BILL_CHECKS.labels(outcome="unavailable").inc(report.unavailable)
+        return report
+
+    async def discover_outages(self) -> OutageDiscoveryReport:
+        report = await self.outage_notices.discover()
+        for outcome in ("scheduled", "moved", "cancelled", "too_late", "unavailable"):
+            OUTAGE_NOTICES.labels(outcome=outcome).inc(getattr(report, outcome))
+        if report.scheduled or report.moved or report.cancelled:
+            log.info("planned outages: %s", report)
         return report
 
     async def aclose(self) -> None:
@@ -75,6 +89,7 @@ class InProcessReminderLoop:
             try:
                 if loop.time() >= next_discovery:
                     await self._jobs.discover()
+                    await self._jobs.discover_outages()
                     next_discovery = loop.time() + self._discover_every_s
                 await self._jobs.dispatch()
             except Exception:  # a bad run must not stop reminders for good
