@@ -32,10 +32,13 @@ from bot.errors import (
     SignatureInvalid,
     SmsUnavailable,
     SsoUnavailable,
+    SupplyDeskUnavailable,
     UnknownBiller,
+    UnknownConnection,
 )
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
 from bot.model.channels import ChannelState
+from bot.model.outages import Outage, PlannedOutage, SupplyTicket, SupplyTicketStatus
 from bot.model.outbound import Button, OutboundMessage, PushedMessage
 from bot.model.payments import (
     Payment,
@@ -58,6 +61,7 @@ from bot.ports import (
     PaymentGateway,
     PaymentLinkRequest,
     PaymentRepository,
+    PowerSupplyDesk,
     ReceiptRenderer,
     ResidentRepository,
     SmsSender,
@@ -414,6 +418,74 @@ class FakeSmsSender:
     def codes_sent_to(self, to: str) -> list[str]:
         """Every 6-digit code in the SMS sent to `to`, oldest first."""
         return [code for text in self.texts_to(to) for code in _SIX_DIGITS.findall(text)]
+
+
+class FakePowerSupplyDesk:
+    """An electricity company's outage and complaint system: `planned` is what it announces,
+    per biller id; `unavailable` holds billers whose system does not answer; `asked` every
+    `planned_outages` call (biller id)."""
+
+    def __init__(self) -> None:
+        self.planned: dict[str, list[PlannedOutage]] = {}
+        self.unavailable: set[str] = set()
+        self.asked: list[str] = []
+        self.tickets: dict[str, SupplyTicket] = {}
+
+    def announce(self, outage: Outage, consumer_numbers: Iterable[str]) -> None:
+        """Announce `outage`, or replace the announcement with the same id (a moved cut)."""
+        planned = PlannedOutage(outage, tuple(consumer_numbers))
+        kept = [
+            p
+            for p in self.planned.get(outage.biller_id, [])
+            if p.outage.outage_id != outage.outage_id
+        ]
+        self.planned[outage.biller_id] = [*kept, planned]
+
+    def call_off(self, biller_id: str, outage_id: str) -> None:
+        self.planned[biller_id] = [
+            p for p in self.planned.get(biller_id, []) if p.outage.outage_id != outage_id
+        ]
+
+    def _check(self, biller: Biller) -> None:
+        if biller.biller_id in self.unavailable:
+            raise SupplyDeskUnavailable(biller.biller_id)
+
+    async def outages_for(
+        self, biller: Biller, consumer_number: str, now: datetime
+    ) -> list[Outage]:
+        self._check(biller)
+        found = [
+            p.outage
+            for p in self.planned.get(biller.biller_id, [])
+            if consumer_number in p.consumer_numbers and now < p.outage.ends_at
+        ]
+        return sorted(found, key=lambda o: o.starts_at)
+
+    async def planned_outages(self, biller: Biller, now: datetime) -> list[PlannedOutage]:
+        self.asked.append(biller.biller_id)
+        self._check(biller)
+        return [p for p in self.planned.get(biller.biller_id, []) if now < p.outage.ends_at]
+
+    async def report_no_supply(
+        self, biller: Biller, consumer_number: str, mobile: str, description: str
+    ) -> SupplyTicket:
+        self._check(biller)
+        if not consumer_number:
+            raise UnknownConnection(consumer_number)
+        for ticket in self.tickets.values():
+            if ticket.consumer_number == consumer_number and not ticket.status.final:
+                return ticket
+        now = datetime.now(UTC)
+        number = f"NS{len(self.tickets) + 1:06d}"
+        ticket = SupplyTicket(
+            number, biller.biller_id, consumer_number, SupplyTicketStatus.REGISTERED, now, now
+        )
+        self.tickets[number] = ticket
+        return ticket
+
+    async def ticket(self, biller: Biller, ticket_number: str) -> SupplyTicket | None:
+        self._check(biller)
+        return self.tickets.get(ticket_number)
 
 
 class FakeReceiptRenderer:
@@ -856,6 +928,7 @@ if TYPE_CHECKING:
     _clock: Clock = FakeClock()
     _sso: SsoRegistry = FakeSsoRegistry()
     _billers: BillerDirectory = FakeBillerDirectory()
+    _power: PowerSupplyDesk = FakePowerSupplyDesk()
     _gateway: PaymentGateway = FakePaymentGateway()
     _sms: SmsSender = FakeSmsSender()
     _renderer: ReceiptRenderer = FakeReceiptRenderer()

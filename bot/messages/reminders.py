@@ -75,7 +75,7 @@ REMINDER_TEXTS: dict[str, dict[Language, str]] = {
                 "{area}Reason: {reason}."
             ),
             Language.HI: (
-                "{biller} खाता {consumer} की बिजली {period} बंद रहेगी (नियोजित कटौती)। "
+                "{biller} खाता {consumer}: नियोजित बिजली कटौती {period}। "
                 "{area}कारण: {reason}।"
             ),
         }
