@@ -127,7 +127,11 @@ class OutageNotices:
             except SupplyDeskUnavailable:
                 # Nothing is cancelled on silence: only an answer without an outage is.
                 report.unavailable += 1
-                log.warning("planned outages of %s: the company's system did not answer", biller)
+                log.warning("planned outages of %s: no answer", biller.biller_id)
+                continue
+            except Exception:  # a broken adapter must not keep the other companies' cuts back
+                report.unavailable += 1
+                log.exception("planned outages of %s: the desk broke", biller.biller_id)
                 continue
             await self._biller(biller, announced, report)
         return report
