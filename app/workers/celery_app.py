@@ -69,12 +69,11 @@ async def _run(job: str) -> dict[str, Any]:
     container = bootstrap()
     jobs = reminder_jobs(container)
     try:
-        runs = {
-            "dispatch": jobs.dispatch,
-            "discover": jobs.discover,
-            "discover_outages": jobs.discover_outages,
-        }
-        return asdict(await runs[job]())
+        if job == "dispatch":
+            return asdict(await jobs.dispatch())
+        if job == "discover":
+            return asdict(await jobs.discover())
+        return asdict(await jobs.discover_outages())
     finally:
         await jobs.aclose()
         await container.close()

@@ -35,6 +35,7 @@ from bot.ports import BillerDirectory, Clock, PowerSupplyDesk, ReminderUnitOfWor
 log = logging.getLogger(__name__)
 
 MAX_AREA_CHARS = 100
+MAX_OUTAGE_ID_CHARS = 64  # reminders.bill_number
 # On SMS the company's words are clipped so that a notice costs at most 2 GSM-7 segments
 # in English and 3 UCS-2 segments in Hindi (tests/unit/test_outage_notices.py).
 SMS_REASON_CHARS = 40
@@ -145,7 +146,9 @@ class OutageNotices:
         current = {}
         for planned in announced:
             outage = planned.outage
-            if outage.kind is OutageKind.PLANNED and outage.biller_id == biller.biller_id:
+            if len(outage.outage_id) > MAX_OUTAGE_ID_CHARS:  # it is the notice's key
+                log.warning("planned outage of %s: id too long, ignored", biller.biller_id)
+            elif outage.kind is OutageKind.PLANNED and outage.biller_id == biller.biller_id:
                 current[outage.outage_id] = planned
         gone = [i for i, o in known.items() if i not in current and o.ahead(now)]
         if gone:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model.billing import SavedAccount
@@ -133,6 +133,7 @@ class SqlOutageNoticeRepository:
     ) -> int:
         r = reminders.c
         values: dict[str, Any] = {"claim_token": None, "lease_until": None, "updated_at": now}
+        moving: ColumnElement[bool]
         if send_at is None:
             values["state"] = ReminderState.SKIPPED
             moving = r.state.in_(_PENDING)
