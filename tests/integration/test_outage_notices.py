@@ -23,6 +23,7 @@ from bot.model.reminders import QuietHours, ReminderConsent, ReminderKind, Remin
 from bot.model.residents import Channel, Conversation, Language, Resident
 from bot.ports import RateLimiter
 from bot.services.outage_notices import OutageNotices
+from bot.services.privacy import PrivacyService
 from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
 from bot.services.reminders import ReminderConsents
 from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
@@ -363,3 +364,20 @@ async def test_a_cut_for_1000_saved_accounts_is_pushed_once_each_outside_quiet_h
     )
     assert achieved <= rate * 1.02
     assert achieved >= rate * 0.5, "the limit, not the engine, sets the pace"
+
+
+async def test_delete_my_data_takes_the_outage_notices_with_it(uow: SqlUnitOfWorkFactory) -> None:
+    account = await _resident(uow, 1)
+    desk = FakePowerSupplyDesk()
+    desk.announce(_outage(), [account.consumer_number])
+    clock = FakeClock(ANNOUNCED)
+    await _notices(uow, clock, desk).discover()
+
+    await PrivacyService(uow, clock).erase("c000001")
+
+    async with uow() as tx:
+        assert await tx.reminders.counts() == {}
+    # The outage itself is the company's announcement, about no one: it stays.
+    clock.set(EVENING_BEFORE)
+    sender = RecordingSender()
+    assert (await _dispatcher(uow, clock, sender).run_until_idle()).claimed == 0
