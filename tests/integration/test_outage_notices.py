@@ -381,3 +381,34 @@ async def test_delete_my_data_takes_the_outage_notices_with_it(uow: SqlUnitOfWor
     clock.set(EVENING_BEFORE)
     sender = RecordingSender()
     assert (await _dispatcher(uow, clock, sender).run_until_idle()).claimed == 0
+
+
+async def test_outside_the_whatsapp_window_the_notice_goes_as_the_notice_template(
+    uow: SqlUnitOfWorkFactory,
+) -> None:
+    from channels.twilio_api import TwilioMessages
+    from channels.whatsapp import WhatsAppSender
+    from tests.channels.providers import ACCOUNT_SID, AUTH_TOKEN, serving
+
+    account = await _resident(uow, 1, last_inbound_at=ANNOUNCED - timedelta(days=3))
+    desk = FakePowerSupplyDesk()
+    desk.announce(_outage(), [account.consumer_number])
+    clock = FakeClock(ANNOUNCED)
+    await _notices(uow, clock, desk).discover()
+    clock.set(EVENING_BEFORE)
+    with serving() as providers:
+        messages = TwilioMessages(ACCOUNT_SID, AUTH_TOKEN, providers.base_url, 5.0, (0.05,))
+        sid = "HXnotice0000000000000000000000en"
+        sender = WhatsAppSender(messages, "+14155550000", {("notice", Language.EN): sid})
+        lanes = {Channel.WHATSAPP: [SenderLane("test:wa", sender, None)]}
+        dispatcher = ReminderDispatcher(
+            uow, clock, FakeBillerDirectory(), lanes, InProcessRateLimiter()
+        )
+        report = await dispatcher.run_until_idle()
+        await messages.aclose()
+        sent = providers.twilio()
+
+    assert report.sent == 1 and len(sent) == 1
+    assert sent[0]["ContentSid"] == sid and "Body" not in sent[0]
+    assert "Planned power cut" in sent[0]["ContentVariables"]
+    assert "Transformer maintenance" in sent[0]["ContentVariables"]
