@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 MAX_AREA_CHARS = 100
 MAX_OUTAGE_ID_CHARS = 64  # reminders.bill_number
 # On SMS the company's words are clipped so that a notice costs at most 2 GSM-7 segments
-# in English and 3 UCS-2 segments in Hindi (tests/unit/test_outage_notices.py).
+# in English and 3 UCS-2 segments in Hindi (tests/unit/test_outage_notice_schedule.py).
 SMS_REASON_CHARS = 40
 SMS_AREA_CHARS = 24
 
