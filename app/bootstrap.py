@@ -30,6 +30,7 @@ from bot.ports import (
     Clock,
     ConversationHistory,
     PaymentGateway,
+    PowerSupplyDesk,
     RateCounter,
     RateLimiter,
     ReceiptRenderer,
@@ -49,6 +50,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.receipt_checks import ReceiptChecks
 from bot.services.receipts import ReceiptLinks
 from bot.services.reminders import ReminderConsents, ReminderSettings
+from bot.services.supply import SupplyService
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
 from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS, SessionPolicy, WebchatSessions
@@ -120,9 +122,19 @@ class Container:
     bill_copies: BillCopyService
     bill_copy_links: BillCopyLinks
     bill_copy_renderer: BillCopyRenderer
+    # "Bijli nahi hai": the electricity companies' outage and complaint system (issue 16).
+    power_desk: PowerSupplyDesk
+    supply: SupplyService
 
     async def close(self) -> None:
-        adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
+        adapters = (
+            self.sso,
+            self.billers,
+            self.payment_gateway,
+            self.sms,
+            self.dialogue,
+            self.power_desk,
+        )
         for adapter in (*adapters, self.rate_counter, *self.channel_senders.values()):
             closer = getattr(adapter, "aclose", None) or getattr(adapter, "close", None)
             if closer is not None:
@@ -185,6 +197,14 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             settings.razorpay_webhook_secret.get_secret_value(),
             settings.razorpay_api_base_url,
             timeout,
+        )
+
+    power_desk: PowerSupplyDesk = sandbox.power
+    if settings.power_desk_backend == "http":
+        from integrations.power.http import HttpPowerSupplyDesk
+
+        power_desk = HttpPowerSupplyDesk(
+            settings.power_desk_url, settings.power_desk_api_key.get_secret_value(), timeout
         )
 
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
@@ -264,6 +284,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         bill_copies=BillCopyService(uow, biller_directory, bill_copy_links, clock),
         bill_copy_links=bill_copy_links,
         bill_copy_renderer=PdfBillCopyRenderer(),
+        power_desk=power_desk,
+        supply=SupplyService(uow, biller_directory, power_desk, clock),
     )
 
 
@@ -403,6 +425,7 @@ def action_services(container: Container) -> ActionServices:
         reminder_settings=container.reminder_settings,
         effects=container.effects,
         bill_copies=container.bill_copies,
+        supply=container.supply,
         public_base_url=container.settings.public_base_url,
     )
 
