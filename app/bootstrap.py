@@ -516,6 +516,7 @@ def reminder_jobs(container: Container) -> ReminderJobs:
             container.uow, container.clock, BillerCatalog(load_billers()), lanes, limiter
         ),
         limiter=limiter,
+        supply=container.supply,
     )
 
 

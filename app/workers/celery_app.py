@@ -37,6 +37,10 @@ def make_celery() -> Celery:
                 "task": "reminders.discover",
                 "schedule": settings.reminder_discovery_interval_s,
             },
+            "poll-power-complaints": {
+                "task": "supply.poll",
+                "schedule": settings.reminder_dispatch_interval_s,
+            },
         },
     )
 
@@ -47,6 +51,10 @@ def make_celery() -> Celery:
     @app.task(name="reminders.discover")  # type: ignore[untyped-decorator]
     def discover() -> dict[str, Any]:
         return asyncio.run(_run("discover"))
+
+    @app.task(name="supply.poll")  # type: ignore[untyped-decorator]
+    def poll_supply() -> dict[str, Any]:
+        return asyncio.run(_run("supply"))
 
     return app
 
@@ -61,6 +69,8 @@ async def _run(job: str) -> dict[str, Any]:
     container = bootstrap()
     jobs = reminder_jobs(container)
     try:
+        if job == "supply":
+            return {"pushed": await jobs.poll_supply()}
         report = await (jobs.dispatch() if job == "dispatch" else jobs.discover())
         return asdict(report)
     finally:
