@@ -57,12 +57,21 @@ SHOWN_COMPLAINTS = 3
 
 
 @dataclass(frozen=True)
+class OutageNews:
+    """What the company knows of outages on one connection: on now (with the expected
+    restoration), and announced ahead, each soonest first."""
+
+    current: tuple[Outage, ...] = ()
+    ahead: tuple[Outage, ...] = ()
+
+
+@dataclass(frozen=True)
 class SupplyReport:
     """A registered complaint: the company's ticket and what it knows of outages there."""
 
     biller: Biller
     ticket: SupplyTicket
-    outages: list[Outage]
+    outages: OutageNews
     already_open: bool  # the company returned a ticket raised earlier
 
 
@@ -100,11 +109,18 @@ class SupplyService:
             _, resident = await linked_resident(tx, conversation_id)
             return await tx.accounts.list_for(resident.resident_id, Utility.ELECTRICITY)
 
-    async def outages(self, biller_id: str, typed_number: str) -> list[Outage]:
-        """Outages the company knows of for that connection, now or ahead, soonest first.
-        Raises UnknownBiller, InvalidConsumerNumber, UnknownConnection, SupplyDeskUnavailable."""
+    async def outages(self, biller_id: str, typed_number: str) -> OutageNews:
+        """Outages the company knows of for that connection, now and ahead. Raises
+        UnknownBiller, InvalidConsumerNumber, UnknownConnection, SupplyDeskUnavailable."""
         biller, number = self.connection(biller_id, typed_number)
-        return await self._desk.outages_for(biller, number, self._clock.now())
+        return self._news(await self._desk.outages_for(biller, number, self._clock.now()))
+
+    def _news(self, outages: list[Outage]) -> OutageNews:
+        now = self._clock.now()
+        return OutageNews(
+            current=tuple(o for o in outages if o.current(now)),
+            ahead=tuple(o for o in outages if o.ahead(now)),
+        )
 
     async def report(
         self, conversation_id: str, biller_id: str, typed_number: str, description: str = ""
@@ -120,9 +136,9 @@ class SupplyService:
         ticket = await self._desk.report_no_supply(biller, number, resident.mobile, description)
         now = self._clock.now()
         try:
-            outages = await self._desk.outages_for(biller, number, now)
+            outages = self._news(await self._desk.outages_for(biller, number, now))
         except SupplyDeskUnavailable:
-            outages = []  # the complaint is in; the outage news can wait for a status ask
+            outages = OutageNews()  # the complaint is in; the outage news can wait
         async with self._uow() as tx:
             known = await tx.supply_complaints.get(biller.biller_id, ticket.ticket_number)
             if known is None:
@@ -153,7 +169,7 @@ class SupplyService:
         named = [c for c in mine if _names(text, c.ticket_number)]
         if named:
             mine = named
-        elif looks_like_ticket_number(text):
+        elif ticket_number_in(text):
             raise SupplyComplaintNotFound(text)
         if not mine:
             raise SupplyComplaintNotFound(text)
@@ -234,15 +250,15 @@ class SupplyService:
         return True
 
 
-def looks_like_ticket_number(text: str) -> bool:
+def ticket_number_in(text: str) -> str | None:
     """A word with digits in it that is not one of our own "RJC…" complaint ids: the resident
     named a complaint number, so "not yours" is the answer, not their latest one."""
-    for word in text.replace("/", " ").split():
-        cleaned = "".join(c for c in word if c.isascii() and (c.isalnum() or c == "-"))
+    for word in text.split():
+        cleaned = "".join(c for c in word if c.isascii() and (c.isalnum() or c in "-/"))
         digits = sum(c.isdigit() for c in cleaned)
         if digits >= 4 and not cleaned.upper().startswith("RJC"):
-            return True
-    return False
+            return cleaned.upper()
+    return None
 
 
 def _names(text: str, ticket_number: str) -> bool:

@@ -18,7 +18,7 @@ from bot.errors import (
 )
 from bot.model.outages import Outage, OutageKind, SupplyTicketStatus
 from bot.ports import SsoHolder
-from bot.services.supply import POLL_EVERY, SupplyService, looks_like_ticket_number
+from bot.services.supply import POLL_EVERY, SupplyService, ticket_number_in
 from tests.fakes import (
     JVVNL,
     PHED,
@@ -76,7 +76,8 @@ async def test_a_report_registers_the_company_ticket_and_tells_the_known_outage(
     report = await supply.report(chat, JVVNL.biller_id, "2101 4567 8912", "no power since morning")
 
     assert report.ticket.ticket_number.startswith("JVVNL-NS-")
-    assert [o.reason for o in report.outages] == ["Transformer fault"]
+    assert [o.reason for o in report.outages.current] == ["Transformer fault"]
+    assert report.outages.ahead == ()
     assert not report.already_open
     # The company got the resident's registered mobile and the canonical number.
     assert desk.reports == [(JVVNL.biller_id, K_NUMBER, ramesh.mobile, "no power since morning")]
@@ -242,4 +243,4 @@ async def test_a_company_down_during_the_poll_is_asked_again_later(
     ],
 )
 def test_what_looks_like_a_complaint_number(text: str, expected: bool) -> None:
-    assert looks_like_ticket_number(text) is expected
+    assert (ticket_number_in(text) is not None) is expected
