@@ -285,7 +285,13 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         bill_copy_links=bill_copy_links,
         bill_copy_renderer=PdfBillCopyRenderer(),
         power_desk=power_desk,
-        supply=SupplyService(uow, biller_directory, power_desk, clock),
+        supply=SupplyService(
+            uow,
+            biller_directory,
+            power_desk,
+            clock,
+            poll_every=timedelta(seconds=settings.supply_poll_after_s),
+        ),
     )
 
 

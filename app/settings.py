@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     power_desk_backend: str = "sandbox"  # sandbox | http
     power_desk_url: str = ""
     power_desk_api_key: SecretStr = SecretStr("")
+    # How long after its last check an open power complaint is asked about again.
+    supply_poll_after_s: float = 300.0
     razorpay_key_id: str = ""
     razorpay_key_secret: SecretStr = SecretStr("")
     razorpay_webhook_secret: SecretStr = SecretStr(_PLACEHOLDER)

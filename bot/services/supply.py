@@ -88,11 +88,13 @@ class SupplyService:
         billers: BillerDirectory,
         desk: PowerSupplyDesk,
         clock: Clock,
+        poll_every: timedelta = POLL_EVERY,
     ) -> None:
         self._uow = uow
         self._billers = billers
         self._desk = desk
         self._clock = clock
+        self._poll_every = poll_every
 
     def connection(self, biller_id: str, typed_number: str) -> tuple[Biller, str]:
         """An electricity company and the consumer number in its canonical form. Raises
@@ -181,7 +183,7 @@ class SupplyService:
         does not answer is asked again next time."""
         now = self._clock.now()
         async with self._uow() as tx:
-            due = await tx.supply_complaints.open_checked_before(now - POLL_EVERY, limit)
+            due = await tx.supply_complaints.open_checked_before(now - self._poll_every, limit)
         pushed = 0
         for complaint in due:
             try:
