@@ -70,7 +70,11 @@ async def test_the_found_connection_gets_its_outages_then_the_question_then_a_ti
 ) -> None:
     cid = await link_webchat(container, "web-gopal", "gopal.choudhary")
     bill = await shown_bill(container, cid, BKESL, GOPAL_BKESL)
-    slots = {"biller": BKESL, "consumer_number": GOPAL_BKESL, "bill": bill_slot(bill)}
+    slots: dict[str, Any] = {
+        "biller": BKESL,
+        "consumer_number": GOPAL_BKESL,
+        "bill": bill_slot(bill),
+    }
     dispatcher = CollectingDispatcher()
 
     events = await ActionShowBill().run(dispatcher, tracker(cid, language="hi", **slots), DOMAIN)
@@ -109,7 +113,7 @@ async def test_the_found_connection_gets_its_outages_then_the_question_then_a_ti
 async def test_a_no_keeps_nothing_and_ends_the_goal(container: Container) -> None:
     cid = await link_webchat(container, "web-gopal", "gopal.choudhary")
     dispatcher = CollectingDispatcher()
-    slots = {"biller": BKESL, "consumer_number": GOPAL_BKESL}
+    slots: dict[str, Any] = {"biller": BKESL, "consumer_number": GOPAL_BKESL}
 
     events = await ActionConfirmed().run(
         dispatcher, tracker(cid, pending_confirmation="supply", confirmed="no", **slots), DOMAIN
