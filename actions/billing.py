@@ -92,7 +92,9 @@ class ActionShowBill(ResidentAction):
         if tracker.get_slot("goal") == BILL_COPY_GOAL:
             return await send_bill_copy(dispatcher, tracker, bill)
         if tracker.get_slot("goal") == SUPPLY_GOAL:
-            return await offer_supply_complaint(dispatcher, tracker, bill)
+            return await offer_supply_complaint(
+                dispatcher, tracker, bill.biller_id, bill.consumer_number
+            )
         biller = services().billing.biller(bill.biller_id)
         consumer = mask(bill.consumer_number)
         if not bill.is_due:

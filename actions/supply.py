@@ -18,7 +18,7 @@ from actions.replies import utter_error
 from actions.runtime import ResidentAction, language, services
 from bot import messages as texts
 from bot.errors import BotError, NotLinked, SupplyComplaintNotFound
-from bot.model.billing import Bill, Utility
+from bot.model.billing import Utility
 from bot.model.calendar import format_datetime_ist
 from bot.model.identifiers import mask
 from bot.model.outages import Outage
@@ -31,8 +31,9 @@ DESCRIPTION = "No supply, reported in chat"
 
 
 class ActionStartSupply(ResidentAction):
-    """The connection the message names, else the resident's one electricity account, else
-    the bill form asks (saved accounts as buttons); the utility is electricity already."""
+    """The resident's one electricity account at once (no bill fetched: the company's own
+    system says whether it knows the connection); else the bill form finds the connection
+    the message names or asks (saved accounts as buttons), the utility set already."""
 
     def name(self) -> str:
         return "action_start_supply"
@@ -45,10 +46,20 @@ class ActionStartSupply(ResidentAction):
         if not named:
             accounts = await saved_accounts(tracker, Utility.ELECTRICITY)
             if len(accounts) == 1:
-                named = {
-                    "biller": accounts[0].biller_id,
-                    "consumer_number": accounts[0].consumer_number,
-                }
+                only = accounts[0]
+                # Straight to the outages and the question: through the bill form, a utility
+                # named in the message ("light chali gayi") would read as a new choice.
+                events = await offer_supply_complaint(
+                    dispatcher, tracker, only.biller_id, only.consumer_number
+                )
+                return [
+                    SlotSet("utility", Utility.ELECTRICITY.value),
+                    SlotSet("biller", only.biller_id),
+                    SlotSet("consumer_number", only.consumer_number),
+                    SlotSet("bill", None),
+                    SlotSet("goal", GOAL),
+                    *events,
+                ]
         return [
             SlotSet("utility", Utility.ELECTRICITY.value),
             SlotSet("biller", named.get("biller")),
@@ -61,13 +72,13 @@ class ActionStartSupply(ResidentAction):
 
 
 async def offer_supply_complaint(
-    dispatcher: CollectingDispatcher, tracker: Tracker, bill: Bill
+    dispatcher: CollectingDispatcher, tracker: Tracker, biller_id: str, consumer_number: str
 ) -> list[dict[str, Any]]:
-    """The bill form found the connection: tell the company's outages there, then ask
-    before registering anything."""
-    values = _values(bill.biller_id, bill.consumer_number)
+    """The connection is known: tell the company's outages there, then ask before
+    registering anything."""
+    values = _values(biller_id, consumer_number)
     try:
-        news = await services().supply.outages(bill.biller_id, bill.consumer_number)
+        news = await services().supply.outages(biller_id, consumer_number)
     except BotError as error:
         utter_error(dispatcher, error, **values)
         return [

@@ -23,14 +23,15 @@ BKESL, GOPAL_BKESL = "BKESL0000RAJ02", "610523456789"
 
 
 def tracker(sender: str, text: str = "bijli nahi hai", intent: str = "report_no_power",
-            language: str = "en", **slots: Any) -> Tracker:  # fmt: skip
+            language: str = "en", entities: list[dict[str, Any]] | None = None,
+            **slots: Any) -> Tracker:  # fmt: skip
     return Tracker(
         sender_id=sender,
         slots={"language": language, "linked": True, "goal": "supply", **slots},
         latest_message={
             "text": text,
             "intent": {"name": intent, "confidence": 0.95},
-            "entities": [],
+            "entities": entities or [],
         },
         events=[{"event": "user", "text": text, "input_channel": "webchat"}],
         paused=False,
@@ -48,13 +49,17 @@ async def shown_bill(container: Container, cid: str, biller: str, number: str) -
     return (await container.billing.fetch(cid, biller, number)).bill
 
 
-async def test_one_electricity_account_goes_straight_to_the_bill_form_on_it(
+async def test_one_electricity_account_goes_straight_to_the_question_on_it(
     container: Container,
 ) -> None:
     cid = await link_webchat(container, "web-ramesh", "ramesh.kumar")
     await container.billing.fetch(cid, JVVNL, RAMESH_NUMBER)
+    dispatcher = CollectingDispatcher()
+    light = [{"entity": "utility", "value": "electricity", "start": 0, "end": 5}]
 
-    events = await ActionStartSupply().run(CollectingDispatcher(), tracker(cid), DOMAIN)
+    events = await ActionStartSupply().run(
+        dispatcher, tracker(cid, text="light chali gayi", entities=light), DOMAIN
+    )
 
     slots = slot_events(events)
     assert (slots["utility"], slots["biller"], slots["consumer_number"]) == (
@@ -62,7 +67,20 @@ async def test_one_electricity_account_goes_straight_to_the_bill_form_on_it(
         JVVNL,
         RAMESH_NUMBER,
     )
-    assert slots["goal"] == "supply" and followup(events) == "bill_form"
+    assert slots["pending_confirmation"] == "supply" and followup(events) == "confirm_form"
+    assert said(dispatcher) == ["utter_supply_no_outage_known"]
+
+
+async def test_no_saved_electricity_account_asks_through_the_bill_form(
+    container: Container,
+) -> None:
+    cid = await link_webchat(container, "web-sunita", "sunita.devi")
+
+    events = await ActionStartSupply().run(CollectingDispatcher(), tracker(cid), DOMAIN)
+
+    slots = slot_events(events)
+    assert (slots["utility"], slots["biller"], slots["goal"]) == ("electricity", None, "supply")
+    assert followup(events) == "bill_form"
 
 
 async def test_the_found_connection_gets_its_outages_then_the_question_then_a_ticket(
