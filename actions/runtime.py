@@ -29,6 +29,7 @@ from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderConsents, ReminderSettings
+from bot.services.supply import SupplyService
 from bot.services.support import ComplaintService
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class ActionServices:
     effects: TurnEffects
     # "Bill ki copy bhejo": a signed link to the current bill as a PDF (issue 16).
     bill_copies: BillCopyService
+    # "Bijli nahi hai": power complaints with the electricity company (issue 16).
+    supply: SupplyService
     # Where the gateway's pages are (sample bills shown with an explanation).
     public_base_url: str
 

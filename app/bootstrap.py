@@ -50,6 +50,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.receipt_checks import ReceiptChecks
 from bot.services.receipts import ReceiptLinks
 from bot.services.reminders import ReminderConsents, ReminderSettings
+from bot.services.supply import SupplyService
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
 from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS, SessionPolicy, WebchatSessions
@@ -101,9 +102,6 @@ class Container:
     turns: TurnService
     dialogue: RasaDialogueEngine
     sandbox: Sandbox
-    # The electricity companies' outage and complaint system (the sandbox's until the HTTP
-    # backend is configured); planned-outage notices ask it (bot/services/outage_notices.py).
-    power_desk: PowerSupplyDesk
     # WhatsApp, SMS and Telegram senders; a channel without credentials has none (it is off).
     channel_senders: dict[Channel, ChannelSender]
     privacy: PrivacyService
@@ -124,9 +122,20 @@ class Container:
     bill_copies: BillCopyService
     bill_copy_links: BillCopyLinks
     bill_copy_renderer: BillCopyRenderer
+    # "Bijli nahi hai": the electricity companies' outage and complaint system (issue 16);
+    # planned-outage notices ask it too (bot/services/outage_notices.py).
+    power_desk: PowerSupplyDesk
+    supply: SupplyService
 
     async def close(self) -> None:
-        adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
+        adapters = (
+            self.sso,
+            self.billers,
+            self.payment_gateway,
+            self.sms,
+            self.dialogue,
+            self.power_desk,
+        )
         for adapter in (*adapters, self.rate_counter, *self.channel_senders.values()):
             closer = getattr(adapter, "aclose", None) or getattr(adapter, "close", None)
             if closer is not None:
@@ -191,6 +200,14 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             timeout,
         )
 
+    power_desk: PowerSupplyDesk = sandbox.power
+    if settings.power_desk_backend == "http":
+        from integrations.power.http import HttpPowerSupplyDesk
+
+        power_desk = HttpPowerSupplyDesk(
+            settings.power_desk_url, settings.power_desk_api_key.get_secret_value(), timeout
+        )
+
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
     uow = SqlUnitOfWorkFactory(engine)
     hours = OfficeHours.parse(settings.office_days, settings.office_opens, settings.office_closes)
@@ -247,7 +264,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         ),
         dialogue=dialogue,
         sandbox=sandbox,
-        power_desk=sandbox.power,
         channel_senders=channel_senders,
         privacy=privacy,
         rate_counter=rate_counter,
@@ -269,6 +285,14 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         bill_copies=BillCopyService(uow, biller_directory, bill_copy_links, clock),
         bill_copy_links=bill_copy_links,
         bill_copy_renderer=PdfBillCopyRenderer(),
+        power_desk=power_desk,
+        supply=SupplyService(
+            uow,
+            biller_directory,
+            power_desk,
+            clock,
+            poll_every=timedelta(seconds=settings.supply_poll_after_s),
+        ),
     )
 
 
@@ -408,6 +432,7 @@ def action_services(container: Container) -> ActionServices:
         reminder_settings=container.reminder_settings,
         effects=container.effects,
         bill_copies=container.bill_copies,
+        supply=container.supply,
         public_base_url=container.settings.public_base_url,
     )
 
@@ -505,6 +530,7 @@ def reminder_jobs(container: Container) -> ReminderJobs:
             quiet=quiet,
         ),
         limiter=limiter,
+        supply=container.supply,
         # Planned power cuts ride on the same schedule and dispatcher, same quiet hours.
         outage_notices=OutageNotices(
             container.uow, container.clock, container.billers, container.power_desk, quiet=quiet

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     bbps_api_key: SecretStr = SecretStr("")
     sms_backend: str = "sandbox"  # sandbox | twilio
     payment_gateway: str = "sandbox"  # sandbox | razorpay
+    # The electricity companies' outage and supply-complaint system (README, "Power cuts").
+    power_desk_backend: str = "sandbox"  # sandbox | http
+    power_desk_url: str = ""
+    power_desk_api_key: SecretStr = SecretStr("")
+    # How long after its last check an open power complaint is asked about again.
+    supply_poll_after_s: float = 300.0
     razorpay_key_id: str = ""
     razorpay_key_secret: SecretStr = SecretStr("")
     razorpay_webhook_secret: SecretStr = SecretStr(_PLACEHOLDER)
@@ -212,7 +218,14 @@ class Settings(BaseSettings):
             for name in ("data_encryption_keys", "data_hash_key"):
                 if getattr(self, name).get_secret_value() in ("", _PLACEHOLDER):
                     raise ValueError(f"{name.upper()} must be set in production")
-            for name in ("sso_backend", "biller_backend", "sms_backend", "payment_gateway"):
+            backends = (
+                "sso_backend",
+                "biller_backend",
+                "sms_backend",
+                "payment_gateway",
+                "power_desk_backend",
+            )
+            for name in backends:
                 if getattr(self, name) == "sandbox":
                     raise ValueError(f"{name.upper()}=sandbox is not allowed in production")
         if not self.public_base_url:

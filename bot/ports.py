@@ -25,7 +25,13 @@ from bot.model.channels import (
 )
 from bot.model.complaints import Complaint
 from bot.model.handoff import Agent, AgentSession, Handoff, HandoffStatus, TranscriptLine
-from bot.model.outages import Outage, PlannedOutage, SupplyTicket
+from bot.model.outages import (
+    Outage,
+    PlannedOutage,
+    SupplyComplaint,
+    SupplyTicket,
+    SupplyTicketStatus,
+)
 from bot.model.outbound import Button, OutboundMessage, PushedMessage
 from bot.model.payments import Payment, PaymentEvent, PaymentLink, PaymentStatus, Receipt
 from bot.model.privacy import Consent
@@ -531,6 +537,28 @@ class ComplaintRepository(Protocol):
         ...
 
 
+class SupplyComplaintRepository(Protocol):
+    """Our records of the no-supply tickets residents registered with their company."""
+
+    async def get(self, biller_id: str, ticket_number: str) -> SupplyComplaint | None: ...
+    async def add(self, complaint: SupplyComplaint) -> None: ...
+    async def update(self, complaint: SupplyComplaint, expected_status: SupplyTicketStatus) -> bool:
+        """Save `complaint` only if the stored status is still `expected_status`: of two
+        pollers seeing one change, one records (and tells) it."""
+        ...
+
+    async def for_resident(self, resident_id: str) -> list[SupplyComplaint]:
+        """Newest first."""
+        ...
+
+    async def open_checked_before(self, moment: datetime, limit: int) -> list[SupplyComplaint]:
+        """Complaints not resolved or closed, last checked before `moment`, least recently
+        checked first."""
+        ...
+
+    async def delete_for_resident(self, resident_id: str) -> int: ...
+
+
 # --- reminders -------------------------------------------------------------------------------
 class ReminderRepository(Protocol):
     """The durable reminder schedule. Each (account, bill, kind) exists at most once, and a row
@@ -724,6 +752,7 @@ class TurnUnitOfWork(UnitOfWork, Protocol):
     handoffs: HandoffRepository
     agents: AgentRepository
     complaints: ComplaintRepository
+    supply_complaints: SupplyComplaintRepository
 
     async def __aenter__(self) -> TurnUnitOfWork: ...
 
@@ -751,7 +780,17 @@ class ReminderUnitOfWork(UnitOfWork, Protocol):
     async def __aenter__(self) -> ReminderUnitOfWork: ...
 
 
+class SupplyUnitOfWork(UnitOfWork, Protocol):
+    """Plus the records of power complaints. For the supply service (and, through the turn's
+    unit of work, privacy)."""
+
+    supply_complaints: SupplyComplaintRepository
+
+    async def __aenter__(self) -> SupplyUnitOfWork: ...
+
+
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 TurnUnitOfWorkFactory = Callable[[], TurnUnitOfWork]
 ChannelUnitOfWorkFactory = Callable[[], ChannelUnitOfWork]
 ReminderUnitOfWorkFactory = Callable[[], ReminderUnitOfWork]
+SupplyUnitOfWorkFactory = Callable[[], SupplyUnitOfWork]

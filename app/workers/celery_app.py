@@ -41,6 +41,10 @@ def make_celery() -> Celery:
                 "task": "reminders.discover_outages",
                 "schedule": settings.reminder_discovery_interval_s,
             },
+            "poll-power-complaints": {
+                "task": "supply.poll",
+                "schedule": settings.reminder_dispatch_interval_s,
+            },
         },
     )
 
@@ -56,6 +60,10 @@ def make_celery() -> Celery:
     def discover_outages() -> dict[str, Any]:
         return asyncio.run(_run("discover_outages"))
 
+    @app.task(name="supply.poll")  # type: ignore[untyped-decorator]
+    def poll_supply() -> dict[str, Any]:
+        return asyncio.run(_run("supply"))
+
     return app
 
 
@@ -69,6 +77,8 @@ async def _run(job: str) -> dict[str, Any]:
     container = bootstrap()
     jobs = reminder_jobs(container)
     try:
+        if job == "supply":
+            return {"pushed": await jobs.poll_supply()}
         if job == "dispatch":
             return asdict(await jobs.dispatch())
         if job == "discover":

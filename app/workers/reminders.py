@@ -1,10 +1,13 @@
-"""The reminder jobs (built by the composition root, app/bootstrap.py: `reminder_jobs`): the
+"""The reminder jobs, and the poll of power complaints' status (built by the composition
+root, app/bootstrap.py: `reminder_jobs`): the
 same code runs under Celery (workers + beat, Redis broker) and in the gateway's event loop on
 embedded defaults (no Redis).
 
 Counts go to Prometheus (the default registry): `bot_reminders_total{state}` per dispatched
-reminder outcome, `bot_bill_checks_total{outcome}` per discovery check, `bot_outage_notices_total{outcome}` per
-planned-outage discovery run (notices scheduled, moved, cancelled; companies unavailable).
+reminder outcome, `bot_bill_checks_total{outcome}` per discovery check,
+`bot_outage_notices_total{outcome}` per planned-outage discovery run (notices scheduled,
+moved, cancelled; companies unavailable), `bot_supply_updates_total` per power-complaint
+status change pushed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bot.ports import RateLimiter
 from bot.services.outage_notices import OutageDiscoveryReport, OutageNotices
 from bot.services.reminder_dispatch import DispatchReport, ReminderDispatcher
 from bot.services.reminders import DiscoveryReport, ReminderScheduler
+from bot.services.supply import SupplyService
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ BILL_CHECKS = Counter("bot_bill_checks", "Saved accounts re-fetched by discovery
 OUTAGE_NOTICES = Counter(
     "bot_outage_notices", "Planned-outage notices and companies asked", ["outcome"]
 )
+SUPPLY_UPDATES = Counter("bot_supply_updates", "Power complaint status changes pushed")
 
 
 @dataclass
@@ -37,6 +42,17 @@ class ReminderJobs:
     dispatcher: ReminderDispatcher
     limiter: RateLimiter
     outage_notices: OutageNotices
+    supply: SupplyService | None = None
+
+    async def poll_supply(self) -> int:
+        """Ask the electricity companies about open power complaints; push the changes."""
+        if self.supply is None:
+            return 0
+        pushed = await self.supply.poll()
+        SUPPLY_UPDATES.inc(pushed)
+        if pushed:
+            log.info("power complaints: %d status change(s) pushed", pushed)
+        return pushed
 
     async def dispatch(self) -> DispatchReport:
         report = await self.dispatcher.run_until_idle()
@@ -92,6 +108,9 @@ class InProcessReminderLoop:
                     await self._jobs.discover_outages()
                     next_discovery = loop.time() + self._discover_every_s
                 await self._jobs.dispatch()
+                # Each complaint is asked about at most every POLL_EVERY (bot/services/
+                # supply.py): running the poll on every tick costs one query when none is due.
+                await self._jobs.poll_supply()
             except Exception:  # a bad run must not stop reminders for good
                 log.exception("reminder jobs failed; trying again later")
             await asyncio.sleep(self._dispatch_every_s)

@@ -7,6 +7,7 @@ from bot.messages.channels import CHANNEL_TEXTS
 from bot.messages.dialogue import DIALOGUE_TEXTS
 from bot.messages.privacy import PRIVACY_TEXTS
 from bot.messages.reminders import REMINDER_TEXTS
+from bot.messages.supply import SUPPLY_TEXTS
 from bot.messages.support import SUPPORT_TEXTS
 from bot.messages.verification import VERIFICATION_TEXTS
 from bot.model.residents import Language
@@ -63,6 +64,7 @@ CATALOG: dict[str, dict[Language, str]] = {
     **DIALOGUE_TEXTS,
     **PRIVACY_TEXTS,
     **SUPPORT_TEXTS,
+    **SUPPLY_TEXTS,
     **REMINDER_TEXTS,
     **VERIFICATION_TEXTS,
 }

@@ -30,6 +30,8 @@ from bot.ports import (
     ReminderRepository,
     ReminderUnitOfWork,
     ResidentRepository,
+    SupplyComplaintRepository,
+    SupplyUnitOfWork,
     TurnUnitOfWork,
     WebhookEventRepository,
 )
@@ -51,6 +53,7 @@ from integrations.db.repositories import (
     SqlResidentRepository,
     SqlWebhookEventRepository,
 )
+from integrations.db.supply_repositories import SqlSupplyComplaintRepository
 from integrations.db.support_repositories import (
     SqlAgentRepository,
     SqlComplaintRepository,
@@ -88,6 +91,9 @@ class SqlUnitOfWork:
         self.consents: ConsentRepository = SqlConsentRepository(self._connection)
         self.bill_checks: BillCheckRepository = SqlBillCheckRepository(self._connection)
         self.outages: OutageNoticeRepository = SqlOutageNoticeRepository(self._connection)
+        self.supply_complaints: SupplyComplaintRepository = SqlSupplyComplaintRepository(
+            self._connection
+        )
 
     async def __aenter__(self) -> SqlUnitOfWork:
         await self._connection.start()
@@ -125,3 +131,4 @@ if TYPE_CHECKING:
     _turn: TurnUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))
     _channel: ChannelUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))
     _reminder: ReminderUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))
+    _supply: SupplyUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))

@@ -31,6 +31,8 @@ EXTRA_INTENTS = [
     # Issue 16: the current bill as a PDF; "is this message really from you?".
     "bill_copy",
     "faq_fraud",
+    # Issue 16: "bijli nahi hai", a no-power complaint with the electricity company.
+    "report_no_power",
 ]
 CONTRACT_ENTITIES = "utility biller consumer_number sso_id otp amount date language".split()
 # Extensions, never found by NLU: reminder_option comes from the settings screen's buttons,

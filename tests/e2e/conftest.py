@@ -76,6 +76,8 @@ def running_stack(
         "RAZORPAY_WEBHOOK_SECRET": "e2e-webhook-secret",
         # Scripted residents answer in milliseconds, far faster than anyone types.
         "MESSAGE_BURST_PER_10S": "0",
+        # A power complaint's status is asked about on every job tick, not every 5 minutes.
+        "SUPPLY_POLL_AFTER_S": "0",
         "RASA_TELEMETRY_ENABLED": "false",
         # WhatsApp on, talking to a fake Twilio API on 127.0.0.1.
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,

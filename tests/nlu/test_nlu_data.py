@@ -39,6 +39,8 @@ INTENTS = {
     "faq_sso_id", "faq_consumer_number", "dont_know", "otp_not_received",
     # issue 16: the current bill as a PDF, "is this message genuine?"
     "bill_copy", "faq_fraud",
+    # issue 16: "bijli nahi hai", a no-power complaint with the electricity company
+    "report_no_power",
 }  # fmt: skip
 ENTITIES = {"utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language"}
 # Entities whose value the dialogue compares against a closed set.
