@@ -24,6 +24,8 @@ from actions.bill_copies import GOAL as BILL_COPY_GOAL
 from actions.bill_copies import send_bill_copy
 from actions.forms import LISTEN, turn_of
 from actions.runtime import ResidentAction, language, services
+from actions.supply import GOAL as SUPPLY_GOAL
+from actions.supply import offer_supply_complaint
 from bot.model.billing import Bill, Biller
 from bot.model.calendar import format_date
 from bot.model.identifiers import mask
@@ -89,6 +91,10 @@ class ActionShowBill(ResidentAction):
             return [SlotSet("pending_confirmation", None), FollowupAction(LISTEN)]
         if tracker.get_slot("goal") == BILL_COPY_GOAL:
             return await send_bill_copy(dispatcher, tracker, bill)
+        if tracker.get_slot("goal") == SUPPLY_GOAL:
+            return await offer_supply_complaint(
+                dispatcher, tracker, bill.biller_id, bill.consumer_number
+            )
         biller = services().billing.biller(bill.biller_id)
         consumer = mask(bill.consumer_number)
         if not bill.is_due:

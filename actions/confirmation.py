@@ -27,6 +27,8 @@ from actions.privacy import delete_my_data
 from actions.reminders import stop_reminders
 from actions.repair import Turn, yes_or_no
 from actions.runtime import ResidentAction, services
+from actions.supply import PENDING as SUPPLY
+from actions.supply import ask_supply_confirmation, register_supply_complaint
 from actions.support import request_person
 
 YES, NO = "yes", "no"
@@ -47,6 +49,7 @@ EFFECTS: dict[str, Effect] = {
     "stop_reminders": stop_reminders,
     "talk_to_human": request_person,
     "remove_email": remove_email,
+    SUPPLY: register_supply_complaint,
 }
 
 
@@ -101,6 +104,9 @@ class ActionAskConfirmed(ResidentAction):
             address = await services().email.address(tracker.sender_id)
             dispatcher.utter_message(response=QUESTIONS[pending], email=address or "-")
             return []
+        if pending == SUPPLY:
+            ask_supply_confirmation(dispatcher, tracker)
+            return []
         dispatcher.utter_message(response=QUESTIONS.get(pending or "", "utter_please_yes_no"))
         return []
 
@@ -133,4 +139,6 @@ class ActionConfirmed(ResidentAction):
                 await offer_other_accounts(dispatcher, tracker, shown)
             return [*done, SlotSet("goal", None), FollowupAction(LISTEN)]
         dispatcher.utter_message(response="utter_ok")
+        if pending == SUPPLY:  # the goal that brought the bill form is over
+            done.append(SlotSet("goal", None))
         return [*done, FollowupAction(LISTEN)]

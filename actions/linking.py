@@ -183,6 +183,8 @@ class ActionLinkCompleted(ResidentAction):
         goal = tracker.get_slot("goal")
         if goal in ("check", "pay", "copy"):
             return [*events, FollowupAction("action_start_bill")]  # what they came for
+        if goal == "supply":
+            return [*events, FollowupAction("action_start_supply")]
         if goal == "complaint":
             return [*events, SlotSet("goal", None), FollowupAction("complaint_form")]
         dispatcher.utter_message(response="utter_linked_next")

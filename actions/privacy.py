@@ -29,6 +29,10 @@ def describe(held: DataHeld, lang: Language) -> dict[str, str]:
         agreed = consent.notice_version
     chats = ", ".join(f"{_CHANNELS[c.value]} {address}" for c, address in held.chats)
     accounts = ", ".join(f"{a.biller_id} {a.masked_consumer_number}" for a in held.accounts)
+    supply = ", ".join(
+        f"{c.ticket_number} ({c.biller_id} {c.masked_consumer_number})"
+        for c in held.supply_complaints
+    )
     return {
         "sso_id": held.masked_sso_id,
         "name": held.masked_name,
@@ -37,6 +41,7 @@ def describe(held: DataHeld, lang: Language) -> dict[str, str]:
         "linked_on": format_datetime_ist(held.linked_at, lang) if held.linked_at else "-",
         "chats": chats or _NONE[lang],
         "accounts": accounts or _NONE[lang],
+        "power_complaints": supply or _NONE[lang],
         "payments": str(held.payments),
         "consent": agreed,
     }

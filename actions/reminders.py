@@ -18,13 +18,13 @@ from actions.accounts import account_label
 from actions.forms import LISTEN, is_certain, turn_of
 from actions.runtime import ResidentAction, language, services
 from bot.model.identifiers import ascii_digits
-from bot.model.reminders import ReminderKind
+from bot.model.reminders import ALL_KINDS, ReminderKind
 from bot.services.reminders import PolicyChange, ReminderSettingsView
 
 ACCOUNT_SLOT = "reminder_account"
 OPTION_ENTITY = "reminder_option"
 DAYS = {"days_1": 1, "days_3": 3, "days_7": 7}
-TOGGLES = {kind.value: kind for kind in ReminderKind}
+TOGGLES = {kind.value: kind for kind in ALL_KINDS}  # a bill policy's kinds
 
 
 def _payload(option: str) -> str:

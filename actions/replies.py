@@ -27,6 +27,8 @@ _RESPONSES: dict[type[errors.BotError], str] = {
     errors.BillerUnavailable: "utter_biller_unavailable",
     errors.PaymentGatewayUnavailable: "utter_payment_gateway_unavailable",
     errors.ReceiptNotFound: "utter_receipt_not_found",
+    errors.SupplyDeskUnavailable: "utter_supply_desk_unavailable",
+    errors.UnknownConnection: "utter_supply_unknown_connection",
 }
 
 

@@ -30,6 +30,7 @@ from bot.services.linking import LinkingService
 from bot.services.payments import PaymentService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderConsents, ReminderSettings
+from bot.services.supply import SupplyService
 from bot.services.support import ComplaintService
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class ActionServices:
     bill_copies: BillCopyService
     # Email receipts and reminders: adding an address with a code, removing it (issue 16).
     email: EmailOptIn
+    # "Bijli nahi hai": power complaints with the electricity company (issue 16).
+    supply: SupplyService
     # Where the gateway's pages are (sample bills shown with an explanation).
     public_base_url: str
 

@@ -16,6 +16,7 @@ from actions.payments import STATUS_ICONS
 from actions.repair import Turn, keyword
 from actions.replies import utter_error
 from actions.runtime import ResidentAction, language, services
+from actions.supply import tell_supply_status
 from bot import messages as texts
 from bot.errors import BotError, ComplaintNotFound, InvalidComplaint
 from bot.model.calendar import IST, format_date, format_datetime_ist
@@ -152,7 +153,10 @@ class ActionTrackComplaint(ResidentAction):
     ) -> list[dict[str, Any]]:
         complaint_id = find_complaint_id(tracker.latest_message.get("text") or "")
         if complaint_id is None:
-            dispatcher.utter_message(response="utter_ask_complaint_id")
+            # Not one of ours ("RJC…"): a power complaint with the company, by its number
+            # or the latest; else ask for the number.
+            if not await tell_supply_status(dispatcher, tracker):
+                dispatcher.utter_message(response="utter_ask_complaint_id")
             return []
         try:
             complaint = await services().complaints.status(tracker.sender_id, complaint_id)

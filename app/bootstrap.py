@@ -31,6 +31,7 @@ from bot.ports import (
     ConversationHistory,
     EmailSender,
     PaymentGateway,
+    PowerSupplyDesk,
     RateCounter,
     RateLimiter,
     ReceiptRenderer,
@@ -52,6 +53,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.receipt_checks import ReceiptChecks
 from bot.services.receipts import ReceiptLinks
 from bot.services.reminders import ReminderConsents, ReminderSettings
+from bot.services.supply import SupplyService
 from bot.services.support import ComplaintService
 from bot.services.turns import TurnService
 from bot.services.webchat_sessions import MIN_CLIENT_ID_CHARS, SessionPolicy, WebchatSessions
@@ -126,9 +128,20 @@ class Container:
     # Email receipts and reminders (issue 16): the mail server, and the address's opt-in.
     email: EmailSender
     email_opt_in: EmailOptIn
+    # "Bijli nahi hai": the electricity companies' outage and complaint system (issue 16);
+    # planned-outage notices ask it too (bot/services/outage_notices.py).
+    power_desk: PowerSupplyDesk
+    supply: SupplyService
 
     async def close(self) -> None:
-        adapters = (self.sso, self.billers, self.payment_gateway, self.sms, self.dialogue)
+        adapters = (
+            self.sso,
+            self.billers,
+            self.payment_gateway,
+            self.sms,
+            self.dialogue,
+            self.power_desk,
+        )
         for adapter in (*adapters, self.rate_counter, *self.channel_senders.values()):
             closer = getattr(adapter, "aclose", None) or getattr(adapter, "close", None)
             if closer is not None:
@@ -205,6 +218,14 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             password=settings.smtp_password.get_secret_value(),
             starttls=settings.smtp_starttls,
             timeout_s=timeout,
+        )
+
+    power_desk: PowerSupplyDesk = sandbox.power
+    if settings.power_desk_backend == "http":
+        from integrations.power.http import HttpPowerSupplyDesk
+
+        power_desk = HttpPowerSupplyDesk(
+            settings.power_desk_url, settings.power_desk_api_key.get_secret_value(), timeout
         )
 
     receipt_links = ReceiptLinks(settings.public_base_url, secret, clock)
@@ -291,6 +312,14 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         bill_copy_renderer=PdfBillCopyRenderer(),
         email=email,
         email_opt_in=email_opt_in,
+        power_desk=power_desk,
+        supply=SupplyService(
+            uow,
+            biller_directory,
+            power_desk,
+            clock,
+            poll_every=timedelta(seconds=settings.supply_poll_after_s),
+        ),
     )
 
 
@@ -431,6 +460,7 @@ def action_services(container: Container) -> ActionServices:
         effects=container.effects,
         bill_copies=container.bill_copies,
         email=container.email_opt_in,
+        supply=container.supply,
         public_base_url=container.settings.public_base_url,
     )
 
@@ -487,6 +517,7 @@ def reminder_jobs(container: Container) -> ReminderJobs:
     operators' command, or the gateway's own loop."""
     from app.workers.reminders import ReminderJobs
     from bot.services.email_delivery import EmailReminders
+    from bot.services.outage_notices import OutageNotices
     from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
     from bot.services.reminders import ReminderScheduler
     from channels.webchat import OutboxSender
@@ -494,6 +525,7 @@ def reminder_jobs(container: Container) -> ReminderJobs:
     from integrations.cache.rate_limit import InProcessRateLimiter, RedisRateLimiter
 
     settings = container.settings
+    quiet = settings.reminder_quiet
     limiter: RateLimiter = (
         RedisRateLimiter.from_url(settings.redis_url)
         if settings.redis_url
@@ -525,8 +557,14 @@ def reminder_jobs(container: Container) -> ReminderJobs:
             lanes,
             limiter,
             email=EmailReminders(container.email),
+            quiet=quiet,
         ),
         limiter=limiter,
+        supply=container.supply,
+        # Planned power cuts ride on the same schedule and dispatcher, same quiet hours.
+        outage_notices=OutageNotices(
+            container.uow, container.clock, container.billers, container.power_desk, quiet=quiet
+        ),
     )
 
 

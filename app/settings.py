@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import time
 from enum import Enum
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.model.reminders import QuietHours
 from integrations.rasa.internal_auth import internal_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +83,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     email_from: str = ""  # e.g. "Rajasthan bill assistant <bills@example.gov.in>"
     payment_gateway: str = "sandbox"  # sandbox | razorpay
+    # The electricity companies' outage and supply-complaint system (README, "Power cuts").
+    power_desk_backend: str = "sandbox"  # sandbox | http
+    power_desk_url: str = ""
+    power_desk_api_key: SecretStr = SecretStr("")
+    # How long after its last check an open power complaint is asked about again.
+    supply_poll_after_s: float = 300.0
     razorpay_key_id: str = ""
     razorpay_key_secret: SecretStr = SecretStr("")
     razorpay_webhook_secret: SecretStr = SecretStr(_PLACEHOLDER)
@@ -179,6 +187,9 @@ class Settings(BaseSettings):
     reminder_dispatch_interval_s: float = 30.0
     reminder_discovery_interval_s: float = 600.0
     reminder_biller_rate_per_s: float = 5.0
+    # No reminder or outage notice goes out in this window (IST, "HH:MM-HH:MM", may cross
+    # midnight); "off" for none (tests of the running stack, whatever the time of day).
+    reminder_quiet_hours: str = "21:00-09:00"
 
     # --- receipts anyone can check (issue 16; bot/model/receipt_checks.py) ---------------
     # Keys of the code printed on every receipt, comma-separated: the first makes new codes,
@@ -188,6 +199,21 @@ class Settings(BaseSettings):
     # Receipt checks one client address may make a minute: enough for a shop checking a
     # queue of customers, too few to try codes or numbers at any useful rate.
     verify_lookups_per_minute: int = Field(default=30, ge=1)
+
+    @property
+    def reminder_quiet(self) -> QuietHours:
+        if self.reminder_quiet_hours.strip().lower() == "off":
+            return QuietHours(time(0), time(0))  # an empty window
+        start, _, end = self.reminder_quiet_hours.partition("-")
+        return QuietHours(time.fromisoformat(start.strip()), time.fromisoformat(end.strip()))
+
+    @model_validator(mode="after")
+    def _check_quiet_hours(self) -> Settings:
+        try:
+            self.reminder_quiet  # noqa: B018 - parsed once here so a typo stops the start
+        except ValueError:
+            raise ValueError('REMINDER_QUIET_HOURS must be "HH:MM-HH:MM" (IST) or "off"') from None
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
@@ -203,8 +229,15 @@ class Settings(BaseSettings):
             for name in ("data_encryption_keys", "data_hash_key"):
                 if getattr(self, name).get_secret_value() in ("", _PLACEHOLDER):
                     raise ValueError(f"{name.upper()} must be set in production")
-            backends = ("sso_backend", "biller_backend", "sms_backend", "email_backend")
-            for name in (*backends, "payment_gateway"):
+            backends = (
+                "sso_backend",
+                "biller_backend",
+                "sms_backend",
+                "payment_gateway",
+                "power_desk_backend",
+                "email_backend",
+            )
+            for name in backends:
                 if getattr(self, name) == "sandbox":
                     raise ValueError(f"{name.upper()}=sandbox is not allowed in production")
         if not self.public_base_url:

@@ -107,6 +107,10 @@ class UnknownConnection(BotError):
     """The electricity company knows no connection by that consumer number."""
 
 
+class SupplyComplaintNotFound(BotError):
+    """No power complaint of this resident by that number (or none at all)."""
+
+
 class PaymentGatewayUnavailable(BotError):
     """The payment gateway failed to create a link."""
 

@@ -26,7 +26,13 @@ from bot.model.channels import (
 from bot.model.complaints import Complaint
 from bot.model.email import EmailChallenge, OutgoingEmail
 from bot.model.handoff import Agent, AgentSession, Handoff, HandoffStatus, TranscriptLine
-from bot.model.outages import Outage, PlannedOutage, SupplyTicket
+from bot.model.outages import (
+    Outage,
+    PlannedOutage,
+    SupplyComplaint,
+    SupplyTicket,
+    SupplyTicketStatus,
+)
 from bot.model.outbound import Button, OutboundMessage, PushedMessage
 from bot.model.payments import Payment, PaymentEvent, PaymentLink, PaymentStatus, Receipt
 from bot.model.privacy import Consent
@@ -556,6 +562,28 @@ class ComplaintRepository(Protocol):
         ...
 
 
+class SupplyComplaintRepository(Protocol):
+    """Our records of the no-supply tickets residents registered with their company."""
+
+    async def get(self, biller_id: str, ticket_number: str) -> SupplyComplaint | None: ...
+    async def add(self, complaint: SupplyComplaint) -> None: ...
+    async def update(self, complaint: SupplyComplaint, expected_status: SupplyTicketStatus) -> bool:
+        """Save `complaint` only if the stored status is still `expected_status`: of two
+        pollers seeing one change, one records (and tells) it."""
+        ...
+
+    async def for_resident(self, resident_id: str) -> list[SupplyComplaint]:
+        """Newest first."""
+        ...
+
+    async def open_checked_before(self, moment: datetime, limit: int) -> list[SupplyComplaint]:
+        """Complaints not resolved or closed, last checked before `moment`, least recently
+        checked first."""
+        ...
+
+    async def delete_for_resident(self, resident_id: str) -> int: ...
+
+
 # --- reminders -------------------------------------------------------------------------------
 class ReminderRepository(Protocol):
     """The durable reminder schedule. Each (account, bill, kind) exists at most once, and a row
@@ -651,6 +679,44 @@ class BillCheckRepository(Protocol):
     ) -> None: ...
 
 
+class OutageNoticeRepository(Protocol):
+    """Planned power cuts as announced (no personal data), the saved accounts each switches
+    off, and the notices (reminders of kind PLANNED_OUTAGE, "bill number" = outage id)."""
+
+    async def announced(self, biller_id: str) -> dict[str, Outage]:
+        """The biller's stored outages not cancelled, by outage id."""
+        ...
+
+    async def save(self, outages: Sequence[Outage], now: datetime) -> None:
+        """Insert or update outages as the company announces them now (a cancelled one
+        announced again is no longer cancelled)."""
+        ...
+
+    async def cancel(self, biller_id: str, outage_ids: Sequence[str], now: datetime) -> int:
+        """Mark outages cancelled and cancel their notices not yet sent; returns how many
+        notices were cancelled."""
+        ...
+
+    async def get(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Outage]:
+        """Outages by (biller_id, outage_id); cancelled or unknown ones are absent."""
+        ...
+
+    async def accounts_on(
+        self, biller_id: str, consumer_numbers: Sequence[str]
+    ) -> list[SavedAccount]:
+        """Saved accounts of that biller among `consumer_numbers` whose resident consented
+        to reminders, matched in bulk by the consumer numbers' blind index."""
+        ...
+
+    async def replan(
+        self, biller_id: str, outage_id: str, send_at: datetime | None, now: datetime
+    ) -> int:
+        """An outage's times changed (or it was announced again after a cancellation): its
+        notices not yet sent (pending or cancelled) go out at `send_at`, or are SKIPPED
+        when None (too late to be useful). Sent ones are left alone: each notice once."""
+        ...
+
+
 class RateLimiter(Protocol):
     """A token bucket per key shared by every worker (Redis), or by one process."""
 
@@ -712,6 +778,7 @@ class TurnUnitOfWork(UnitOfWork, Protocol):
     handoffs: HandoffRepository
     agents: AgentRepository
     complaints: ComplaintRepository
+    supply_complaints: SupplyComplaintRepository
 
     async def __aenter__(self) -> TurnUnitOfWork: ...
 
@@ -734,11 +801,22 @@ class ReminderUnitOfWork(UnitOfWork, Protocol):
     reminders: ReminderRepository
     consents: ConsentRepository
     bill_checks: BillCheckRepository
+    outages: OutageNoticeRepository
 
     async def __aenter__(self) -> ReminderUnitOfWork: ...
+
+
+class SupplyUnitOfWork(UnitOfWork, Protocol):
+    """Plus the records of power complaints. For the supply service (and, through the turn's
+    unit of work, privacy)."""
+
+    supply_complaints: SupplyComplaintRepository
+
+    async def __aenter__(self) -> SupplyUnitOfWork: ...
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 TurnUnitOfWorkFactory = Callable[[], TurnUnitOfWork]
 ChannelUnitOfWorkFactory = Callable[[], ChannelUnitOfWork]
 ReminderUnitOfWorkFactory = Callable[[], ReminderUnitOfWork]
+SupplyUnitOfWorkFactory = Callable[[], SupplyUnitOfWork]

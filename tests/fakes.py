@@ -33,11 +33,20 @@ from bot.errors import (
     SignatureInvalid,
     SmsUnavailable,
     SsoUnavailable,
+    SupplyDeskUnavailable,
     UnknownBiller,
+    UnknownConnection,
 )
 from bot.model.billing import Bill, Biller, SavedAccount, Utility
 from bot.model.channels import ChannelState
 from bot.model.email import EmailChallenge, OutgoingEmail
+from bot.model.outages import (
+    Outage,
+    PlannedOutage,
+    SupplyComplaint,
+    SupplyTicket,
+    SupplyTicketStatus,
+)
 from bot.model.outbound import Button, OutboundMessage, PushedMessage
 from bot.model.payments import (
     Payment,
@@ -62,11 +71,14 @@ from bot.ports import (
     PaymentGateway,
     PaymentLinkRequest,
     PaymentRepository,
+    PowerSupplyDesk,
     ReceiptRenderer,
     ResidentRepository,
     SmsSender,
     SsoHolder,
     SsoRegistry,
+    SupplyComplaintRepository,
+    SupplyUnitOfWorkFactory,
     UnitOfWorkFactory,
     WebhookEventRepository,
 )
@@ -477,6 +489,93 @@ class FakeDialogueEngine:
 
 
 # --- storage -----------------------------------------------------------------------------
+class FakePowerSupplyDesk:
+    """An electricity company's outage and complaint system: the connections it knows,
+    outages by connection, tickets by number. `unavailable` makes every call fail."""
+
+    def __init__(self) -> None:
+        self.connections: set[tuple[str, str]] = set()  # (biller_id, consumer_number)
+        self.outages: dict[tuple[str, str], list[Outage]] = {}
+        self.tickets: dict[str, SupplyTicket] = {}
+        self.reports: list[tuple[str, str, str, str]] = []  # (biller, number, mobile, text)
+        self.unavailable = False
+        self._next = 4821390
+
+    def add_connection(self, biller: Biller, consumer_number: str) -> None:
+        self.connections.add((biller.biller_id, consumer_number))
+
+    def add_outage(self, consumer_number: str, outage: Outage) -> None:
+        self.outages.setdefault((outage.biller_id, consumer_number), []).append(outage)
+
+    def announce(self, outage: Outage, consumer_numbers: Iterable[str]) -> None:
+        """Announce a planned outage on those connections, replacing any announcement with
+        the same id (a moved cut)."""
+        self.call_off(outage.biller_id, outage.outage_id)
+        for number in consumer_numbers:
+            self.add_outage(number, outage)
+
+    def call_off(self, biller_id: str, outage_id: str) -> None:
+        for (biller, _), outages in self.outages.items():
+            if biller == biller_id:
+                outages[:] = [o for o in outages if o.outage_id != outage_id]
+
+    def move(self, ticket_number: str, status: SupplyTicketStatus, note: str = "") -> None:
+        ticket = self.tickets[ticket_number]
+        self.tickets[ticket_number] = replace(ticket, status=status, note=note)
+
+    def _check(self, biller: Biller, consumer_number: str) -> None:
+        if self.unavailable:
+            raise SupplyDeskUnavailable(biller.biller_id)
+        if (biller.biller_id, consumer_number) not in self.connections:
+            raise UnknownConnection(consumer_number)
+
+    async def outages_for(
+        self, biller: Biller, consumer_number: str, now: datetime
+    ) -> list[Outage]:
+        self._check(biller, consumer_number)
+        found = self.outages.get((biller.biller_id, consumer_number), [])
+        return sorted((o for o in found if o.ends_at > now), key=lambda o: o.starts_at)
+
+    async def planned_outages(self, biller: Biller, now: datetime) -> list[PlannedOutage]:
+        if self.unavailable:
+            raise SupplyDeskUnavailable(biller.biller_id)
+        by_id: dict[str, tuple[Outage, list[str]]] = {}
+        for (biller_id, number), outages in self.outages.items():
+            for outage in outages:
+                wanted = biller_id == biller.biller_id and outage.kind.value == "planned"
+                if wanted and outage.ends_at > now:
+                    by_id.setdefault(outage.outage_id, (outage, []))[1].append(number)
+        return [PlannedOutage(o, tuple(sorted(n))) for o, n in by_id.values()]
+
+    async def report_no_supply(
+        self, biller: Biller, consumer_number: str, mobile: str, description: str
+    ) -> SupplyTicket:
+        self._check(biller, consumer_number)
+        self.reports.append((biller.biller_id, consumer_number, mobile, description))
+        for ticket in self.tickets.values():
+            same = (ticket.biller_id, ticket.consumer_number) == (biller.biller_id, consumer_number)
+            if same and not ticket.status.final:
+                return ticket
+        self._next += 1
+        now = datetime(2026, 12, 15, 5, 30, tzinfo=UTC)
+        ticket = SupplyTicket(
+            ticket_number=f"{biller.short_name.upper()}-NS-{self._next}",
+            biller_id=biller.biller_id,
+            consumer_number=consumer_number,
+            status=SupplyTicketStatus.REGISTERED,
+            registered_at=now,
+            updated_at=now,
+        )
+        self.tickets[ticket.ticket_number] = ticket
+        return ticket
+
+    async def ticket(self, biller: Biller, ticket_number: str) -> SupplyTicket | None:
+        if self.unavailable:
+            raise SupplyDeskUnavailable(biller.biller_id)
+        ticket = self.tickets.get(ticket_number)
+        return ticket if ticket is not None and ticket.biller_id == biller.biller_id else None
+
+
 class IntegrityError(Exception):
     """A unique constraint of the real schema would have refused this write."""
 
@@ -493,6 +592,7 @@ class _Tables:
     email_challenges: dict[str, EmailChallenge] = field(default_factory=dict)
     email_code_sends: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     channel_states: dict[str, ChannelState] = field(default_factory=dict)
+    supply_complaints: dict[tuple[str, str], SupplyComplaint] = field(default_factory=dict)
 
 
 class InMemoryDatabase:
@@ -810,6 +910,50 @@ class _WebhookEvents(_Repository):
         return True
 
 
+class _SupplyComplaints(_Repository):
+    _table = "supply_complaints"
+
+    async def get(self, biller_id: str, ticket_number: str) -> SupplyComplaint | None:
+        return self._read((biller_id, ticket_number))  # type: ignore[no-any-return]
+
+    async def add(self, complaint: SupplyComplaint) -> None:
+        key = (complaint.biller_id, complaint.ticket_number)
+        _unique(self._rows, lambda k: k, key, "(biller_id, ticket_number)")
+        self._write(key, complaint)
+
+    async def update(self, complaint: SupplyComplaint, expected_status: SupplyTicketStatus) -> bool:
+        key = (complaint.biller_id, complaint.ticket_number)
+        stored = self._rows.get(key)
+        if stored is None or stored.status is not expected_status:
+            return False
+        self._write(
+            key,
+            replace(
+                stored,
+                status=complaint.status,
+                note=complaint.note,
+                checked_at=complaint.checked_at,
+            ),
+        )
+        return True
+
+    async def for_resident(self, resident_id: str) -> list[SupplyComplaint]:
+        found = [c for c in self._rows.values() if c.resident_id == resident_id]
+        found.sort(key=lambda c: (-c.registered_at.timestamp(), c.ticket_number))
+        return copy.deepcopy(found)
+
+    async def open_checked_before(self, moment: datetime, limit: int) -> list[SupplyComplaint]:
+        found = [c for c in self._rows.values() if not c.status.final and c.checked_at < moment]
+        found.sort(key=lambda c: c.checked_at)
+        return copy.deepcopy(found[:limit])
+
+    async def delete_for_resident(self, resident_id: str) -> int:
+        keys = [k for k, c in self._rows.items() if c.resident_id == resident_id]
+        for key in keys:
+            self._delete(key)
+        return len(keys)
+
+
 class _Outbox:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
@@ -858,6 +1002,7 @@ class InMemoryUnitOfWork:
         self.webhook_events: WebhookEventRepository = _WebhookEvents(self)
         self.outbox: OutboxRepository = _Outbox(self)
         self.channel_states: ChannelStateRepository = _ChannelStates(self)
+        self.supply_complaints: SupplyComplaintRepository = _SupplyComplaints(self)
 
     def _view(self) -> _Tables:
         if self._snapshot is None:
@@ -912,12 +1057,15 @@ if TYPE_CHECKING:
     _clock: Clock = FakeClock()
     _sso: SsoRegistry = FakeSsoRegistry()
     _billers: BillerDirectory = FakeBillerDirectory()
+    _power: PowerSupplyDesk = FakePowerSupplyDesk()
     _gateway: PaymentGateway = FakePaymentGateway()
     _sms: SmsSender = FakeSmsSender()
     _email: EmailSender = FakeEmailSender()
     _renderer: ReceiptRenderer = FakeReceiptRenderer()
     _dialogue: DialogueEngine = FakeDialogueEngine()
     _uow: UnitOfWorkFactory = InMemoryUnitOfWorkFactory()
+    _supply_uow: SupplyUnitOfWorkFactory = InMemoryUnitOfWorkFactory()
+    _desk: PowerSupplyDesk = FakePowerSupplyDesk()
 
 
 # --- messaging channels ------------------------------------------------------------------

@@ -4,6 +4,7 @@
     python -m app.cli.reminders schedule -n 20   # the next scheduled reminders
     python -m app.cli.reminders dispatch    # send what is due, now
     python -m app.cli.reminders discover    # re-fetch the saved accounts due a check
+    python -m app.cli.reminders discover-outages   # schedule notices of planned power cuts
 
 Output is JSON, one object; identifiers are shown masked.
 """
@@ -27,6 +28,8 @@ async def run(command: str, limit: int) -> dict[str, Any]:
             return asdict(await jobs.dispatch())
         if command == "discover":
             return asdict(await jobs.discover())
+        if command == "discover-outages":
+            return asdict(await jobs.discover_outages())
         async with container.uow() as tx:
             if command == "counts":
                 return {state.value: n for state, n in (await tx.reminders.counts()).items()}
@@ -52,7 +55,9 @@ async def run(command: str, limit: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.cli.reminders")
-    parser.add_argument("command", choices=["counts", "schedule", "dispatch", "discover"])
+    parser.add_argument(
+        "command", choices=["counts", "schedule", "dispatch", "discover", "discover-outages"]
+    )
     parser.add_argument("-n", "--limit", type=int, default=20)
     args = parser.parse_args(argv)
     print(json.dumps(asyncio.run(run(args.command, args.limit)), ensure_ascii=False))

@@ -1,22 +1,51 @@
-"""The sandbox's pages: the SMS and email inboxes and the hosted payment page that stands in for
-Razorpay's. Mounted only outside production (see app.py)."""
+"""The sandbox's pages: the SMS and email inboxes, the hosted payment page that stands in
+for Razorpay's, and the electricity company's outage announcements and ticket updates.
+Mounted only outside production (see app.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import UnknownPaymentLink
 from bot.model.money import format_rupees
-from integrations.sandbox import LinkClosedError, Sandbox
+from bot.model.outages import OutageKind, SupplyTicketStatus
+from integrations.sandbox import (
+    Announcement,
+    LinkClosedError,
+    OutageRejected,
+    Sandbox,
+    UnknownTicket,
+)
 
 
 class Settlement(BaseModel):
     outcome: Literal["success", "failure"]
+
+
+class OutageAnnouncement(BaseModel):
+    """POST /sandbox/outages (CONTRACTS.md). Lengths are checked by the sandbox company
+    itself (`OutageRejected`), so the route and a direct call refuse the same things."""
+
+    model_config = ConfigDict(extra="forbid")
+    biller_id: str = Field(max_length=64)
+    consumer_numbers: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    kind: Literal["planned", "unplanned"] = "planned"
+    area: str = ""
+
+
+class TicketUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: SupplyTicketStatus
+    note: str = ""
 
 
 def sandbox_router(sandbox: Sandbox) -> APIRouter:
@@ -49,6 +78,32 @@ def sandbox_router(sandbox: Sandbox) -> APIRouter:
             raise HTTPException(409, f"payment link is already {exc.status}") from None
         status = "paid" if settlement.outcome == "success" else "failed"
         return {"status": status, "webhook_status": webhook_status}
+
+    @router.post("/outages", status_code=201)
+    async def announce_outage(body: OutageAnnouncement) -> dict[str, Any]:
+        try:
+            return await sandbox.announce_outage(
+                Announcement(
+                    biller_id=body.biller_id,
+                    consumer_numbers=body.consumer_numbers,
+                    starts_at=body.starts_at,
+                    ends_at=body.ends_at,
+                    reason=body.reason,
+                    kind=OutageKind(body.kind),
+                    area=body.area,
+                )
+            )
+        except OutageRejected as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @router.post("/supply-tickets/{ticket_number}")
+    async def move_supply_ticket(ticket_number: str, body: TicketUpdate) -> dict[str, Any]:
+        try:
+            return await sandbox.move_supply_ticket(ticket_number, body.status, body.note)
+        except UnknownTicket:
+            raise HTTPException(404, "unknown supply ticket") from None
+        except OutageRejected as exc:
+            raise HTTPException(422, str(exc)) from None
 
     return router
 

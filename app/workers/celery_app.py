@@ -37,6 +37,14 @@ def make_celery() -> Celery:
                 "task": "reminders.discover",
                 "schedule": settings.reminder_discovery_interval_s,
             },
+            "discover-outages": {
+                "task": "reminders.discover_outages",
+                "schedule": settings.reminder_discovery_interval_s,
+            },
+            "poll-power-complaints": {
+                "task": "supply.poll",
+                "schedule": settings.reminder_dispatch_interval_s,
+            },
         },
     )
 
@@ -47,6 +55,14 @@ def make_celery() -> Celery:
     @app.task(name="reminders.discover")  # type: ignore[untyped-decorator]
     def discover() -> dict[str, Any]:
         return asyncio.run(_run("discover"))
+
+    @app.task(name="reminders.discover_outages")  # type: ignore[untyped-decorator]
+    def discover_outages() -> dict[str, Any]:
+        return asyncio.run(_run("discover_outages"))
+
+    @app.task(name="supply.poll")  # type: ignore[untyped-decorator]
+    def poll_supply() -> dict[str, Any]:
+        return asyncio.run(_run("supply"))
 
     return app
 
@@ -61,8 +77,13 @@ async def _run(job: str) -> dict[str, Any]:
     container = bootstrap()
     jobs = reminder_jobs(container)
     try:
-        report = await (jobs.dispatch() if job == "dispatch" else jobs.discover())
-        return asdict(report)
+        if job == "supply":
+            return {"pushed": await jobs.poll_supply()}
+        if job == "dispatch":
+            return asdict(await jobs.dispatch())
+        if job == "discover":
+            return asdict(await jobs.discover())
+        return asdict(await jobs.discover_outages())
     finally:
         await jobs.aclose()
         await container.close()

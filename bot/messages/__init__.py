@@ -8,6 +8,7 @@ from bot.messages.dialogue import DIALOGUE_TEXTS
 from bot.messages.email import EMAIL_TEXTS
 from bot.messages.privacy import PRIVACY_TEXTS
 from bot.messages.reminders import REMINDER_TEXTS
+from bot.messages.supply import SUPPLY_TEXTS
 from bot.messages.support import SUPPORT_TEXTS
 from bot.messages.verification import VERIFICATION_TEXTS
 from bot.model.residents import Language
@@ -64,6 +65,7 @@ CATALOG: dict[str, dict[Language, str]] = {
     **DIALOGUE_TEXTS,
     **PRIVACY_TEXTS,
     **SUPPORT_TEXTS,
+    **SUPPLY_TEXTS,
     **REMINDER_TEXTS,
     **VERIFICATION_TEXTS,
     **EMAIL_TEXTS,

@@ -72,6 +72,12 @@ EMAIL_TEXTS: dict[str, dict[Language, str]] = {
             ),
         }
     ),
+    # A planned power cut's notice goes as the chat's text, with this subject and the footer.
+    "email_outage_subject": {
+        Language.EN: "Planned power cut: {biller} connection {consumer}",
+        Language.HI: "बिजली की तय कटौती: {biller} कनेक्शन {consumer}",
+    },
+    "email_footer": _FOOTER,
     "email_reminder_subject": {
         Language.EN: "{biller} bill {consumer}: {amount} due {due}",
         Language.HI: "{biller} बिल {consumer}: {amount}, अंतिम तिथि {due}",

@@ -65,6 +65,32 @@ REMINDER_TEXTS: dict[str, dict[Language, str]] = {
             ),
         }
     ),
+    # A planned power cut (bot/services/outage_notices.py), before it starts. {period} is
+    # one of the two below, {area} "Area: …" or nothing; the reason is the company's own
+    # words (clipped on SMS so that a notice stays within 2 GSM-7 / 3 UCS-2 segments).
+    "reminder_planned_outage": _with_safety(
+        {
+            Language.EN: (
+                "Planned power cut for {biller} consumer number {consumer}: {period}. "
+                "{area}Reason: {reason}."
+            ),
+            Language.HI: (
+                "{biller} खाता {consumer}: नियोजित बिजली कटौती {period}। {area}कारण: {reason}।"
+            ),
+        }
+    ),
+    "outage_period_same_day": {
+        Language.EN: "{day}, {start} to {end} IST",
+        Language.HI: "{day} को {start} से {end} IST तक",
+    },
+    "outage_period": {
+        Language.EN: "{start_day} {start} to {end_day} {end} IST",
+        Language.HI: "{start_day} {start} से {end_day} {end} IST तक",
+    },
+    "outage_area": {
+        Language.EN: "Area: {area}. ",
+        Language.HI: "क्षेत्र: {area}। ",
+    },
     # Payment news between "authorised" and "captured" (Razorpay payment.authorized).
     "payment_pending": {
         Language.EN: (

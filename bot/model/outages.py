@@ -71,3 +71,29 @@ class SupplyTicket:
     registered_at: datetime
     updated_at: datetime
     note: str = ""  # the company's last remark, e.g. "crew on site"
+
+
+@dataclass
+class SupplyComplaint:
+    """Our record of a no-supply ticket a resident registered through us: whom to tell
+    when the company moves it on, and what they were last told."""
+
+    biller_id: str
+    ticket_number: str  # the company's
+    resident_id: str
+    conversation_id: str  # where it was raised: status changes are pushed there
+    consumer_number: str
+    status: SupplyTicketStatus  # as last told to the resident
+    note: str
+    registered_at: datetime
+    checked_at: datetime  # when we last asked the company
+
+
+def same_ticket_number(typed: str, ticket_number: str) -> bool:
+    """ "jvvnl ns 4821390" is "JVVNL-NS-4821390": companies' formats differ, so only letters
+    and digits are compared, case-insensitively."""
+    return _letters_digits(typed) == _letters_digits(ticket_number) != ""
+
+
+def _letters_digits(text: str) -> str:
+    return "".join(c for c in text.upper() if c.isascii() and c.isalnum())

@@ -37,6 +37,13 @@ class HeldAccount:
 
 
 @dataclass(frozen=True)
+class HeldSupplyComplaint:
+    biller_id: str
+    ticket_number: str
+    masked_consumer_number: str
+
+
+@dataclass(frozen=True)
 class DataHeld:
     """Everything stored about the person behind a conversation, masked for showing."""
 
@@ -48,6 +55,7 @@ class DataHeld:
     linked_at: datetime | None = None
     chats: tuple[tuple[Channel, str], ...] = ()  # (channel, masked address)
     accounts: tuple[HeldAccount, ...] = ()
+    supply_complaints: tuple[HeldSupplyComplaint, ...] = ()
     payments: int = 0
     consent: Consent | None = None
 

@@ -20,6 +20,14 @@ class ReminderKind(str, Enum):
     BEFORE_DUE = "before_due"  # `days_before` days before the due date
     DUE_DAY = "due_day"  # on the due date
     OVERDUE = "overdue"  # the day after the due date, once
+    # Not about a bill: a planned power cut announced to a saved electricity account, once
+    # per (account, outage). Its "bill_number" is the company's outage id (bot/model/outages.py,
+    # bot/services/outage_notices.py); the resident's per-kind settings do not list it.
+    PLANNED_OUTAGE = "planned_outage"
+
+    @property
+    def about_bill(self) -> bool:
+        return self is not ReminderKind.PLANNED_OUTAGE
 
 
 class ReminderState(str, Enum):
@@ -60,7 +68,8 @@ class QuietHours:
         return end.astimezone(timezone.utc)
 
 
-ALL_KINDS = frozenset(ReminderKind)
+# The kinds of a bill's reminders: what a reminder policy turns on and off.
+ALL_KINDS = frozenset(kind for kind in ReminderKind if kind.about_bill)
 
 
 @dataclass(frozen=True)
@@ -157,8 +166,8 @@ def replan(
     on revives it); a kind turned back on is SCHEDULED again only while its moment is still
     ahead; a new `days_before` moves the "before due" reminder (off when already past)."""
     pending = (ReminderState.SCHEDULED, ReminderState.CLAIMED, ReminderState.TURNED_OFF)
-    if reminder.state not in pending:
-        return None
+    if reminder.state not in pending or not reminder.kind.about_bill:
+        return None  # an outage notice follows its outage, not the bill policy
     on = reminder.kind in policy.kinds
     send_at = reminder.send_at
     if reminder.kind is ReminderKind.BEFORE_DUE:

@@ -21,6 +21,7 @@ from bot.errors import BotError
 from bot.model.calendar import format_date
 from bot.model.email import OutgoingEmail, mask_email
 from bot.model.money import format_rupees
+from bot.model.outbound import OutboundMessage
 from bot.model.payments import Receipt
 from bot.model.reminders import Reminder, ReminderRecipient
 from bot.ports import EmailSender, ReceiptRenderer, UnitOfWorkFactory
@@ -96,12 +97,31 @@ class EmailReminders:
     def __init__(self, sender: EmailSender) -> None:
         self._sender = sender
 
-    async def send(self, reminder: Reminder, recipient: ReminderRecipient, biller: str) -> bool:
-        """Email a reminder just delivered in the chat to the resident's confirmed address.
-        False when there is none or it failed (logged); never raises."""
+    async def send(
+        self,
+        reminder: Reminder,
+        recipient: ReminderRecipient,
+        biller: str,
+        notice: OutboundMessage | None = None,
+    ) -> bool:
+        """Email a reminder just delivered in the chat to the resident's confirmed address
+        (`notice`: a planned power cut's notice, sent as the chat had it). False when there
+        is none or it failed (logged); never raises."""
         if recipient.email is None:
             return False
         language = recipient.language
+        if notice is not None:
+            values = {"biller": biller, "consumer": reminder.consumer_hint}
+            return await self._send(
+                reminder,
+                OutgoingEmail(
+                    to=recipient.email,
+                    subject=messages.render("email_outage_subject", language, **values),
+                    text=notice.text + messages.render("email_footer", language),
+                ),
+            )
+        if not reminder.kind.about_bill:
+            return False  # a notice whose text the dispatcher did not give
         values = {
             "biller": biller,
             "consumer": reminder.consumer_hint,
@@ -113,6 +133,9 @@ class EmailReminders:
             subject=messages.render("email_reminder_subject", language, **values),
             text=messages.render(f"email_reminder_{reminder.kind.value}", language, **values),
         )
+        return await self._send(reminder, email)
+
+    async def _send(self, reminder: Reminder, email: OutgoingEmail) -> bool:
         try:
             await self._sender.send(email)
         except Exception as exc:  # the chat's reminder went: an email must not change that

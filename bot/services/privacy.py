@@ -25,7 +25,14 @@ from bot.errors import DialogueUnavailable
 from bot.model.email import mask_email
 from bot.model.identifiers import mask, mask_name
 from bot.model.mentions import forms_of, identifiers_in
-from bot.model.privacy import NOTICE_VERSION, Consent, DataHeld, Erasure, HeldAccount
+from bot.model.privacy import (
+    NOTICE_VERSION,
+    Consent,
+    DataHeld,
+    Erasure,
+    HeldAccount,
+    HeldSupplyComplaint,
+)
 from bot.ports import Clock, ConversationHistory, TurnUnitOfWork, TurnUnitOfWorkFactory
 from bot.services.conversations import get_conversation
 
@@ -95,6 +102,7 @@ class PrivacyService:
             chats = await tx.privacy.conversations_of(resident.resident_id)
             accounts = await tx.accounts.list_for(resident.resident_id)
             payments = await tx.privacy.count_payments(resident.resident_id)
+            supply = await tx.supply_complaints.for_resident(resident.resident_id)
         return DataHeld(
             linked=True,
             masked_sso_id=mask(resident.sso_id),
@@ -106,6 +114,10 @@ class PrivacyService:
             accounts=tuple(HeldAccount(a.biller_id, mask(a.consumer_number)) for a in accounts),
             payments=payments,
             consent=consent,
+            supply_complaints=tuple(
+                HeldSupplyComplaint(c.biller_id, c.ticket_number, mask(c.consumer_number))
+                for c in supply
+            ),
         )
 
     async def erase(self, conversation_id: str) -> Erasure:
@@ -137,11 +149,15 @@ class PrivacyService:
                 ]
                 numbers = [
                     a.consumer_number for a in await tx.accounts.list_for(resident.resident_id)
+                ] + [
+                    c.consumer_number
+                    for c in await tx.supply_complaints.for_resident(resident.resident_id)
                 ]
                 emails = [resident.email] if resident.email else []
                 identifiers = forms_of(resident.sso_id, resident.mobile, numbers, emails)
                 mentioned = await tx.privacy.conversations_mentioning(identifiers)
                 accounts, payments = await tx.privacy.erase_resident(resident)
+                await tx.supply_complaints.delete_for_resident(resident.resident_id)
             for other in others:
                 await tx.privacy.erase_conversation(other, keep_row=False)
                 await tx.privacy.request_history_erasure(other.conversation_id, now)

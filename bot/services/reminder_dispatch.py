@@ -24,10 +24,12 @@ from bot.model.billing import Biller
 from bot.model.calendar import format_date
 from bot.model.channels import WHATSAPP_WINDOW, Delivery, DeliveryKind
 from bot.model.money import format_rupees
+from bot.model.outages import Outage
 from bot.model.outbound import Button, OutboundMessage
 from bot.model.reminders import (
     QuietHours,
     Reminder,
+    ReminderKind,
     ReminderRecipient,
     ReminderState,
 )
@@ -39,8 +41,7 @@ from bot.ports import (
     ReminderUnitOfWork,
     ReminderUnitOfWorkFactory,
 )
-
-log = logging.getLogger(__name__)
+from bot.services.outage_notices import outage_notice
 
 
 class BillerNames(Protocol):
@@ -53,8 +54,16 @@ class ReminderEmail(Protocol):
     """Emails a reminder just delivered in the chat to the resident's confirmed address, if
     any (bot/services/email_delivery.py). Never raises."""
 
-    async def send(self, reminder: Reminder, recipient: ReminderRecipient, biller: str) -> bool: ...
+    async def send(
+        self,
+        reminder: Reminder,
+        recipient: ReminderRecipient,
+        biller: str,
+        notice: OutboundMessage | None = None,
+    ) -> bool: ...
 
+
+log = logging.getLogger(__name__)
 
 PAY_PAYLOAD = "/pay_bill"
 MAX_ATTEMPTS = 5
@@ -245,17 +254,29 @@ class ReminderDispatcher:
     ) -> None:
         now = self._clock.now()
         async with self._uow() as tx:
-            # Just before sending: a bill paid a moment ago is not reminded.
-            paid = await tx.reminders.paid([r for _, r, _ in chunk])
-            wanted = [r.reminder_id for _, r, _ in chunk if r.reminder_id not in paid]
+            # Just before sending: a bill paid a moment ago is not reminded, an outage
+            # called off or already begun is not announced.
+            skip = await tx.reminders.paid([r for _, r, _ in chunk if r.kind.about_bill])
+            notices = [r for _, r, _ in chunk if r.kind is ReminderKind.PLANNED_OUTAGE]
+            outages = await tx.outages.get([(r.biller_id, r.bill_number) for r in notices])
+            for notice in notices:
+                outage = outages.get((notice.biller_id, notice.bill_number))
+                if outage is None or not outage.ahead(now):
+                    skip.add(notice.reminder_id)
+            wanted = [r.reminder_id for _, r, _ in chunk if r.reminder_id not in skip]
             moving = await tx.reminders.start_sending(wanted, token, now, now + self._lease)
-            if paid:
-                await tx.reminders.settle(dict.fromkeys(paid, ReminderState.SKIPPED), now)
+            if skip:
+                await tx.reminders.settle(dict.fromkeys(skip, ReminderState.SKIPPED), now)
             await tx.commit()  # the at-most-once point for `moving`
-        report.skipped += len(paid)
-        report.add(ReminderState.SKIPPED, len(paid))
+        report.skipped += len(skip)
+        report.add(ReminderState.SKIPPED, len(skip))
         todo = [(lane, r, who) for lane, r, who in chunk if r.reminder_id in moving]
-        results = await asyncio.gather(*(self._send_one(*item) for item in todo))
+        results = await asyncio.gather(
+            *(
+                self._send_one(lane, r, who, outages.get((r.biller_id, r.bill_number)))
+                for lane, r, who in todo
+            )
+        )
         outcomes: dict[int, ReminderState] = {}
         retries: dict[int, datetime] = {}
         done = self._clock.now()
@@ -289,7 +310,7 @@ class ReminderDispatcher:
         only once it is remembered as the option last offered to that conversation."""
         by_language: dict[Language, list[str]] = {}
         for _, reminder, recipient in sent:
-            numbered = recipient.channel not in BUTTON_CHANNELS
+            numbered = recipient.channel not in BUTTON_CHANNELS and reminder.kind.about_bill
             if numbered and outcomes.get(reminder.reminder_id) is ReminderState.SENT:
                 by_language.setdefault(recipient.language, []).append(recipient.conversation_id)
         for language, conversation_ids in by_language.items():
@@ -297,7 +318,11 @@ class ReminderDispatcher:
             await tx.channel_states.remember_options(conversation_ids, (button,))
 
     async def _send_one(
-        self, lane: SenderLane, reminder: Reminder, recipient: ReminderRecipient
+        self,
+        lane: SenderLane,
+        reminder: Reminder,
+        recipient: ReminderRecipient,
+        outage: Outage | None = None,
     ) -> ReminderState | None:
         """The final state, or None to retry later."""
         now = self._clock.now()
@@ -308,17 +333,27 @@ class ReminderDispatcher:
         in_window = recipient.last_inbound_at is not None and (
             now - recipient.last_inbound_at < WHATSAPP_WINDOW
         )
+        if outage is not None:
+            message = outage_notice(
+                outage,
+                reminder.consumer_hint,
+                recipient.language,
+                biller_name,
+                short=recipient.channel is Channel.SMS,
+            )
+        else:
+            message = reminder_message(
+                reminder,
+                recipient.language,
+                biller_name,
+                with_button=recipient.channel in BUTTON_CHANNELS,
+            )
         delivery = Delivery(
             sequence=reminder.reminder_id,
             conversation_id=recipient.conversation_id,
             channel=recipient.channel,
             address=recipient.address,
-            message=reminder_message(
-                reminder,
-                recipient.language,
-                biller_name,
-                with_button=recipient.channel in BUTTON_CHANNELS,
-            ),
+            message=message,
             language=recipient.language,
             kind=DeliveryKind.PUSH,
             attempts=reminder.attempts,
@@ -340,5 +375,13 @@ class ReminderDispatcher:
         if self._email is not None and recipient.email is not None:
             # In addition to the chat, once: only after the chat send that settles this row
             # (a retried row had no SENT, so it never emailed). A failure is logged there.
-            await self._email.send(reminder, recipient, biller_name)
+            # A planned-outage notice is its own text (the chat's, in full: not the SMS cut).
+            notice = (
+                outage_notice(
+                    outage, reminder.consumer_hint, recipient.language, biller_name, False
+                )
+                if outage is not None
+                else None
+            )
+            await self._email.send(reminder, recipient, biller_name, notice)
         return ReminderState.SENT

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -85,4 +86,23 @@ bill_checks = Table(
     Column("next_check_at", UtcDateTime(), nullable=False, index=True),
     Column("last_bill_number", String(64), nullable=True),
     Column("checked_at", UtcDateTime(), nullable=True),
+)
+
+# Planned power cuts as the electricity companies announced them (no personal data: the
+# connections they switch off are matched against saved accounts and not kept). A notice
+# is a reminder row of kind PLANNED_OUTAGE whose bill_number is `outage_id`; its text is
+# rendered from here at send time, so a moved cut is announced with its latest times.
+# `cancelled_at`: the company stopped announcing it before it started.
+planned_outages = Table(
+    "planned_outages",
+    metadata,
+    Column("biller_id", String(64), primary_key=True),
+    Column("outage_id", String(64), primary_key=True),
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("area", Text, nullable=False),
+    Column("announced_at", UtcDateTime(), nullable=False),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
+    Index(None, "biller_id", "ends_at"),
 )

@@ -294,6 +294,7 @@ from integrations.db import (  # noqa: E402, F401
     effects,
     privacy_tables,
     reminder_tables,
+    supply_tables,
     support_tables,
     webchat_sessions,
 )

@@ -24,18 +24,22 @@ from bot.ports import (
     EmailChallengeRepository,
     HandoffRepository,
     InboxRepository,
+    OutageNoticeRepository,
     OutboxRepository,
     PaymentRepository,
     PrivacyRepository,
     ReminderRepository,
     ReminderUnitOfWork,
     ResidentRepository,
+    SupplyComplaintRepository,
+    SupplyUnitOfWork,
     TurnUnitOfWork,
     WebhookEventRepository,
 )
 from integrations.db.channel_repositories import SqlChannelStateRepository, SqlInboxRepository
 from integrations.db.delivery_repository import SqlDeliveryRepository
 from integrations.db.email_repositories import SqlEmailChallengeRepository
+from integrations.db.outage_repositories import SqlOutageNoticeRepository
 from integrations.db.outbox import SqlOutboxRepository
 from integrations.db.payment_repositories import SqlPaymentRepository
 from integrations.db.privacy_repositories import SqlPrivacyRepository
@@ -51,6 +55,7 @@ from integrations.db.repositories import (
     SqlResidentRepository,
     SqlWebhookEventRepository,
 )
+from integrations.db.supply_repositories import SqlSupplyComplaintRepository
 from integrations.db.support_repositories import (
     SqlAgentRepository,
     SqlComplaintRepository,
@@ -90,6 +95,10 @@ class SqlUnitOfWork:
         self.reminders: ReminderRepository = SqlReminderRepository(self._connection)
         self.consents: ConsentRepository = SqlConsentRepository(self._connection)
         self.bill_checks: BillCheckRepository = SqlBillCheckRepository(self._connection)
+        self.outages: OutageNoticeRepository = SqlOutageNoticeRepository(self._connection)
+        self.supply_complaints: SupplyComplaintRepository = SqlSupplyComplaintRepository(
+            self._connection
+        )
 
     async def __aenter__(self) -> SqlUnitOfWork:
         await self._connection.start()
@@ -127,3 +136,4 @@ if TYPE_CHECKING:
     _turn: TurnUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))
     _channel: ChannelUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))
     _reminder: ReminderUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))
+    _supply: SupplyUnitOfWork = SqlUnitOfWork(cast(AsyncEngine, None))

@@ -1,5 +1,6 @@
-"""The embedded sandbox: stand-ins for the SSO registry, the billers, the payment gateway
-the SMS provider and the mail server, so the whole bot runs with no outside account.
+"""The embedded sandbox: stand-ins for the SSO registry, the billers, the payment gateway,
+the SMS provider, the mail server and the electricity companies' outage and complaint
+system, so the whole bot runs with no outside account.
 
 Residents and accounts come from `seed.yml`; what changes (bill status, SMS sent, payment
 links, payments posted to billers) lives in `sandbox_*` tables of the product's database,
@@ -16,15 +17,31 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.model.billing import Biller
+from bot.model.outages import SupplyTicketStatus
 from bot.ports import Clock
 from integrations.sandbox.billers import SandboxBillerDirectory
 from integrations.sandbox.email import SandboxEmailSender
+from integrations.sandbox.outages import (
+    Announcement,
+    OutageRejected,
+    SandboxPowerSupplyDesk,
+    UnknownTicket,
+)
 from integrations.sandbox.payments import LinkClosedError, SandboxPaymentGateway
 from integrations.sandbox.seeding import Seed, apply_seed, load_seed
 from integrations.sandbox.sms import SandboxSmsSender
 from integrations.sandbox.sso import SandboxSsoRegistry
 
-__all__ = ["LinkClosedError", "Sandbox", "Seed", "apply_seed", "load_seed"]
+__all__ = [
+    "Announcement",
+    "LinkClosedError",
+    "OutageRejected",
+    "Sandbox",
+    "Seed",
+    "UnknownTicket",
+    "apply_seed",
+    "load_seed",
+]
 
 
 class Sandbox:
@@ -49,10 +66,12 @@ class Sandbox:
         )
         self.sms = SandboxSmsSender(engine, clock)
         self.email = SandboxEmailSender(engine, clock)
+        self.power = SandboxPowerSupplyDesk(engine, billers, self.seed, clock, timeout_delay_s)
+        self._clock = clock
 
     async def apply_seed(self, reset: bool = False) -> None:
         """Create the sandbox tables and load the seed (see `seeding.apply_seed`)."""
-        await apply_seed(self._engine, self.seed, reset=reset)
+        await apply_seed(self._engine, self.seed, reset=reset, now=self._clock.now())
 
     async def sms_outbox(self, to: str) -> list[dict[str, str]]:
         """SMS "sent" to `to` (E.164), oldest first: {to, text, sent_at (ISO 8601)}."""
@@ -80,3 +99,32 @@ class Sandbox:
     async def expire(self, link_id: str) -> int:
         """Expire a link now and deliver `payment_link.expired`; as `settle`."""
         return await self.payments.expire(link_id)
+
+    async def announce_outage(self, announcement: Announcement) -> dict[str, Any]:
+        """Store an outage the sandbox electricity company announces (POST /sandbox/outages).
+        Raises OutageRejected, storing nothing."""
+        planned = await self.power.announce(announcement)
+        outage = planned.outage
+        return {
+            "outage_id": outage.outage_id,
+            "biller_id": outage.biller_id,
+            "kind": outage.kind.value,
+            "consumer_numbers": list(planned.consumer_numbers),
+            "starts_at": outage.starts_at.isoformat(),
+            "ends_at": outage.ends_at.isoformat(),
+            "reason": outage.reason,
+        }
+
+    async def move_supply_ticket(
+        self, ticket_number: str, status: SupplyTicketStatus, note: str = ""
+    ) -> dict[str, Any]:
+        """Move a no-supply ticket on, as the company's crew would. Raises UnknownTicket,
+        OutageRejected."""
+        ticket = await self.power.move_ticket(ticket_number, status, note)
+        return {
+            "ticket_number": ticket.ticket_number,
+            "biller_id": ticket.biller_id,
+            "status": ticket.status.value,
+            "note": ticket.note,
+            "updated_at": ticket.updated_at.isoformat(),
+        }

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import InvalidConsumerNumber, UnknownBiller
 from bot.model.billing import Biller, Utility
@@ -41,12 +41,27 @@ class SeedBill:
 
 
 @dataclass(frozen=True)
+class SeedOutage:
+    """A fault on an electricity account, current whenever the seed is applied (times are
+    relative to then, so `make run` always shows one)."""
+
+    reason: str
+    area: str
+    started_hours_ago: float
+    restores_in_hours: float
+
+    def outage_id(self, consumer_number: str) -> str:
+        return f"SEED-{consumer_number}"
+
+
+@dataclass(frozen=True)
 class SeedAccount:
     utility: Utility
     biller_id: str
     consumer_number: str
     behaviour: str | None
     bills: tuple[SeedBill, ...]
+    outage: SeedOutage | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +122,20 @@ def _account(entry: dict[str, Any]) -> SeedAccount:
         consumer_number=str(entry["consumer_number"]),
         behaviour=behaviour,
         bills=tuple(_bill(bill) for bill in entry["bills"]),
+        outage=_outage(entry["outage"]) if entry.get("outage") else None,
     )
+
+
+def _outage(entry: dict[str, Any]) -> SeedOutage:
+    outage = SeedOutage(
+        reason=str(entry["reason"]),
+        area=str(entry.get("area", "")),
+        started_hours_ago=float(entry["started_hours_ago"]),
+        restores_in_hours=float(entry["restores_in_hours"]),
+    )
+    if outage.started_hours_ago < 0 or outage.restores_in_hours <= 0 or not outage.reason:
+        raise ValueError("an outage needs a reason, started_hours_ago >= 0, restores_in_hours > 0")
+    return outage
 
 
 def _bill(entry: dict[str, Any]) -> SeedBill:
@@ -141,14 +169,20 @@ def _check(seed: Seed, billers: Sequence[Biller]) -> None:
             raise ValueError(f"bad sandbox account {account.consumer_number}") from exc
         if biller.utility is not account.utility or valid != account.consumer_number:
             raise ValueError(f"bad sandbox account {account.consumer_number}")
+        if account.outage and account.utility is not Utility.ELECTRICITY:
+            raise ValueError(f"outage on non-electricity account {account.consumer_number}")
 
 
-async def apply_seed(engine: AsyncEngine, seed: Seed, reset: bool = False) -> None:
+async def apply_seed(
+    engine: AsyncEngine, seed: Seed, reset: bool = False, now: datetime | None = None
+) -> None:
     """Create the sandbox tables and load the seed's bills, idempotently.
 
     Bills already in the database keep their status (a bill paid in the sandbox stays
-    paid across restarts) unless `reset`, which also forgets SMS, links and postings.
+    paid across restarts) unless `reset`, which also forgets SMS, links, postings,
+    announced outages and supply tickets. The seed's outages start afresh relative to `now`.
     """
+    now = now or datetime.now(timezone.utc)
     async with engine.begin() as conn:
         await conn.run_sync(tables.metadata.create_all)
         if reset:
@@ -185,3 +219,31 @@ async def apply_seed(engine: AsyncEngine, seed: Seed, reset: bool = False) -> No
                             **values,
                         )
                     )
+        await _seed_outages(conn, seed, now)
+
+
+async def _seed_outages(conn: AsyncConnection, seed: Seed, now: datetime) -> None:
+    outages, connections = tables.outages, tables.outage_connections
+    for _, account in seed.accounts():
+        if account.outage is None:
+            continue
+        outage_id = account.outage.outage_id(account.consumer_number)
+        await conn.execute(delete(connections).where(connections.c.outage_id == outage_id))
+        await conn.execute(delete(outages).where(outages.c.outage_id == outage_id))
+        await conn.execute(
+            outages.insert().values(
+                outage_id=outage_id,
+                biller_id=account.biller_id,
+                kind="unplanned",
+                starts_at=now - timedelta(hours=account.outage.started_hours_ago),
+                ends_at=now + timedelta(hours=account.outage.restores_in_hours),
+                reason=account.outage.reason,
+                area=account.outage.area,
+                created_at=now,
+            )
+        )
+        await conn.execute(
+            connections.insert().values(
+                outage_id=outage_id, consumer_number=account.consumer_number
+            )
+        )

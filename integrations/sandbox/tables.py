@@ -7,7 +7,7 @@ product's schema or its Alembic migrations, and are created by the seed command.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, Text
 
 from integrations.db.tables import UtcDateTime
 
@@ -78,4 +78,46 @@ payment_links = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("gateway_payment_id", String(32)),
+)
+
+# Outages the sandbox electricity company knows of (announced planned shutdowns and
+# faults), and the connections each switches off.
+outages = Table(
+    "sandbox_outages",
+    metadata,
+    Column("outage_id", String(32), primary_key=True),
+    Column("biller_id", String(32), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # planned | unplanned
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("area", String(128), nullable=False, default=""),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+outage_connections = Table(
+    "sandbox_outage_connections",
+    metadata,
+    Column(
+        "outage_id",
+        String(32),
+        ForeignKey("sandbox_outages.outage_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("consumer_number", String(32), primary_key=True, index=True),
+)
+
+# No-supply complaints registered with the sandbox electricity company.
+supply_tickets = Table(
+    "sandbox_supply_tickets",
+    metadata,
+    Column("ticket_number", String(32), primary_key=True),
+    Column("biller_id", String(32), nullable=False),
+    Column("consumer_number", String(32), nullable=False, index=True),
+    Column("mobile", String(20), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("status", String(16), nullable=False),  # registered | assigned | resolved | closed
+    Column("note", String(255), nullable=False, default=""),
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )

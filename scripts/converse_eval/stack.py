@@ -42,6 +42,7 @@ UNSET = (
     "BILLER_BACKEND",
     "SMS_BACKEND",
     "PAYMENT_GATEWAY",
+    "POWER_DESK_BACKEND",
 )
 
 

@@ -34,6 +34,8 @@ EXTRA_INTENTS = [
     # Issue 16: receipts and reminders by email.
     "add_email",
     "remove_email",
+    # Issue 16: "bijli nahi hai", a no-power complaint with the electricity company.
+    "report_no_power",
 ]
 CONTRACT_ENTITIES = "utility biller consumer_number sso_id otp amount date language".split()
 # Extensions, never found by NLU: reminder_option comes from the settings screen's buttons,

@@ -3,6 +3,7 @@ as `make run` does, and gives tests a web chat client for it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -52,9 +53,17 @@ def fake_twilio() -> Iterator[Providers]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Providers) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("stack"), fake_twilio) as stack:
+        yield stack
+
+
+@contextlib.contextmanager
+def running_stack(
+    workdir: Path, fake_twilio: Providers, extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """A whole stack of its own (`extra_env`: e.g. its own SANDBOX_SEED_PATH), stopped on exit."""
     if not MODEL.exists():
         pytest.skip(f"no trained model at {MODEL}: run `make model` (make test does it)")
-    workdir = tmp_path_factory.mktemp("stack")
     gateway_port = free_port()
     env = {
         **os.environ,
@@ -67,12 +76,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Providers) -> I
         "RAZORPAY_WEBHOOK_SECRET": "e2e-webhook-secret",
         # Scripted residents answer in milliseconds, far faster than anyone types.
         "MESSAGE_BURST_PER_10S": "0",
+        # A power complaint's status is asked about on every job tick, not every 5 minutes.
+        "SUPPLY_POLL_AFTER_S": "0",
         "RASA_TELEMETRY_ENABLED": "false",
         # WhatsApp on, talking to a fake Twilio API on 127.0.0.1.
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
         "TWILIO_API_BASE_URL": fake_twilio.base_url,
+        **(extra_env or {}),
     }
     env.pop("PUBLIC_BASE_URL", None)
     python = sys.executable

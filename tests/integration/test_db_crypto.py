@@ -79,6 +79,7 @@ def test_production_refuses_missing_keys_and_development_derives_them() -> None:
         "sms_backend": "twilio",
         "email_backend": "smtp",
         "payment_gateway": "razorpay",
+        "power_desk_backend": "http",
     }
     with pytest.raises(ValidationError, match="DATA_ENCRYPTION_KEYS"):
         Settings(**production)

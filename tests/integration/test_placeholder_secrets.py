@@ -97,6 +97,7 @@ PRODUCTION = {
     "sms_backend": "twilio",
     "email_backend": "smtp",
     "payment_gateway": "razorpay",
+    "power_desk_backend": "http",
 }
 
 
@@ -116,3 +117,8 @@ def test_production_refuses_placeholder_and_weak_secrets(
     assert placeholder_secrets(Settings(**PRODUCTION, _env_file=None)) == []
     with pytest.raises(ValidationError, match=message):
         Settings(**{**PRODUCTION, name: SecretStr(value)}, _env_file=None)
+
+
+def test_production_refuses_the_sandbox_electricity_company() -> None:
+    with pytest.raises(ValidationError, match="POWER_DESK_BACKEND=sandbox is not allowed"):
+        Settings(**{**PRODUCTION, "power_desk_backend": "sandbox"}, _env_file=None)

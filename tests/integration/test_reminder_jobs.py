@@ -35,10 +35,19 @@ def test_the_celery_tasks_run_the_jobs(database_url: str, monkeypatch: pytest.Mo
 
     dispatched = app.tasks["reminders.dispatch"].apply().get()
     discovered = app.tasks["reminders.discover"].apply().get()
+    outages = app.tasks["reminders.discover_outages"].apply().get()
+    polled = app.tasks["supply.poll"].apply().get()
 
     assert dispatched["claimed"] == 0 and dispatched["sent"] == 0
     assert discovered["checked"] == 0
-    assert set(app.conf.beat_schedule) == {"dispatch-reminders", "discover-bills"}
+    assert outages["billers"] > 0 and outages["scheduled"] == 0
+    assert polled == {"pushed": 0}  # no power complaints open
+    assert set(app.conf.beat_schedule) == {
+        "dispatch-reminders",
+        "discover-bills",
+        "discover-outages",
+        "poll-power-complaints",
+    }
 
 
 def test_celery_refuses_to_start_without_redis(

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.model.billing import SavedAccount, Utility
-from bot.model.reminders import ReminderKind, ReminderPolicy, ReminderState
+from bot.model.reminders import ALL_KINDS, ReminderKind, ReminderPolicy, ReminderState
 from bot.model.residents import Channel, Language
 from bot.services.reminder_dispatch import ReminderDispatcher, SenderLane
 from bot.services.reminders import PolicyChange, ReminderScheduler, ReminderSettings
@@ -77,12 +77,12 @@ async def test_scheduling_follows_the_accounts_own_policy_else_the_residents(
     one, two = await _by_kind(ruow, first), await _by_kind(ruow, second)
     before = datetime(2025, 1, 18, 4, 30, tzinfo=UTC)  # 25 Jan - 7 days, 10:00 IST
     assert one[K.BEFORE_DUE] == (ReminderState.SCHEDULED, before)
-    assert {k: s for k, (s, _) in one.items()} == dict.fromkeys(K, ReminderState.SCHEDULED)
+    assert {k: s for k, (s, _) in one.items()} == dict.fromkeys(ALL_KINDS, ReminderState.SCHEDULED)
     assert two[K.DUE_DAY][0] is ReminderState.TURNED_OFF
     assert two[K.BEFORE_DUE] == (ReminderState.SCHEDULED, before)
     async with ruow() as tx:  # the policy is stored: a new service sees it
         stored = await tx.consents.get(first.resident_id)
-    assert stored is not None and stored.days_before == 7 and stored.kinds == frozenset(K)
+    assert stored is not None and stored.days_before == 7 and stored.kinds == ALL_KINDS
 
 
 async def test_a_policy_change_reschedules_and_what_is_off_is_never_sent(

@@ -41,6 +41,8 @@ INTENTS = {
     "bill_copy", "faq_fraud",
     # issue 16: receipts and reminders by email
     "add_email", "remove_email",
+    # issue 16: "bijli nahi hai", a no-power complaint with the electricity company
+    "report_no_power",
 }  # fmt: skip
 ENTITIES = {
     "utility", "biller", "consumer_number", "sso_id", "otp", "amount", "date", "language", "email"

@@ -4,6 +4,7 @@ receipts and reminders that also go by email, once."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -23,7 +24,14 @@ from bot.errors import (
     TooManyEmailCodes,
 )
 from bot.model.email import MAX_ADDRESS_CHARS, find_email, mask_email, normalise_email
-from bot.model.reminders import Reminder, ReminderKind, ReminderRecipient, ReminderState
+from bot.model.outbound import OutboundMessage
+from bot.model.reminders import (
+    ALL_KINDS,
+    Reminder,
+    ReminderKind,
+    ReminderRecipient,
+    ReminderState,
+)
 from bot.model.residents import Channel, Language
 from bot.services.email_delivery import EmailReceipts, EmailReminders
 from bot.services.email_opt_in import CODE_ATTEMPTS, EmailOptIn
@@ -500,7 +508,24 @@ async def test_a_failed_reminder_email_is_reported_not_raised(mail: FakeEmailSen
     assert await EmailReminders(mail).send(_reminder(), _recipient("r@gmail.com"), "JVVNL") is False
 
 
-@pytest.mark.parametrize("kind", list(ReminderKind))
+async def test_a_planned_power_cut_notice_goes_by_email_as_the_chat_had_it(
+    mail: FakeEmailSender,
+) -> None:
+    notice_reminder = replace(_reminder(), kind=ReminderKind.PLANNED_OUTAGE, amount_paise=0)
+    notice = OutboundMessage("Planned power cut for JVVNL connection ••••8912: 10:00-14:00.")
+    reminders = EmailReminders(mail)
+
+    assert await reminders.send(notice_reminder, _recipient("r@gmail.com"), "JVVNL", notice)
+    # Without the notice's text there is nothing to say: no bill email with ₹0 instead.
+    assert not await reminders.send(notice_reminder, _recipient("r@gmail.com"), "JVVNL")
+
+    (email,) = mail.sent
+    assert email.subject == "Planned power cut: JVVNL connection ••••8912"
+    assert email.text.startswith(notice.text) and "remove my email" in email.text
+    assert "₹" not in email.text
+
+
+@pytest.mark.parametrize("kind", sorted(ALL_KINDS))
 def test_every_reminder_email_says_how_to_stop_it(kind: ReminderKind) -> None:
     for language in Language:
         text = messages.render(

@@ -1,0 +1,1 @@
+"""Electricity companies' outage and supply-complaint systems (the PowerSupplyDesk port)."""
