@@ -14,7 +14,7 @@ from bot.model.outbound import Button, OutboundMessage
 from bot.model.residents import Channel, Conversation, Language
 from bot.model.sensitive import Screened, screen
 from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, TurnUnitOfWorkFactory
-from bot.services.conversations import answer_language
+from bot.services.conversations import answer_language, find_or_create
 from bot.services.effects import TurnEffects
 from bot.services.handoff import HandoffService
 from bot.services.linking import OTP_LENGTH, LinkingService
@@ -66,19 +66,35 @@ class TurnService:
         message_key: str = "",
         received_at: datetime | None = None,
     ) -> list[OutboundMessage]:
-        """Answer `text` in `conversation` (as its caller just opened it: the channel inbox,
-        the web chat route), in the resident's language.
+        """Answer `text` in `conversation` (as its caller just opened it: the channel inbox),
+        in the resident's language.
 
         `message_key` names the message (the channel inbox's, stable across retries; a new
         one per call when empty): its turn's side effects happen once whatever is retried.
         Callers serialise turns per conversation; raises DialogueUnavailable.
         """
-        channel = conversation.channel
+        return await self._handle(conversation, text, language_hint, message_key, received_at)
+
+    async def handle_at(self, channel: Channel, address: str, text: str) -> list[OutboundMessage]:
+        """As `handle`, in the conversation at this channel address, found or created in
+        the turn's first transaction (the web chat route: one transaction fewer per turn)."""
+        return await self._handle(_Address(channel, address), text, None, "", None)
+
+    async def _handle(
+        self,
+        at: Conversation | _Address,
+        text: str,
+        language_hint: Language | None,
+        message_key: str,
+        received_at: datetime | None,
+    ) -> list[OutboundMessage]:
+        channel = at.channel
         key = message_key or f"{channel.value}:{secrets.token_hex(16)}"
         # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
         screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
         text = screened.without_markers if screened.found else screened.text
-        opened = await self._open(conversation, text, language_hint, key, received_at)
+        opened = await self._open(at, text, language_hint, key, received_at)
+        conversation = opened.conversation
         language = opened.language
         warning = (
             [OutboundMessage(text=messages.render(_warning(screened), language))]
@@ -143,18 +159,21 @@ class TurnService:
 
     async def _open(
         self,
-        conversation: Conversation,
+        at: Conversation | _Address,
         text: str,
         hint: Language | None,
         key: str,
         received_at: datetime | None,
     ) -> _OpenedTurn:
         """Everything before the dialogue runs, in one transaction (a turn's database work
-        is most of the gateway's share of it): the language to answer in; the flood limit;
-        an agent's handoff; the privacy notice."""
+        is most of the gateway's share of it): the conversation at an address; the language
+        to answer in; the flood limit; an agent's handoff; the privacy notice."""
         async with self._uow() as tx:
+            if isinstance(at, _Address):
+                at, _ = await find_or_create(tx, at.channel, at.address, self._clock.now())
+            conversation = at
             language, _ = await answer_language(tx, conversation, text, hint)
-            opened = _OpenedTurn(language)
+            opened = _OpenedTurn(conversation, language)
             cid = conversation.conversation_id
             if conversation.channel is Channel.WEBCHAT:
                 state = await tx.channel_states.get(cid)
@@ -175,8 +194,17 @@ class TurnService:
         return opened
 
 
+@dataclass(frozen=True)
+class _Address:
+    """A conversation not opened yet: the turn's first transaction finds or creates it."""
+
+    channel: Channel
+    address: str
+
+
 @dataclass
 class _OpenedTurn:
+    conversation: Conversation
     language: Language
     # How many messages over the limit this one is (0: within it).
     rate_limited: int = 0
