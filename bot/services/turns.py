@@ -124,33 +124,43 @@ class TurnService:
             replies += await self._dialogue.converse(
                 conversation.conversation_id, text, language, channel, message_key=key
             )
-        if channel is Channel.WEBCHAT:
-            await self._remember_options(conversation.conversation_id, opened.options, replies)
-            if opened.show_notice and self._privacy is not None:
-                # The web chat's replies go back in the answer to this request: delivered now.
-                await self._privacy.notice_delivered(conversation.conversation_id)
-        if self._privacy is not None and self._history is not None:
-            # After the turn: Rasa has saved the tracker an erasure in this turn asked to drop.
-            await self._privacy.erase_histories(self._history)
+        await self._close(conversation, opened, replies)
         return replies
 
     async def question_open(self, conversation_id: str) -> bool:
         """True while the dialogue is asking this conversation something (a form is open)."""
         return await self._dialogue.question_open(conversation_id)
 
-    async def _remember_options(
-        self, conversation_id: str, before: tuple[Button, ...], replies: list[OutboundMessage]
+    async def _close(
+        self, conversation: Conversation, opened: _OpenedTurn, replies: list[OutboundMessage]
     ) -> None:
-        """The web chat's buttons, for a typed "1" or "2" next turn (the other channels keep
-        theirs when a message is delivered). Written only when they changed."""
+        """Everything after the dialogue, in one transaction: the web chat's buttons, for a
+        typed "1" or "2" next turn (the other channels keep theirs when a message is
+        delivered; written only when they changed); its privacy notice, delivered in the
+        answer to this request; and the dialogue histories waiting for erasure, read now:
+        Rasa has saved the tracker an erasure in this turn asked to drop."""
+        cid = conversation.conversation_id
+        webchat = conversation.channel is Channel.WEBCHAT
         offered = next((r.buttons for r in reversed(replies) if r.buttons), ())
-        if offered == before:
+        options_changed = webchat and offered != opened.options
+        privacy = self._privacy
+        notice_delivered = webchat and opened.show_notice and privacy is not None
+        erasing = privacy is not None and self._history is not None
+        if not (options_changed or notice_delivered or erasing):
             return
+        pending: list[str] = []
         async with self._uow() as tx:
-            state = await tx.channel_states.get(conversation_id) or ChannelState(conversation_id)
-            state.options = offered
-            await tx.channel_states.save(state)
+            if options_changed:
+                state = await tx.channel_states.get(cid) or ChannelState(cid)
+                state.options = offered
+                await tx.channel_states.save(state)
+            if notice_delivered and privacy is not None:
+                await privacy.note_notice_delivered(tx, cid)
+            if erasing and privacy is not None:
+                pending = await privacy.pending_erasures(tx)
             await tx.commit()
+        if pending and privacy is not None and self._history is not None:
+            await privacy.erase_histories(self._history, pending)
 
     def _notice(self, channel: Channel, language: Language) -> str:
         if channel is Channel.SMS and self._notice_url:
