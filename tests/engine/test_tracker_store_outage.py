@@ -112,6 +112,7 @@ def test_rasa_tracker_store_works_at_once_when_postgresql_is_back(proxy: TcpProx
             ).delete(synchronize_session=False)
             session.commit()
         store.engine.dispose()
+        store._autocommit.dispose()
 
     assert proxy.reset >= POOLED
     assert failures == 0, f"{failures} of {3 * POOLED} turns failed after PostgreSQL came back"

@@ -14,8 +14,8 @@ more CPU than the round trips themselves.
 
 Connections survive a restart of PostgreSQL: Rasa's engine hands out pooled connections
 unchecked, so after a restart the first query on each one failed its turn. Here a query that
-fails because its connection was dead is run again once: SQLAlchemy has then discarded every
-connection made before the failure, so the second try gets a new one. Cheaper than checking
+fails because its connection was dead is run again: SQLAlchemy has then discarded every
+connection of that pool made before the failure, so the next try gets a new one. Cheaper than checking
 each connection as it leaves the pool (`pool_pre_ping`, a round trip per checkout), and safe
 because every step is safe to repeat (a save repeated after a lost answer finds the newest
 row changed and falls back to Rasa's count of the stored events).
@@ -62,6 +62,8 @@ from integrations.rasa.event_crypto import seal, unseal
 TRACKERS_REMEMBERED = 2000
 
 T = TypeVar("T")
+# The pools a turn may find dead after a PostgreSQL restart: the autocommit one and Rasa's.
+DEAD_POOLS = 2
 
 
 @dataclass
@@ -87,9 +89,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         rasas.dispose()
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine)
-        # One statement, one transaction, on the same pool: psycopg2 sends no BEGIN, and
-        # returning the connection to the pool costs no ROLLBACK.
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # One statement, one transaction: psycopg2 sends no BEGIN, and returning the
+        # connection to the pool costs no ROLLBACK. A pool of its own, in autocommit from
+        # connect: switching a pooled connection to autocommit and back per use (SQLAlchemy's
+        # `execution_options(isolation_level=...)`) costs psycopg2 a SET round trip each way.
+        self._autocommit = sa.create_engine(
+            url, isolation_level="AUTOCOMMIT", **create_engine_kwargs(url)
+        )
         self._postgresql = engine.dialect.name == "postgresql"
 
     @property
@@ -156,13 +162,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return int(newest) if newest is not None else None
 
     def _retrying(self, work: Callable[[], T]) -> T:
-        """`work`, run again once if it failed on a connection PostgreSQL had closed (a
-        restart, a cut): SQLAlchemy has then discarded the pool's older connections."""
-        try:
-            return work()
-        except sa.exc.DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
+        """`work`, run again if it failed on a connection PostgreSQL had closed (a restart,
+        a cut): SQLAlchemy has then discarded that pool's older connections. Once per pool
+        (the autocommit one and Rasa's), so at most twice."""
+        for _ in range(DEAD_POOLS):
+            try:
+                return work()
+            except sa.exc.DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
         return work()
 
     def _current(self, sender_id: str, newest_id: int | None) -> _Remembered | None:
