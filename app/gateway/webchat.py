@@ -114,8 +114,7 @@ async def post_message(
     try:
         with TurnTimer(Channel.WEBCHAT.value):
             async with locks.hold((Channel.WEBCHAT, sender)):
-                conversation = await container.conversations.open(Channel.WEBCHAT, sender)
-                replies = await container.turns.handle(conversation, message.text)
+                replies = await container.turns.handle_at(Channel.WEBCHAT, sender, message.text)
     except DialogueUnavailable as exc:
         log.warning("web chat turn failed for sender %s: %s", mask(sender), exc)
         return JSONResponse(

@@ -83,8 +83,12 @@ class PrivacyService:
     async def notice_delivered(self, conversation_id: str) -> None:
         """The notice went out with its turn's answer (the web chat: in the HTTP answer)."""
         async with self._uow() as tx:
-            await tx.privacy.notice_delivered(conversation_id, self._clock.now())
+            await self.note_notice_delivered(tx, conversation_id)
             await tx.commit()
+
+    async def note_notice_delivered(self, tx: TurnUnitOfWork, conversation_id: str) -> None:
+        """As `notice_delivered`, in the caller's transaction (the caller commits)."""
+        await tx.privacy.notice_delivered(conversation_id, self._clock.now())
 
     async def data_held(self, conversation_id: str) -> DataHeld:
         """What we store about the person in this conversation, masked to the last 4."""
@@ -169,11 +173,15 @@ class PrivacyService:
             await tx.commit()
         return Erasure(resident is not None, 1 + len(others), accounts, payments)
 
-    async def erase_histories(self, history: ConversationHistory) -> int:
-        """Erase the dialogue histories waiting for it; the number erased. One that fails
-        stays waiting and is tried again after the next turn."""
-        async with self._uow() as tx:
-            pending = await tx.privacy.pending_history_erasures()
+    async def erase_histories(
+        self, history: ConversationHistory, pending: list[str] | None = None
+    ) -> int:
+        """Erase the dialogue histories waiting for it (`pending`, as `pending_erasures` read
+        them; read here when not given); the number erased. One that fails stays waiting and
+        is tried again after the next turn."""
+        if pending is None:
+            async with self._uow() as tx:
+                pending = await self.pending_erasures(tx)
         erased = 0
         for conversation_id in pending:
             try:
@@ -186,3 +194,8 @@ class PrivacyService:
                 await tx.commit()
             erased += 1
         return erased
+
+    async def pending_erasures(self, tx: TurnUnitOfWork) -> list[str]:
+        """The conversations whose dialogue histories wait for erasure, in the caller's
+        transaction."""
+        return await tx.privacy.pending_history_erasures()

@@ -14,7 +14,7 @@ from bot.model.outbound import Button, OutboundMessage
 from bot.model.residents import Channel, Conversation, Language
 from bot.model.sensitive import Screened, screen
 from bot.ports import Clock, ConversationHistory, DialogueEngine, RateCounter, TurnUnitOfWorkFactory
-from bot.services.conversations import answer_language
+from bot.services.conversations import answer_language, find_or_create
 from bot.services.effects import TurnEffects
 from bot.services.email_opt_in import EmailOptIn
 from bot.services.handoff import HandoffService
@@ -71,19 +71,35 @@ class TurnService:
         message_key: str = "",
         received_at: datetime | None = None,
     ) -> list[OutboundMessage]:
-        """Answer `text` in `conversation` (as its caller just opened it: the channel inbox,
-        the web chat route), in the resident's language.
+        """Answer `text` in `conversation` (as its caller just opened it: the channel inbox),
+        in the resident's language.
 
         `message_key` names the message (the channel inbox's, stable across retries; a new
         one per call when empty): its turn's side effects happen once whatever is retried.
         Callers serialise turns per conversation; raises DialogueUnavailable.
         """
-        channel = conversation.channel
+        return await self._handle(conversation, text, language_hint, message_key, received_at)
+
+    async def handle_at(self, channel: Channel, address: str, text: str) -> list[OutboundMessage]:
+        """As `handle`, in the conversation at this channel address, found or created in
+        the turn's first transaction (the web chat route: one transaction fewer per turn)."""
+        return await self._handle(_Address(channel, address), text, None, "", None)
+
+    async def _handle(
+        self,
+        at: Conversation | _Address,
+        text: str,
+        language_hint: Language | None,
+        message_key: str,
+        received_at: datetime | None,
+    ) -> list[OutboundMessage]:
+        channel = at.channel
         key = message_key or f"{channel.value}:{secrets.token_hex(16)}"
         # Secrets are cut out before anything reads or stores the text (Rasa's tracker first).
         screened = screen(text.strip()[:MAX_MESSAGE_CHARS])
         text = screened.without_markers if screened.found else screened.text
-        opened = await self._open(conversation, text, language_hint, key, received_at)
+        opened = await self._open(at, text, language_hint, key, received_at)
+        conversation = opened.conversation
         language = opened.language
         warning = (
             [OutboundMessage(text=messages.render(_warning(screened), language))]
@@ -113,33 +129,43 @@ class TurnService:
             replies += await self._dialogue.converse(
                 conversation.conversation_id, text, language, channel, message_key=key
             )
-        if channel is Channel.WEBCHAT:
-            await self._remember_options(conversation.conversation_id, opened.options, replies)
-            if opened.show_notice and self._privacy is not None:
-                # The web chat's replies go back in the answer to this request: delivered now.
-                await self._privacy.notice_delivered(conversation.conversation_id)
-        if self._privacy is not None and self._history is not None:
-            # After the turn: Rasa has saved the tracker an erasure in this turn asked to drop.
-            await self._privacy.erase_histories(self._history)
+        await self._close(conversation, opened, replies)
         return replies
 
     async def question_open(self, conversation_id: str) -> bool:
         """True while the dialogue is asking this conversation something (a form is open)."""
         return await self._dialogue.question_open(conversation_id)
 
-    async def _remember_options(
-        self, conversation_id: str, before: tuple[Button, ...], replies: list[OutboundMessage]
+    async def _close(
+        self, conversation: Conversation, opened: _OpenedTurn, replies: list[OutboundMessage]
     ) -> None:
-        """The web chat's buttons, for a typed "1" or "2" next turn (the other channels keep
-        theirs when a message is delivered). Written only when they changed."""
+        """Everything after the dialogue, in one transaction: the web chat's buttons, for a
+        typed "1" or "2" next turn (the other channels keep theirs when a message is
+        delivered; written only when they changed); its privacy notice, delivered in the
+        answer to this request; and the dialogue histories waiting for erasure, read now:
+        Rasa has saved the tracker an erasure in this turn asked to drop."""
+        cid = conversation.conversation_id
+        webchat = conversation.channel is Channel.WEBCHAT
         offered = next((r.buttons for r in reversed(replies) if r.buttons), ())
-        if offered == before:
+        options_changed = webchat and offered != opened.options
+        privacy = self._privacy
+        notice_delivered = webchat and opened.show_notice and privacy is not None
+        erasing = privacy is not None and self._history is not None
+        if not (options_changed or notice_delivered or erasing):
             return
+        pending: list[str] = []
         async with self._uow() as tx:
-            state = await tx.channel_states.get(conversation_id) or ChannelState(conversation_id)
-            state.options = offered
-            await tx.channel_states.save(state)
+            if options_changed:
+                state = await tx.channel_states.get(cid) or ChannelState(cid)
+                state.options = offered
+                await tx.channel_states.save(state)
+            if notice_delivered and privacy is not None:
+                await privacy.note_notice_delivered(tx, cid)
+            if erasing and privacy is not None:
+                pending = await privacy.pending_erasures(tx)
             await tx.commit()
+        if pending and privacy is not None and self._history is not None:
+            await privacy.erase_histories(self._history, pending)
 
     def _notice(self, channel: Channel, language: Language) -> str:
         if channel is Channel.SMS and self._notice_url:
@@ -148,18 +174,21 @@ class TurnService:
 
     async def _open(
         self,
-        conversation: Conversation,
+        at: Conversation | _Address,
         text: str,
         hint: Language | None,
         key: str,
         received_at: datetime | None,
     ) -> _OpenedTurn:
         """Everything before the dialogue runs, in one transaction (a turn's database work
-        is most of the gateway's share of it): the language to answer in; the flood limit;
-        an agent's handoff; the privacy notice."""
+        is most of the gateway's share of it): the conversation at an address; the language
+        to answer in; the flood limit; an agent's handoff; the privacy notice."""
         async with self._uow() as tx:
+            if isinstance(at, _Address):
+                at, _ = await find_or_create(tx, at.channel, at.address, self._clock.now())
+            conversation = at
             language, _ = await answer_language(tx, conversation, text, hint)
-            opened = _OpenedTurn(language)
+            opened = _OpenedTurn(conversation, language)
             cid = conversation.conversation_id
             if conversation.channel is Channel.WEBCHAT:
                 state = await tx.channel_states.get(cid)
@@ -180,8 +209,17 @@ class TurnService:
         return opened
 
 
+@dataclass(frozen=True)
+class _Address:
+    """A conversation not opened yet: the turn's first transaction finds or creates it."""
+
+    channel: Channel
+    address: str
+
+
 @dataclass
 class _OpenedTurn:
+    conversation: Conversation
     language: Language
     # How many messages over the limit this one is (0: within it).
     rate_limited: int = 0

@@ -29,13 +29,16 @@ class ActionServerDouble:
         self.delay_s = 0.0
         self.calls = 0
         self.clients: set[tuple[str, int]] = set()  # one per TCP connection
+        self.received: list[Any] = []  # each call's body, parsed
         double = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keeps connections open, as Sanic does
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers["Content-Length"]))
+                double.received.append(
+                    json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                )
                 double.calls += 1
                 double.clients.add(self.client_address)
                 time.sleep(double.delay_s)
@@ -209,3 +212,31 @@ def test_only_form_validation_actions_are_sent_the_domain_and_only_what_they_rea
     assert validate["domain"]["slots"]["sso_id"]["mappings"] == [{"type": "from_text"}]
     assert "domain" not in other and other["tracker"]["sender_id"] == "domain"
     assert "utter_ask_sso_id" in flagged["domain"]["responses"]
+
+
+def test_the_call_carries_what_the_stdlib_encoder_would_have_written(
+    action_server: ActionServerDouble,
+) -> None:
+    """The call is written by ujson (server_tuning.action_call_json): the action server gets
+    the same values, Hindi, floats and all, as from Rasa's own encoder."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    run_action(action_server.url, language="hi")
+    (received,) = action_server.received
+    assert received["next_action"] == "action_show_bill"
+    assert received["tracker"]["slots"]["language"] == "hi"
+
+    domain = Domain.from_dict({"slots": {"language": {"type": "text", "mappings": []}}})
+    said = UserUttered(
+        'मेरा बिल / my bill \\ "quoted" 😀',
+        {"name": "check_bill", "confidence": 0.987654321},
+        [{"entity": "amount", "value": 1234.5, "start": 0, "end": 4}],
+    )
+    tracker = DialogueStateTracker.from_events(
+        "json", [SlotSet("language", "hi"), said], slots=domain.slots
+    )
+    call = RemoteAction("action_show_bill", None)._action_call_format(tracker, domain)
+    assert json.loads(server_tuning.action_call_json(call)) == json.loads(json.dumps(call))

@@ -182,3 +182,32 @@ def test_an_erased_conversation_is_gone(stores: tuple[Any, Any, Any]) -> None:
         return await one.retrieve(sender)
 
     assert run(scenario()) is None
+
+
+def test_a_write_between_retrieve_and_save_is_not_overwritten(
+    stores: tuple[Any, Any, Any],
+) -> None:
+    """Two servers in one conversation at once (the lock lost): the one that saves second
+    finds the newest row changed and stores what Rasa's own store would, not its copy."""
+    one, other, plain = stores
+    cached_sender, plain_sender = _sender(), _sender()
+
+    async def interleaved(first: Any, second: Any, sender: str) -> None:
+        await _first_turn(first, sender, "hello", "en")
+        mine = await first.retrieve(sender)
+        theirs = await second.retrieve(sender)
+        _turn(theirs, "namaste", "hi")
+        await second.save(theirs)
+        _turn(mine, "hello again", "en")
+        mine.update(ActionExecuted("utter_greet"))
+        await first.save(mine)
+
+    run(interleaved(one, other, cached_sender))
+    run(interleaved(plain, plain, plain_sender))
+    assert [kind for kind, _ in _rows(one, cached_sender)] == [
+        kind for kind, _ in _rows(plain, plain_sender)
+    ]
+    back = run(one.retrieve(cached_sender))
+    assert [type(e) for e in back.events] == [
+        type(e) for e in run(plain.retrieve(plain_sender)).events
+    ]

@@ -69,6 +69,12 @@ def test_rasa_tracker_store_works_at_once_when_postgresql_is_back(proxy: TcpProx
             results.append(await asyncio.gather(store.save(tracker), return_exceptions=True))
         return results
 
+    async def turn_again(tracker: Any) -> Any:
+        tracker.update(UserUttered("hi", {"name": "greet", "confidence": 1.0}))
+        await store.save(tracker)
+        store.forget(tracker.sender_id)  # read back from the database, not from memory
+        return await store.retrieve(tracker.sender_id)
+
     def in_parallel_sessions() -> None:
         # Hold POOLED connections at once, so the pool keeps that many.
         sessions = [store.sessionmaker() for _ in range(POOLED)]
@@ -88,6 +94,17 @@ def test_rasa_tracker_store_works_at_once_when_postgresql_is_back(proxy: TcpProx
                 assert asyncio.run(store.retrieve(sender)) is not None
             except Exception:
                 failures += 1
+        # Saves too: the trackers read before the cut, saved on pooled connections it killed.
+        in_parallel_sessions()
+        trackers = [asyncio.run(store.retrieve(sender)) for sender in senders]
+        proxy.cut()
+        proxy.restore()
+        for tracker in trackers:
+            try:
+                saved = asyncio.run(turn_again(tracker))
+                assert [e.text for e in saved.events if isinstance(e, UserUttered)] == ["hi"] * 2
+            except Exception:
+                failures += 1
     finally:
         with store.session_scope() as session:
             session.query(store.SQLEvent).filter(
@@ -95,6 +112,7 @@ def test_rasa_tracker_store_works_at_once_when_postgresql_is_back(proxy: TcpProx
             ).delete(synchronize_session=False)
             session.commit()
         store.engine.dispose()
+        store._autocommit.dispose()
 
     assert proxy.reset >= POOLED
-    assert failures == 0, f"{failures} of {2 * POOLED} turns failed after PostgreSQL came back"
+    assert failures == 0, f"{failures} of {3 * POOLED} turns failed after PostgreSQL came back"

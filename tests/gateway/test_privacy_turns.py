@@ -3,14 +3,17 @@ an erased resident dropped right after the turn that erased them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
 from app.bootstrap import Container
 from app.gateway.app import create_app
-from bot.model.outbound import OutboundMessage
+from bot.model.outbound import Button, OutboundMessage
 from bot.model.privacy import NOTICE_VERSION
 from bot.model.residents import Channel, Language
+from bot.services.privacy import PrivacyService
 from bot.services.turns import TurnService
 from tests.gateway.conftest import BASE_URL, ContainerFactory, link_webchat, web_sender
 
@@ -134,3 +137,66 @@ async def test_an_erasure_reaches_every_chat_that_named_the_residents_identifier
         # The hashes go with them; the bystander's stay.
         assert await tx.privacy.conversations_mentioning({"ramesh.kumar", "210145678912"}) == []
         assert await tx.privacy.conversations_mentioning({"sita.devi"}) == [bystander]
+
+
+class CountedTransactions:
+    """The container's unit of work factory, counting the transactions a turn opens."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.opened = 0
+
+    def __call__(self) -> Any:
+        self.opened += 1
+        return self.inner()
+
+
+class ButtonsDialogue(ErasingDialogue):
+    """Offers two buttons on every turn and records the texts it was given."""
+
+    def __init__(self, container: Container) -> None:
+        super().__init__(container)
+        self.texts: list[str] = []
+
+    async def converse(
+        self,
+        conversation_id: str,
+        text: str,
+        language: Language,
+        channel: Channel = Channel.WEBCHAT,
+        message_key: str = "",
+    ) -> list[OutboundMessage]:
+        self.texts.append(text)
+        buttons = (Button("Pay", "/pay_bill"), Button("Menu", "/menu"))
+        return [OutboundMessage(text=f"echo {text}", buttons=buttons)]
+
+
+async def test_after_the_dialogue_one_transaction_does_the_buttons_notice_and_erasures(
+    make_container: ContainerFactory,
+) -> None:
+    """A web chat turn: one transaction before the dialogue, one after it (the buttons for a
+    typed number, the notice delivered, the histories waiting for erasure read)."""
+    container = await make_container()
+    dialogue = ButtonsDialogue(container)
+    counted = CountedTransactions(container.uow)
+    privacy = PrivacyService(counted, container.clock)
+    container.turns = TurnService(counted, container.clock, dialogue, privacy, dialogue)
+    async with container.uow() as tx:  # an erasure asked for elsewhere, its history left
+        await tx.privacy.request_history_erasure("erased-elsewhere", container.clock.now())
+        await tx.commit()
+
+    first = await say(container, web_sender("s-5"), "namaste")
+
+    assert first[0].startswith("Privacy:") and first[1] == "echo namaste"
+    # And one to mark the erased history done.
+    assert counted.opened == 3
+    assert dialogue.erased == [("erased-elsewhere", False)]
+    conversation = await container.conversations.open(Channel.WEBCHAT, web_sender("s-5"))
+    async with container.uow() as tx:
+        consent = await tx.privacy.consent(conversation.conversation_id)
+        assert await tx.privacy.pending_history_erasures() == []
+    assert consent is not None and consent.notice_delivered_at == container.clock.now()
+
+    await say(container, web_sender("s-5"), "1")  # the first button of the last answer
+
+    assert dialogue.texts == ["namaste", "/pay_bill"]

@@ -8,7 +8,7 @@ from bot.errors import DialogueUnavailable
 from bot.model.outbound import OutboundMessage
 from bot.model.residents import Channel, Language
 from bot.services.turns import MAX_MESSAGE_CHARS, TurnService
-from tests.fakes import FakeDialogueEngine, InMemoryDatabase
+from tests.fakes import FakeDialogueEngine, InMemoryDatabase, InMemoryUnitOfWorkFactory
 from tests.unit.conftest import Say
 
 pytestmark = pytest.mark.asyncio
@@ -73,3 +73,23 @@ async def test_a_button_press_first_does_not_lock_the_chat_into_english(
     await say(turns, Channel.WEBCHAT, "web-7", "मेरा बिजली का बिल")
 
     assert dialogue.turns[-1][2] is Language.HI
+
+
+async def test_a_turn_at_an_address_opens_its_conversation_in_the_turns_transaction(
+    turns: TurnService,
+    dialogue: FakeDialogueEngine,
+    db: InMemoryDatabase,
+    uow: InMemoryUnitOfWorkFactory,
+) -> None:
+    first = await turns.handle_at(Channel.WEBCHAT, "web-session-1", "मेरा बिल")
+    second = await turns.handle_at(Channel.WEBCHAT, "web-session-1", "hello")
+
+    # Created on first contact, the same one after; its language chosen once.
+    (conversation,) = db.conversations.values()
+    assert conversation.address == "web-session-1"
+    assert conversation.language is Language.HI
+    assert [cid for cid, _, _ in dialogue.turns] == [conversation.conversation_id] * 2
+    assert first == [OutboundMessage(text="[hi] मेरा बिल")]
+    assert second == [OutboundMessage(text="[hi] hello")]
+    # No transaction of its own for the conversation: one per turn before the dialogue.
+    assert uow.opened == 2
