@@ -48,6 +48,7 @@ from bot.model.outages import (
     SupplyTicket,
     SupplyTicketStatus,
 )
+from integrations.http_clients import bearer_json_client
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,7 @@ class HttpPowerSupplyDesk:
         timeout_s: float = 8.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-            timeout=timeout_s,
-            transport=transport,
-        )
+        self._client = bearer_json_client(base_url, api_key, timeout_s, transport)
 
     async def outages_for(
         self, biller: Biller, consumer_number: str, now: datetime

@@ -27,6 +27,7 @@ import httpx
 from bot.errors import SsoUnavailable
 from bot.model.residents import Language
 from bot.ports import SsoHolder
+from integrations.http_clients import bearer_json_client
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +40,7 @@ class HttpSsoRegistry:
         timeout_s: float = 8.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-            timeout=timeout_s,
-            transport=transport,
-        )
+        self._client = bearer_json_client(base_url, api_key, timeout_s, transport)
 
     async def lookup(self, sso_id: str) -> SsoHolder | None:
         try:
